@@ -1,0 +1,189 @@
+package cc
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// TenantKind is the sign-in family of a tenant, the reference product's "vccmode".
+type TenantKind int
+
+// Tenant kinds.
+const (
+	KindLegacy         TenantKind = 1 // contact-center credentials; no SSO
+	KindUnifiedLogin   TenantKind = 2 // central identity service; SSO available
+	KindUnifiedLoginUC TenantKind = 3 // unified login plus unified communications; SSO available
+)
+
+// Valid reports whether k is one of the three kinds.
+func (k TenantKind) Valid() bool { return k >= KindLegacy && k <= KindUnifiedLoginUC }
+
+// DefaultLogCapBytes is the default byte cap of the CRM log's Comments field,
+// as in the reference product.
+const DefaultLogCapBytes = 4000
+
+// Tenant is one contact center: its users, queues, numbers and CRM connection.
+type Tenant struct {
+	ID          string
+	Slug        string // the name people type, e.g. "acme"; unique, lowercase
+	DisplayName string
+	Kind        TenantKind
+	Cluster     string
+	Region      string // default phone region, ISO 3166-1 alpha-2, e.g. "US"
+	TimeZone    string // IANA time zone, e.g. "America/New_York"
+	// NotReadyReasons are the reason codes agents may choose for not ready.
+	NotReadyReasons []string
+	// Dispositions are the tenant's default wrap-up codes; a queue may set its own.
+	Dispositions []string
+	CRM          CRMConnection
+	CreatedAt    time.Time
+}
+
+// CRMConnection is how Parley reaches a tenant's CRM with its integration user.
+type CRMConnection struct {
+	Kind         string // "" (none) or "salesforce"
+	LoginURL     string // OAuth host, e.g. https://login.salesforce.com or devcrm's URL
+	APIVersion   string // e.g. "62.0"
+	ClientID     string // connected app consumer key
+	Username     string // integration user for the JWT bearer flow
+	PrivateKey   []byte // PEM RSA key for the JWT bearer flow; sealed at rest
+	ClientSecret []byte // for the client credentials grant; sealed at rest
+	// LogCapBytes caps the Task Description (Comments) written by auto-log.
+	LogCapBytes int
+	// BaseURL is Parley's public URL; the log links to the full text there.
+	BaseURL string
+}
+
+// DefaultNotReadyReasons are the reasons a new tenant offers its agents.
+var DefaultNotReadyReasons = []string{"break", "lunch", "training", "meeting", "after-call-work"}
+
+// DefaultDispositions are the wrap-up codes of a new tenant.
+var DefaultDispositions = []string{"Resolved", "Follow-up", "Escalated", "Wrong number", "No answer"}
+
+// Location returns the tenant's time zone, or UTC when it is not loadable.
+func (t *Tenant) Location() *time.Location {
+	if loc, err := time.LoadLocation(t.TimeZone); err == nil {
+		return loc
+	}
+	return time.UTC
+}
+
+// Normalize fills defaults and canonicalises case.
+func (t *Tenant) Normalize() {
+	t.Slug = normalizeName(t.Slug)
+	t.Region = strings.ToUpper(strings.TrimSpace(t.Region))
+	t.TimeZone = strings.TrimSpace(t.TimeZone)
+	if t.Kind == 0 {
+		t.Kind = KindLegacy
+	}
+	if t.TimeZone == "" {
+		t.TimeZone = "UTC"
+	}
+	if t.DisplayName == "" {
+		t.DisplayName = t.Slug
+	}
+	if t.NotReadyReasons == nil {
+		t.NotReadyReasons = append([]string(nil), DefaultNotReadyReasons...)
+	}
+	if t.Dispositions == nil {
+		t.Dispositions = append([]string(nil), DefaultDispositions...)
+	}
+	if t.CRM.LogCapBytes == 0 {
+		t.CRM.LogCapBytes = DefaultLogCapBytes
+	}
+}
+
+// Validate returns EINVALID naming the first field that is wrong.
+func (t *Tenant) Validate() error {
+	if !validSlug(t.Slug, 63) {
+		return Errorf(EINVALID, "tenant name %q: use 1-63 lowercase letters, digits, '-', '_' or '.'", t.Slug)
+	}
+	if !t.Kind.Valid() {
+		return Errorf(EINVALID, "tenant kind %d: use 1 (legacy), 2 (unified login) or 3 (unified login + UC)", t.Kind)
+	}
+	if len(t.Region) != 2 || t.Region[0] < 'A' || t.Region[0] > 'Z' || t.Region[1] < 'A' || t.Region[1] > 'Z' {
+		return Errorf(EINVALID, "tenant region %q: use a two-letter country code such as US, GB or CH", t.Region)
+	}
+	if _, err := time.LoadLocation(t.TimeZone); err != nil {
+		return Errorf(EINVALID, "tenant time zone %q: use an IANA name such as America/New_York", t.TimeZone)
+	}
+	for _, r := range t.NotReadyReasons {
+		if !validSlug(r, 40) {
+			return Errorf(EINVALID, "not-ready reason %q: use 1-40 lowercase letters, digits, '-', '_' or '.'", r)
+		}
+		if IsSystemReason(r) {
+			return Errorf(EINVALID, "not-ready reason %q is reserved for the system", r)
+		}
+	}
+	for _, d := range t.Dispositions {
+		if strings.TrimSpace(d) == "" || len(d) > 255 {
+			return Errorf(EINVALID, "disposition %q: use 1-255 characters", d)
+		}
+	}
+	return t.CRM.Validate()
+}
+
+// Validate checks the CRM connection.
+func (c *CRMConnection) Validate() error {
+	switch c.Kind {
+	case "":
+		return nil
+	case "salesforce":
+	default:
+		return Errorf(EINVALID, "CRM kind %q: use salesforce or leave it empty", c.Kind)
+	}
+	u, err := url.Parse(c.LoginURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return Errorf(EINVALID, "CRM login URL %q: use an absolute http(s) URL such as https://login.salesforce.com", c.LoginURL)
+	}
+	if c.APIVersion != "" && !validAPIVersion(c.APIVersion) {
+		return Errorf(EINVALID, "CRM API version %q: use a version such as 62.0", c.APIVersion)
+	}
+	if c.ClientID == "" {
+		return Errorf(EINVALID, "CRM client id is empty: give the connected app's consumer key")
+	}
+	if len(c.PrivateKey) == 0 && len(c.ClientSecret) == 0 {
+		return Errorf(EINVALID, "CRM credentials missing: give a private key (JWT bearer) or a client secret")
+	}
+	if len(c.PrivateKey) > 0 && c.Username == "" {
+		return Errorf(EINVALID, "CRM username is empty: the JWT bearer flow needs the integration user's username")
+	}
+	if c.LogCapBytes < 256 || c.LogCapBytes > 131072 {
+		return Errorf(EINVALID, "CRM log cap %d bytes: use 256 to 131072", c.LogCapBytes)
+	}
+	if c.BaseURL != "" {
+		if u, err := url.Parse(c.BaseURL); err != nil || u.Host == "" {
+			return Errorf(EINVALID, "Parley base URL %q: use an absolute URL", c.BaseURL)
+		}
+	}
+	return nil
+}
+
+func validAPIVersion(v string) bool {
+	major, minor, ok := strings.Cut(v, ".")
+	if !ok || len(major) == 0 || len(major) > 3 || minor != "0" {
+		return false
+	}
+	for _, r := range major {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// TenantStore stores tenants.
+type TenantStore interface {
+	// CreateTenant stores a new tenant. ECONFLICT if the slug is taken.
+	CreateTenant(ctx context.Context, t *Tenant) error
+	// UpdateTenant replaces a tenant's fields. ENOTFOUND if it does not exist.
+	UpdateTenant(ctx context.Context, t *Tenant) error
+	// Tenant returns a tenant by id. ENOTFOUND if none.
+	Tenant(ctx context.Context, id string) (*Tenant, error)
+	// TenantBySlug returns a tenant by slug (case-insensitive). ENOTFOUND if none.
+	TenantBySlug(ctx context.Context, slug string) (*Tenant, error)
+	// Tenants returns all tenants ordered by slug.
+	Tenants(ctx context.Context) ([]*Tenant, error)
+}

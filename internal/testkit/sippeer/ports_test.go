@@ -1,0 +1,150 @@
+package sippeer
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+	"testing"
+)
+
+func TestFreePortsAreFreeAndDisjoint(t *testing.T) {
+	var (
+		mu     sync.Mutex
+		seen   = map[int]string{}
+		blocks []PortBlock
+	)
+	t.Run("group", func(t *testing.T) {
+		for i := range 8 {
+			t.Run(strconv.Itoa(i), func(t *testing.T) {
+				t.Parallel()
+				n := 1 + i*5 // 1..36 ports: one to three slots
+				b := FreePorts(t, n)
+				if b.Count != n || b.Last() != b.First+n-1 || b.First < portLow || b.Last() >= portHigh {
+					t.Errorf("FreePorts(%d) = %+v", n, b)
+				}
+				mu.Lock()
+				blocks = append(blocks, b)
+				for p := b.First; p <= b.Last(); p++ {
+					if other, dup := seen[p]; dup {
+						t.Errorf("port %d handed out twice (%s and %s)", p, other, t.Name())
+					}
+					seen[p] = t.Name()
+				}
+				mu.Unlock()
+				// Every port can be bound for UDP and TCP by the caller.
+				for p := b.First; p <= b.Last(); p++ {
+					addr := fmt.Sprintf("127.0.0.1:%d", p)
+					c, err := net.ListenPacket("udp4", addr)
+					if err != nil {
+						t.Fatalf("udp %s: %v", addr, err)
+					}
+					l, err := net.Listen("tcp4", addr)
+					if err != nil {
+						t.Fatalf("tcp %s: %v", addr, err)
+					}
+					c.Close()
+					l.Close()
+				}
+			})
+		}
+	})
+	if len(blocks) != 8 {
+		t.Fatalf("%d blocks, want 8", len(blocks))
+	}
+}
+
+func TestFreePortsSkipsBusyPorts(t *testing.T) {
+	// Occupy every port of some slots with UDP sockets; reservations must
+	// avoid them even though no lock file says so.
+	var busy []net.PacketConn
+	defer func() {
+		for _, c := range busy {
+			c.Close()
+		}
+	}()
+	occupied := map[int]bool{}
+	for slot := range numSlots {
+		if slot%2 == 1 {
+			continue
+		}
+		p := portLow + slot*slotSize
+		c, err := net.ListenPacket("udp4", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			continue // someone else has it: just as good
+		}
+		busy = append(busy, c)
+		occupied[p] = true
+	}
+	for range 20 {
+		b := FreePorts(t, 1)
+		if occupied[b.First] {
+			t.Fatalf("FreePorts returned port %d, which is bound", b.First)
+		}
+	}
+}
+
+func TestSlotLockIsExclusive(t *testing.T) {
+	b := FreePorts(t, 1)
+	slot := (b.First - portLow) / slotSize
+	if _, ok := lockSlot(slot); ok {
+		t.Fatalf("slot %d locked twice", slot)
+	}
+	// A slot nobody holds can be locked, released and locked again.
+	for s := range numSlots {
+		release, ok := lockSlot(s)
+		if !ok {
+			continue
+		}
+		release()
+		release2, ok := lockSlot(s)
+		if !ok {
+			t.Fatalf("slot %d not lockable after release", s)
+		}
+		release2()
+		return
+	}
+	t.Fatal("no slot could be locked")
+}
+
+// fatalTB records Fatal calls instead of failing the real test.
+type fatalTB struct {
+	testing.TB
+	msg string
+}
+
+func (f *fatalTB) Helper() {}
+func (f *fatalTB) Fatalf(format string, args ...any) {
+	f.msg = fmt.Sprintf(format, args...)
+	panic(f)
+}
+
+func TestFreePortsRejectsBadCount(t *testing.T) {
+	for _, n := range []int{0, -1, 64*slotSize + 1} {
+		f := &fatalTB{TB: t}
+		func() {
+			defer func() {
+				if r := recover(); r != nil && r != any(f) {
+					panic(r)
+				}
+			}()
+			FreePorts(f, n)
+		}()
+		if f.msg == "" {
+			t.Errorf("FreePorts(%d) did not fail", n)
+		}
+	}
+}
+
+func TestPortBlock(t *testing.T) {
+	b := PortBlock{First: 20000, Count: 4}
+	if b.Port(3) != 20003 || b.Last() != 20003 || b.Range() != "20000-20003" {
+		t.Errorf("block %+v: Port(3)=%d Last=%d Range=%s", b, b.Port(3), b.Last(), b.Range())
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("Port(4) of a 4-port block did not panic")
+		}
+	}()
+	b.Port(4)
+}

@@ -1,0 +1,311 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/parley-cc/parley/internal/cc"
+)
+
+// replayPage is how many stored events one replay query fetches.
+const replayPage = 500
+
+// eventView is one WebSocket frame, and one entry of an interaction's
+// history.
+type eventView struct {
+	Type          string          `json:"type"`
+	Seq           int64           `json:"seq"`
+	At            time.Time       `json:"at"`
+	InteractionID string          `json:"interaction_id,omitempty"`
+	UserID        string          `json:"user_id,omitempty"`
+	QueueID       string          `json:"queue_id,omitempty"`
+	Data          json.RawMessage `json:"data,omitempty"`
+}
+
+func newEventView(e *cc.Event) eventView {
+	v := eventView{
+		Type:          string(e.Type),
+		Seq:           e.Seq,
+		At:            utc(e.At),
+		InteractionID: e.InteractionID,
+		UserID:        e.UserID,
+		QueueID:       e.QueueID,
+	}
+	if len(e.Data) > 0 && json.Valid(e.Data) {
+		v.Data = e.Data
+	}
+	return v
+}
+
+func newEventViews(events []*cc.Event) []eventView {
+	out := make([]eventView, 0, len(events))
+	for _, e := range events {
+		out = append(out, newEventView(e))
+	}
+	return out
+}
+
+// helloData is the data of the first frame of a WebSocket: a snapshot to
+// draw from before the events that follow.
+type helloData struct {
+	Version  string       `json:"version"`
+	Presence presenceView `json:"presence"`
+	Queues   []queueView  `json:"queues"`
+}
+
+// ticketView is the body of POST /api/v1/events/ticket.
+type ticketView struct {
+	Ticket    string    `json:"ticket"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// eventTicket handles POST /api/v1/events/ticket.
+func (s *Server) eventTicket(w http.ResponseWriter, r *http.Request, p *cc.Principal) error {
+	tok, exp, err := s.tickets.issue(p)
+	if err != nil {
+		return err
+	}
+	s.writeJSON(w, r, http.StatusCreated, ticketView{Ticket: tok, ExpiresAt: exp.UTC()})
+	return nil
+}
+
+// events handles GET /api/v1/events?ticket=...[&after=SEQ]: it upgrades to a
+// WebSocket and streams the hello frame, the stored events after SEQ and
+// then live events.
+func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	tok := q.Get("ticket")
+	if err := checkTicket(tok); err != nil {
+		return err
+	}
+	after, replay, err := parseSeq("after", q.Get("after"))
+	if err != nil {
+		return err
+	}
+	if !headerHasToken(r.Header, "Connection", "upgrade") || !headerHasToken(r.Header, "Upgrade", "websocket") {
+		return cc.Errorf(cc.EINVALID, "this route is a WebSocket: connect with a WebSocket client (Connection: Upgrade, Upgrade: websocket)")
+	}
+	p, err := s.tickets.redeem(tok)
+	if err != nil {
+		return err
+	}
+	c, err := websocket.Accept(w, r, nil)
+	if err != nil {
+		// Accept has written the response (bad handshake or foreign origin).
+		s.log.InfoContext(r.Context(), "websocket refused", "user", p.User.ID, "err", err)
+		return nil
+	}
+	s.serveSocket(r.Context(), c, p, after, replay)
+	return nil
+}
+
+// headerHasToken reports whether a comma-separated header holds token.
+func headerHasToken(h http.Header, name, token string) bool {
+	for _, v := range h.Values(name) {
+		for _, t := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// closeReason says why Parley closes a WebSocket.
+type closeReason struct {
+	code   websocket.StatusCode
+	text   string // sent to the client; at most 123 bytes
+	metric string
+}
+
+func (c *closeReason) Error() string { return c.text }
+
+// Reasons to close. A client that sees one reconnects with a new ticket and
+// after= the seq of the last event it got.
+var (
+	closeShutdown  = &closeReason{websocket.StatusGoingAway, "server shutting down: reconnect with after=<last seq>", "shutdown"}
+	closeSignedOut = &closeReason{websocket.StatusPolicyViolation, "signed out", "signed_out"}
+	closePeerGone  = &closeReason{metric: "client"}
+)
+
+func closeFellBehind(last int64) *closeReason {
+	return &closeReason{websocket.StatusTryAgainLater, fmt.Sprintf("fell behind: reconnect with after=%d", last), "fell_behind"}
+}
+
+func closeFailed(what string, last int64) *closeReason {
+	return &closeReason{websocket.StatusInternalError, fmt.Sprintf("%s failed: reconnect with after=%d", what, last), "error"}
+}
+
+// socket is one open WebSocket, as the socket set sees it.
+type socket struct {
+	sessionID string
+	cancel    context.CancelCauseFunc
+}
+
+// stop ends the socket with reason.
+func (k *socket) stop(reason *closeReason) { k.cancel(reason) }
+
+// serveSocket runs one WebSocket until it ends, then closes it with the
+// reason. It ends when the client leaves, the request context ends (server
+// shutdown through http.Server.BaseContext), the Server is closed, the
+// session signs out, or the client falls behind.
+func (s *Server) serveSocket(ctx context.Context, c *websocket.Conn, p *cc.Principal, after int64, replay bool) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	k := &socket{sessionID: sessionKey(p), cancel: cancel}
+	if !s.sockets.add(k) {
+		c.Close(closeShutdown.code, closeShutdown.text)
+		return
+	}
+	defer s.sockets.remove(k)
+	s.metrics.sockets.Inc()
+	defer s.metrics.sockets.Dec()
+	reason := s.stream(ctx, c, p, after, replay)
+	s.metrics.socketCloses.WithLabelValues(reason.metric).Inc()
+	if reason == closePeerGone {
+		c.CloseNow()
+		return
+	}
+	s.log.DebugContext(ctx, "websocket closed", "user", p.User.ID, "reason", reason.text)
+	c.Close(reason.code, reason.text)
+}
+
+// stream writes the hello frame, the replay and live events until the
+// socket must close, and returns why.
+func (s *Server) stream(ctx context.Context, c *websocket.Conn, p *cc.Principal, after int64, replay bool) *closeReason {
+	live, unsubscribe := s.svc.Subscribe(p)
+	defer unsubscribe()
+	// The client sends nothing; reading keeps pings and closes flowing and
+	// ends rctx when the client leaves. It must not end with ctx: the read
+	// goroutine would close the connection before the close frame is sent.
+	rctx := c.CloseRead(context.WithoutCancel(ctx))
+	// wctx ends with either: it bounds the service calls and the writes.
+	wctx, stop := context.WithCancel(ctx)
+	defer stop()
+	context.AfterFunc(rctx, stop)
+	last := after
+
+	hello, err := s.hello(wctx, p)
+	if err != nil {
+		if r := s.ended(ctx, rctx); r != nil {
+			return r
+		}
+		s.log.ErrorContext(ctx, "websocket snapshot", "user", p.User.ID, "err", err)
+		return closeFailed("snapshot", last)
+	}
+	if err := s.writeFrame(wctx, c, hello); err != nil {
+		return s.writeFailed(ctx, rctx, err)
+	}
+	for replay {
+		events, err := s.svc.Events(wctx, p, last, replayPage)
+		if err != nil {
+			if r := s.ended(ctx, rctx); r != nil {
+				return r
+			}
+			s.log.ErrorContext(ctx, "websocket replay", "user", p.User.ID, "after", last, "err", err)
+			return closeFailed("replay", last)
+		}
+		for _, e := range events {
+			if err := s.writeFrame(wctx, c, newEventView(e)); err != nil {
+				return s.writeFailed(ctx, rctx, err)
+			}
+			last = max(last, e.Seq)
+		}
+		replay = len(events) == replayPage
+	}
+
+	ping := time.NewTicker(s.pingInterval)
+	defer ping.Stop()
+	for {
+		select {
+		case <-wctx.Done():
+			return s.ended(ctx, rctx)
+		case e, ok := <-live:
+			if !ok {
+				return closeFellBehind(last)
+			}
+			if e.Seq > 0 && e.Seq <= last {
+				continue // already sent by the replay
+			}
+			if err := s.writeFrame(wctx, c, newEventView(e)); err != nil {
+				return s.writeFailed(ctx, rctx, err)
+			}
+			last = max(last, e.Seq)
+		case <-ping.C:
+			pctx, cancel := context.WithTimeout(wctx, s.writeTimeout)
+			err := c.Ping(pctx)
+			cancel()
+			if err != nil {
+				if r := s.ended(ctx, rctx); r != nil {
+					return r
+				}
+				s.log.InfoContext(ctx, "websocket ping unanswered", "user", p.User.ID, "err", err)
+				return closePeerGone
+			}
+		}
+	}
+}
+
+// hello builds the first frame.
+func (s *Server) hello(ctx context.Context, p *cc.Principal) (eventView, error) {
+	pr, err := s.svc.Presence(ctx, p)
+	if err != nil {
+		return eventView{}, fmt.Errorf("presence: %w", err)
+	}
+	qs, err := s.svc.QueueStatus(ctx, p)
+	if err != nil {
+		return eventView{}, fmt.Errorf("queue status: %w", err)
+	}
+	data, err := json.Marshal(helloData{Version: s.version, Presence: newPresenceView(pr), Queues: newQueueViews(qs)})
+	if err != nil {
+		return eventView{}, fmt.Errorf("encode hello: %w", err)
+	}
+	return eventView{Type: "hello", At: s.clock().UTC(), UserID: p.User.ID, Data: data}, nil
+}
+
+// writeFrame writes one frame, giving up after the write timeout.
+func (s *Server) writeFrame(ctx context.Context, c *websocket.Conn, v eventView) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode frame: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.writeTimeout)
+	defer cancel()
+	if err := c.Write(ctx, websocket.MessageText, b); err != nil {
+		return fmt.Errorf("write frame: %w", err)
+	}
+	return nil
+}
+
+// ended returns why the socket's contexts ended, or nil while they have not:
+// the cause given to the socket, shutdown when the request context ended,
+// or the client leaving.
+func (s *Server) ended(ctx, rctx context.Context) *closeReason {
+	var r *closeReason
+	switch {
+	case errors.As(context.Cause(ctx), &r):
+		return r
+	case ctx.Err() != nil:
+		return closeShutdown
+	case rctx.Err() != nil:
+		return closePeerGone
+	}
+	return nil
+}
+
+// writeFailed returns why a write failed: the socket ended, or the client
+// did not take the frame in time.
+func (s *Server) writeFailed(ctx, rctx context.Context, err error) *closeReason {
+	if r := s.ended(ctx, rctx); r != nil {
+		return r
+	}
+	s.log.InfoContext(ctx, "websocket write failed", "err", err)
+	return closePeerGone
+}

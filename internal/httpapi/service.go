@@ -1,0 +1,47 @@
+package httpapi
+
+import (
+	"context"
+
+	"github.com/parley-cc/parley/internal/cc"
+)
+
+// Service is the contact center as the API sees it. The contact-center
+// service (internal/center) implements it; every method that takes a
+// principal applies that principal's tenant and role, so the handlers never
+// decide visibility themselves.
+type Service interface {
+	// SignIn checks a password and creates a session; EUNAUTHORIZED (generic
+	// message) on bad credentials. The principal carries the new session.
+	SignIn(ctx context.Context, tenant, username, password string) (token string, p *cc.Principal, err error)
+	// Authenticate resolves a bearer token; EUNAUTHORIZED if unknown or expired.
+	Authenticate(ctx context.Context, token string) (*cc.Principal, error)
+	// SignOut ends the principal's session.
+	SignOut(ctx context.Context, p *cc.Principal) error
+	// Presence returns the principal's own agent presence.
+	Presence(ctx context.Context, p *cc.Principal) (*cc.Presence, error)
+	// SetState changes the principal's agent state (available, not_ready
+	// with a reason, logged_out); EINVALID names what is wrong.
+	SetState(ctx context.Context, p *cc.Principal, state cc.AgentState, reason string) (*cc.Presence, error)
+	// QueueStatus returns the live status of the queues visible to p.
+	QueueStatus(ctx context.Context, p *cc.Principal) ([]*cc.QueueStatus, error)
+	// Interactions: agents see their own, supervisors and admins the tenant's.
+	Interactions(ctx context.Context, p *cc.Principal, f cc.InteractionFilter) ([]*cc.Interaction, error)
+	// Interaction returns one with its event history; ENOTFOUND when not visible to p.
+	Interaction(ctx context.Context, p *cc.Principal, id string) (*cc.Interaction, []*cc.Event, error)
+	// WrapUp submits the wrap-up (notes, disposition, record link) of an
+	// interaction; ENOTFOUND when not visible to p, EINVALID for a bad
+	// disposition or notes, ECONFLICT when it cannot be wrapped up now.
+	WrapUp(ctx context.Context, p *cc.Principal, id string, w cc.WrapUp) (*cc.Interaction, error)
+	// Link links an interaction to one of its CRM matches; ENOTFOUND when
+	// not visible to p, EINVALID when recordID is not one of its matches.
+	Link(ctx context.Context, p *cc.Principal, id, recordID string) (*cc.Interaction, error)
+	// Events replays stored events visible to p after a sequence number.
+	Events(ctx context.Context, p *cc.Principal, afterSeq int64, limit int) ([]*cc.Event, error)
+	// Subscribe streams live events visible to p (agent state, queue status,
+	// interaction events). The channel is closed when cancelled or when the
+	// subscriber falls behind; the cancel function may be called more than once.
+	Subscribe(p *cc.Principal) (<-chan *cc.Event, func())
+	// Ready reports whether the store, bus and SIP side are ready.
+	Ready(ctx context.Context) error
+}

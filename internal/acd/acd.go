@@ -146,7 +146,7 @@ func (e *Engine) now(t time.Time) time.Time {
 // eligible agent, or into the queue.
 func (e *Engine) place(id string, q *queue, at time.Time) (Assignment, bool) {
 	if q.avail.Len() > 0 {
-		a := q.avail.s[0].a
+		a := q.avail.s[0].ref.a
 		e.leavePools(a)
 		return Assignment{ItemID: id, AgentID: a.id, QueueID: q.id}, true
 	}
@@ -158,8 +158,8 @@ func (e *Engine) place(id string, q *queue, at time.Time) (Assignment, bool) {
 	} else {
 		it = new(item)
 	}
-	*it = item{id: id, q: q, at: at, key: instant(at)}
-	heap.Push(&q.items, it)
+	*it = item{id: id, q: q, at: at}
+	q.items.push(instant(at), id, &it.pos, it)
 	e.items[id] = it
 	return Assignment{}, false
 }
@@ -167,19 +167,19 @@ func (e *Engine) place(id string, q *queue, at time.Time) (Assignment, bool) {
 // offer routes agent a, which is not in any pool, as it becomes available:
 // it takes the best head among its queues, or joins their pools.
 func (e *Engine) offer(a *agent) (Assignment, bool) {
-	var best *item
+	var best *entry[*item]
 	var bestRank i128
 	for _, m := range a.members {
 		if m.q.items.Len() == 0 {
 			continue
 		}
-		head := m.q.items.s[0]
+		head := &m.q.items.s[0]
 		r := head.key.sub(m.q.off)
 		if best == nil {
 			best, bestRank = head, r
 			continue
 		}
-		if c := r.cmp(bestRank); c < 0 || c == 0 && itemLess(head, best) {
+		if c := r.cmp(bestRank); c < 0 || c == 0 && order(head.key, head.id, best.key, best.id) < 0 {
 			best, bestRank = head, r
 		}
 	}
@@ -187,8 +187,9 @@ func (e *Engine) offer(a *agent) (Assignment, bool) {
 		e.joinPools(a)
 		return Assignment{}, false
 	}
-	as := Assignment{ItemID: best.id, AgentID: a.id, QueueID: best.q.id}
-	e.dropItem(best)
+	it := best.ref
+	as := Assignment{ItemID: it.id, AgentID: a.id, QueueID: it.q.id}
+	e.dropItem(it)
 	return as, true
 }
 
@@ -198,8 +199,8 @@ func (e *Engine) offer(a *agent) (Assignment, bool) {
 func (e *Engine) drain(q *queue) []Assignment {
 	var out []Assignment
 	for q.items.Len() > 0 && q.avail.Len() > 0 {
-		it := q.items.s[0]
-		a := q.avail.s[0].a
+		it := q.items.s[0].ref
+		a := q.avail.s[0].ref.a
 		out = append(out, Assignment{ItemID: it.id, AgentID: a.id, QueueID: q.id})
 		e.dropItem(it)
 		e.leavePools(a)
@@ -219,7 +220,7 @@ func (e *Engine) dropItem(it *item) {
 func (e *Engine) joinPools(a *agent) {
 	a.available = true
 	for _, m := range a.members {
-		heap.Push(&m.q.avail, m)
+		m.q.avail.push(a.sinceKey, a.id, &m.pos, m)
 	}
 }
 

@@ -23,7 +23,7 @@ func link(a *agent, q *queue) {
 	a.members = append(a.members, m)
 	q.members[a] = m
 	if a.available {
-		heap.Push(&q.avail, m)
+		q.avail.push(a.sinceKey, a.id, &m.pos, m)
 	}
 }
 

@@ -6,83 +6,94 @@ import (
 	"time"
 )
 
-// indexed is an element of an indexedHeap: it is told its index on every
-// move so that it can be removed or fixed in O(log n).
-type indexed interface {
-	setPos(i int)
+// entry is one element of an indexedHeap. The sort key and the ID are kept
+// in the entry itself so that comparisons touch only the heap's own array;
+// pos points at the owner's index field, kept up to date on every move so
+// that the owner can be removed or fixed in O(log n).
+type entry[T any] struct {
+	key i128
+	id  string
+	pos *int
+	ref T
 }
 
-// indexedHeap is a binary min-heap for container/heap that keeps each
-// element's index up to date. The least element is at index 0.
-type indexedHeap[T indexed] struct {
-	s    []T
-	less func(a, b T) bool
+// order compares two (key, ID) pairs: the key, then the ID.
+func order(ka i128, ida string, kb i128, idb string) int {
+	if c := ka.cmp(kb); c != 0 {
+		return c
+	}
+	return strings.Compare(ida, idb)
+}
+
+// indexedHeap is a binary min-heap for container/heap, ordered by key then
+// ID, that keeps each element's index up to date. The least entry is at
+// index 0.
+//
+// Entries are added with push, not heap.Push, and Pop returns nil: boxing an
+// entry in an interface would allocate on every routing decision. Read an
+// entry before removing it.
+type indexedHeap[T any] struct {
+	s []entry[T]
 }
 
 var _ heap.Interface = (*indexedHeap[*item])(nil)
 
-func (h *indexedHeap[T]) Len() int           { return len(h.s) }
-func (h *indexedHeap[T]) Less(i, j int) bool { return h.less(h.s[i], h.s[j]) }
+func (h *indexedHeap[T]) Len() int { return len(h.s) }
+
+func (h *indexedHeap[T]) Less(i, j int) bool {
+	a, b := &h.s[i], &h.s[j]
+	if a.key.hi != b.key.hi {
+		return a.key.hi < b.key.hi
+	}
+	if a.key.lo != b.key.lo {
+		return a.key.lo < b.key.lo
+	}
+	return a.id < b.id
+}
+
 func (h *indexedHeap[T]) Swap(i, j int) {
 	h.s[i], h.s[j] = h.s[j], h.s[i]
-	h.s[i].setPos(i)
-	h.s[j].setPos(j)
+	*h.s[i].pos = i
+	*h.s[j].pos = j
 }
 
+// Push appends an entry; it is there for heap.Interface (push does not box).
 func (h *indexedHeap[T]) Push(x any) {
-	v := x.(T)
-	v.setPos(len(h.s))
-	h.s = append(h.s, v)
+	e := x.(entry[T])
+	*e.pos = len(h.s)
+	h.s = append(h.s, e)
 }
 
+// Pop drops the last entry and returns nil.
 func (h *indexedHeap[T]) Pop() any {
 	n := len(h.s) - 1
-	v := h.s[n]
-	var zero T
-	h.s[n] = zero
+	*h.s[n].pos = -1
+	h.s[n] = entry[T]{}
 	h.s = h.s[:n]
-	v.setPos(-1)
-	return v
+	return nil
+}
+
+// push adds ref, whose index field is pos, with its key and ID.
+func (h *indexedHeap[T]) push(key i128, id string, pos *int, ref T) {
+	n := len(h.s)
+	*pos = n
+	h.s = append(h.s, entry[T]{key: key, id: id, pos: pos, ref: ref})
+	heap.Fix(h, n)
 }
 
 // item is a waiting interaction.
 type item struct {
 	id  string
 	q   *queue
-	at  time.Time // the enqueue time, as given
-	key i128      // instant(at)
+	at  time.Time // the enqueue time, as given; instant(at) is its key
 	pos int       // index in q.items
 }
 
-func (it *item) setPos(i int) { it.pos = i }
-
-// itemCmp orders items by enqueue time, then ID. Within one queue this is
-// the service order; across queues it breaks rank ties.
-func itemCmp(a, b *item) int {
-	if c := a.key.cmp(b.key); c != 0 {
-		return c
-	}
-	return strings.Compare(a.id, b.id)
-}
-
-func itemLess(a, b *item) bool { return itemCmp(a, b) < 0 }
-
 // member is one agent's eligibility for one queue. While the agent is
-// available the member sits in the queue's heap of available agents.
+// available the member sits in the queue's heap of available agents, keyed
+// by the agent's available-since time: the longest idle first.
 type member struct {
 	a   *agent
 	q   *queue
 	pos int // index in q.avail, -1 when the agent is not available
-}
-
-func (m *member) setPos(i int) { m.pos = i }
-
-// memberLess orders available agents longest idle first: earliest available
-// since, then agent ID.
-func memberLess(x, y *member) bool {
-	a, b := x.a, y.a
-	if c := a.sinceKey.cmp(b.sinceKey); c != 0 {
-		return c < 0
-	}
-	return strings.Compare(a.id, b.id) < 0
 }

@@ -66,8 +66,10 @@ func (e *Engine) Position(itemID string) int {
 		return 0
 	}
 	n := 1
-	for _, x := range it.q.items.s {
-		if itemLess(x, it) {
+	me := &it.q.items.s[it.pos]
+	for i := range it.q.items.s {
+		x := &it.q.items.s[i]
+		if order(x.key, x.id, me.key, me.id) < 0 {
 			n++
 		}
 	}

@@ -21,8 +21,6 @@ type queue struct {
 func newQueue(id string) *queue {
 	return &queue{
 		id:      id,
-		items:   indexedHeap[*item]{less: itemLess},
-		avail:   indexedHeap[*member]{less: memberLess},
 		members: make(map[*agent]*member),
 	}
 }
@@ -89,7 +87,7 @@ func (e *Engine) RemoveQueue(id string) (orphans []string, err error) {
 		unlink(m)
 	}
 	for q.items.Len() > 0 {
-		e.dropItem(q.items.s[0])
+		e.dropItem(q.items.s[0].ref)
 	}
 	delete(e.queues, id)
 	return orphans, nil
@@ -103,7 +101,7 @@ func (e *Engine) QueueStats(id string) (QueueStats, error) {
 	}
 	st := QueueStats{Waiting: q.items.Len(), Available: q.avail.Len(), Eligible: len(q.members)}
 	if st.Waiting > 0 {
-		st.Oldest = q.items.s[0].at
+		st.Oldest = q.items.s[0].ref.at
 	}
 	return st, nil
 }
@@ -121,7 +119,7 @@ func (e *Engine) Waiting(queueID string) ([]string, error) {
 
 func waitingIDs(q *queue) []string {
 	its := slices.Clone(q.items.s)
-	slices.SortFunc(its, itemCmp)
+	slices.SortFunc(its, func(a, b entry[*item]) int { return order(a.key, a.id, b.key, b.id) })
 	ids := make([]string, len(its))
 	for i, it := range its {
 		ids[i] = it.id

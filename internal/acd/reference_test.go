@@ -459,20 +459,22 @@ func checkInvariant(t testing.TB, e *Engine) {
 		if q.items.Len() > 0 && q.avail.Len() > 0 {
 			t.Fatalf("queue %s has %d waiting items and %d available agents", qid, q.items.Len(), q.avail.Len())
 		}
-		for i, it := range q.items.s {
-			if it.pos != i || it.q != q || e.items[it.id] != it {
-				t.Fatalf("queue %s: item %s at %d has pos %d, queue %s, indexed %v", qid, it.id, i, it.pos, it.q.id, e.items[it.id] == it)
+		for i, en := range q.items.s {
+			it := en.ref
+			if it.pos != i || it.q != q || e.items[it.id] != it || en.id != it.id || en.key != instant(it.at) {
+				t.Fatalf("queue %s: item %s at %d has pos %d, queue %s, indexed %v, entry %s", qid, it.id, i, it.pos, it.q.id, e.items[it.id] == it, en.id)
 			}
-			if i > 0 && itemLess(it, q.items.s[(i-1)/2]) {
+			if i > 0 && q.items.Less(i, (i-1)/2) {
 				t.Fatalf("queue %s: item heap out of order at %d", qid, i)
 			}
 			nItems++
 		}
-		for i, m := range q.avail.s {
-			if m.pos != i || m.q != q || !m.a.available || q.members[m.a] != m {
+		for i, en := range q.avail.s {
+			m := en.ref
+			if m.pos != i || m.q != q || !m.a.available || q.members[m.a] != m || en.id != m.a.id || en.key != m.a.sinceKey {
 				t.Fatalf("queue %s: member %s at %d is inconsistent", qid, m.a.id, i)
 			}
-			if i > 0 && memberLess(m, q.avail.s[(i-1)/2]) {
+			if i > 0 && q.avail.Less(i, (i-1)/2) {
 				t.Fatalf("queue %s: agent heap out of order at %d", qid, i)
 			}
 		}

@@ -1,0 +1,538 @@
+package telephony
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/diago"
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/parley-cc/parley/internal/cc"
+	"github.com/parley-cc/parley/internal/phone"
+)
+
+// handleInvite runs once per new inbound INVITE; diago hangs the call up
+// when it returns.
+func (s *Server) handleInvite(d *diago.DialogServerSession) {
+	req := d.InviteRequest
+	log := s.log.With("call_id", callID(req), "from", req.From().Address.String(), "source", req.Source())
+	if s.draining.Load() {
+		s.metrics.calls.WithLabelValues("draining").Inc()
+		respond(d, log, sip.StatusServiceUnavailable, "Service Unavailable", sip.NewHeader("Retry-After", "30"))
+		return
+	}
+	ctx, cancel := context.WithTimeout(d.Context(), 10*time.Second)
+	rt, code, reason := s.route(ctx, req)
+	cancel()
+	if code != 0 {
+		log.Warn("inbound call refused", "status", code, "reason", reason, "to", req.Recipient.String())
+		s.metrics.calls.WithLabelValues(fmt.Sprint(code)).Inc()
+		respond(d, log, code, reason)
+		return
+	}
+	if err := d.Trying(); err != nil {
+		log.Info("caller left before we answered", "error", err)
+		return
+	}
+	cust := callerFromRequest(req, rt.tenant.Region)
+	data, bad := parseData(req)
+	if len(bad) > 0 {
+		log.Warn("ignored malformed X-Parley-Data pairs", "pairs", bad)
+	}
+	h, err := s.deps.Director.Arrive(d.Context(), cc.Arrival{
+		Tenant:     rt.tenant,
+		Trunk:      rt.trunk,
+		EntryPoint: rt.entry,
+		Customer:   cust,
+		Dialed:     rt.dialed,
+		SIPCallID:  callID(req),
+		Data:       data,
+	})
+	if err != nil {
+		log.Error("contact center refused the call", "error", err)
+		code, reason := sipStatus(err)
+		s.metrics.calls.WithLabelValues(fmt.Sprint(code)).Inc()
+		respond(d, log, code, reason)
+		return
+	}
+	s.metrics.calls.WithLabelValues("accepted").Inc()
+	it := h.Interaction()
+	c := &inboundCall{
+		s: s, d: d, h: h,
+		early: rt.entry.EarlyMedia,
+		log:   log.With("interaction", it.ID, "tenant", rt.tenant.Slug),
+		done:  make(chan struct{}),
+	}
+	c.log.Info("inbound call", "to", rt.dialed, "queue", h.Queue().Name, "caller", cust.Number, "withheld", cust.Withheld)
+	s.track(c, true)
+	defer s.track(c, false)
+	c.run()
+}
+
+func (s *Server) track(c *inboundCall, add bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if add {
+		s.calls.Add(1)
+		s.active[c] = struct{}{}
+		return
+	}
+	delete(s.active, c)
+	s.calls.Done()
+}
+
+func respond(d *diago.DialogServerSession, log *slog.Logger, code int, reason string, hdrs ...sip.Header) {
+	if err := d.Respond(code, reason, nil, hdrs...); err != nil && !errors.Is(err, sip.ErrTransactionTerminated) {
+		log.Debug("respond", "status", code, "error", err)
+	}
+}
+
+// sipStatus is the one table from Parley error codes to SIP responses.
+func sipStatus(err error) (int, string) {
+	switch cc.ErrorCode(err) {
+	case cc.EUNAVAILABLE, cc.ERATELIMIT:
+		return sip.StatusServiceUnavailable, "Service Unavailable"
+	case cc.ENOTFOUND:
+		return sip.StatusNotFound, "Not Found"
+	case cc.EFORBIDDEN, cc.EUNAUTHORIZED:
+		return sip.StatusForbidden, "Forbidden"
+	case cc.EINVALID:
+		return sip.StatusBadRequest, "Bad Request"
+	case cc.ECONFLICT:
+		return sip.StatusBusyHere, "Busy Here"
+	}
+	return sip.StatusInternalServerError, "Server Internal Error"
+}
+
+func callID(req *sip.Request) string {
+	if h := req.CallID(); h != nil {
+		return h.Value()
+	}
+	return ""
+}
+
+type route struct {
+	tenant *cc.Tenant
+	trunk  *cc.Trunk
+	entry  *cc.EntryPoint
+	dialed string
+}
+
+// route finds the trunk by source address and the entry point by the
+// dialled number: 403 for a source no trunk allows, 404 for a number no
+// entry point has.
+func (s *Server) route(ctx context.Context, req *sip.Request) (route, int, string) {
+	src, ok := sourceAddr(req)
+	if !ok {
+		return route{}, sip.StatusForbidden, "Forbidden"
+	}
+	trunks, err := s.trunksCached(ctx)
+	if err != nil {
+		s.log.Error("read trunks", "error", err)
+		return route{}, sip.StatusServiceUnavailable, "Service Unavailable"
+	}
+	user := req.Recipient.User
+	if user == "" {
+		user = req.To().Address.User
+	}
+	var matched bool
+	seen := map[string]bool{}
+	for _, t := range trunks {
+		if !t.Allows(src) || seen[t.TenantID] {
+			continue
+		}
+		matched = true
+		seen[t.TenantID] = true
+		tenant, err := s.deps.Store.Tenant(ctx, t.TenantID)
+		if err != nil {
+			continue
+		}
+		num, err := phone.NormalizeDialed(user, tenant.Region)
+		if err != nil {
+			continue
+		}
+		ep, err := s.deps.Store.EntryPointByNumber(ctx, t.TenantID, num)
+		if err != nil {
+			continue
+		}
+		return route{tenant: tenant, trunk: t, entry: ep, dialed: num}, 0, ""
+	}
+	if !matched {
+		return route{}, sip.StatusForbidden, "Forbidden"
+	}
+	return route{}, sip.StatusNotFound, "Not Found"
+}
+
+// inboundCall carries one call from answer to hang-up.
+type inboundCall struct {
+	s     *Server
+	d     *diago.DialogServerSession
+	h     cc.CallHandle
+	med   *diago.DialogMedia
+	early bool
+	log   *slog.Logger
+
+	mu       sync.Mutex
+	agentLeg *agentLeg
+	done     chan struct{}
+	termOnce sync.Once
+}
+
+// terminate ends the call from our side (shutdown).
+func (c *inboundCall) terminate() {
+	c.termOnce.Do(func() { close(c.done) })
+}
+
+func (c *inboundCall) answer() error {
+	var err error
+	hasSDP := len(c.d.InviteRequest.Body()) > 0
+	switch {
+	case c.early && hasSDP:
+		c.med, err = c.d.ProgressMedia(diago.ProgressMediaOptions{Codecs: Codecs})
+	case hasSDP:
+		c.med, err = c.d.Answer(diago.AnswerOptions{Codecs: Codecs})
+	default:
+		c.early = false
+		c.med, err = c.d.AnswerLate()
+	}
+	return err
+}
+
+// run answers (or sends early media), plays queue audio, rings the agents
+// the contact center offers the call to, and bridges the one who answers.
+func (c *inboundCall) run() {
+	if err := c.answer(); err != nil {
+		c.log.Warn("could not answer the caller", "error", err)
+		c.h.Hangup("system", "answer failed: "+err.Error())
+		return
+	}
+	defer c.med.Close()
+	ctx := c.d.Context()
+	pl := startPlayer(c.med, c.s.sounds, c.h.Queue(), c.log)
+	stopDrain, err := c.med.ListenBackground()
+	if err != nil {
+		stopDrain = func() error { return nil }
+	}
+	var ring *ringing
+	results := make(chan ringResult, 1)
+	defer func() {
+		if ring != nil {
+			ring.cancel()
+			// an answer racing our exit must not leave the agent on a dead line
+			go func() {
+				if r := <-results; r.leg != nil {
+					r.leg.hangup()
+				}
+			}()
+		}
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			pl.stop()
+			c.log.Info("caller hung up", "ringing", ring != nil)
+			c.h.Hangup("customer", "caller hung up")
+			return
+		case <-c.done:
+			pl.stop()
+			c.h.Hangup("system", "server shutting down")
+			return
+		case in, ok := <-c.h.Instructions():
+			if !ok {
+				pl.stop()
+				return
+			}
+			switch {
+			case in.Offer != nil:
+				ring = c.ring(in.Offer, results)
+			case in.Queue != nil:
+				pl.stop()
+				pl = startPlayer(c.med, c.s.sounds, in.Queue, c.log)
+			case in.Close:
+				if ring != nil {
+					ring.cancel()
+				}
+				pl.stop()
+				c.playOnce(c.s.sounds.Get(in.Announcement+".wav", SoundClosed))
+				c.h.Hangup("system", in.Reason)
+				return
+			}
+		case r := <-results:
+			ring = nil
+			if r.err != nil {
+				c.log.Info("agent did not answer", "agent", r.offer.Agent.Username, "reason", r.reason, "detail", r.detail)
+				c.h.OfferFailed(r.offer, r.reason, r.detail)
+				continue
+			}
+			if err := c.h.Answered(r.offer); err != nil {
+				c.log.Info("agent answered a withdrawn offer", "agent", r.offer.Agent.Username)
+				r.leg.hangup()
+				continue
+			}
+			pl.stop()
+			if err := stopDrain(); err != nil {
+				c.log.Debug("stop queue listener", "error", err)
+			}
+			c.connect(r)
+			return
+		}
+	}
+}
+
+// connect bridges the caller and the agent until either hangs up.
+func (c *inboundCall) connect(r ringResult) {
+	leg := r.leg
+	if c.early {
+		if err := c.d.AnswerEarlyMedia(c.med, diago.AnswerOptions{}); err != nil {
+			c.log.Warn("answering the caller after early media failed", "error", err)
+			leg.hangup()
+			c.h.Hangup("system", "answer failed")
+			return
+		}
+	}
+	c.mu.Lock()
+	c.agentLeg = leg
+	c.mu.Unlock()
+	br := diago.NewBridge()
+	br.DTMFpass = true
+	err := br.AddDialogMedia(c.med)
+	if err == nil {
+		err = br.AddDialogMedia(leg.med)
+	}
+	if err != nil {
+		c.log.Error("bridge failed", "error", err)
+		leg.hangup()
+		c.h.Hangup("system", "bridge failed: "+err.Error())
+		return
+	}
+	c.log.Info("connected", "agent", r.offer.Agent.Username)
+	by := "customer"
+	select {
+	case <-c.d.Context().Done():
+		leg.hangup()
+	case <-leg.dlg.Context().Done():
+		by = "agent"
+	case <-c.done:
+		by = "system"
+		leg.hangup()
+	}
+	c.log.Info("call ended", "by", by)
+	c.h.Hangup(by, "")
+}
+
+// playOnce plays a sound to the caller and waits for its end.
+func (c *inboundCall) playOnce(wav []byte) {
+	pb, err := c.med.PlaybackCreate()
+	if err != nil {
+		return
+	}
+	if _, err := pb.Play(bytes.NewReader(wav), "audio/wav"); err != nil {
+		c.log.Debug("play", "error", err)
+	}
+}
+
+// player plays a queue's announcement once, then its hold music in a loop.
+type player struct {
+	ctrl    diago.AudioPlaybackControl
+	done    chan struct{}
+	stopped chan struct{}
+	once    sync.Once
+}
+
+func startPlayer(med *diago.DialogMedia, sounds *Sounds, q *cc.Queue, log *slog.Logger) *player {
+	p := &player{done: make(chan struct{}), stopped: make(chan struct{})}
+	ctrl, err := med.PlaybackControlCreate()
+	if err != nil {
+		log.Warn("no queue audio", "error", err)
+		close(p.done)
+		return p
+	}
+	p.ctrl = ctrl
+	ann := sounds.Get(q.Announcement, SoundAnnouncement)
+	hold := sounds.Get(q.HoldMusic, SoundHold)
+	go func() {
+		defer close(p.done)
+		for i := 0; ; i++ {
+			wav := hold
+			if i == 0 {
+				wav = ann
+			}
+			if _, err := p.ctrl.Play(bytes.NewReader(wav), "audio/wav"); err != nil {
+				log.Debug("queue audio stopped", "error", err)
+				return
+			}
+			select {
+			case <-p.stopped:
+				return
+			default:
+			}
+		}
+	}()
+	return p
+}
+
+func (p *player) stop() {
+	p.once.Do(func() {
+		close(p.stopped)
+		if p.ctrl.AudioPlayback.Codec().SampleRate != 0 {
+			p.ctrl.Stop()
+		}
+	})
+	<-p.done
+}
+
+// agentLeg is an answered call to an agent's phone.
+type agentLeg struct {
+	dlg *diago.DialogClientSession
+	med *diago.DialogMedia
+}
+
+func (l *agentLeg) hangup() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = l.dlg.Hangup(ctx)
+	_ = l.dlg.Close()
+}
+
+type ringing struct{ cancel context.CancelFunc }
+
+type ringResult struct {
+	offer  *cc.Offer
+	leg    *agentLeg
+	err    error
+	reason string
+	detail string
+}
+
+// ring calls the offer's endpoints in parallel; the first to answer wins
+// and the others are cancelled. The result arrives on results.
+func (c *inboundCall) ring(offer *cc.Offer, results chan<- ringResult) *ringing {
+	ctx, cancel := context.WithTimeout(context.Background(), offer.Timeout)
+	c.log.Info("ringing agent", "agent", offer.Agent.Username, "endpoints", offer.Endpoints, "timeout", offer.Timeout)
+	go func() {
+		defer cancel()
+		leg, reason, detail, err := c.s.dialAgent(ctx, c.d, offer, c.h.Interaction())
+		results <- ringResult{offer: offer, leg: leg, err: err, reason: reason, detail: detail}
+	}()
+	return &ringing{cancel: cancel}
+}
+
+// dialAgent rings every endpoint of an offer and returns the first answer.
+func (s *Server) dialAgent(ctx context.Context, caller *diago.DialogServerSession, offer *cc.Offer, it *cc.Interaction) (*agentLeg, string, string, error) {
+	type attempt struct {
+		leg *agentLeg
+		err error
+	}
+	fctx, cancelAll := context.WithCancel(ctx)
+	defer cancelAll()
+	out := make(chan attempt, len(offer.Endpoints))
+	launched := 0
+	for _, ep := range offer.Endpoints {
+		var uri sip.Uri
+		if err := sip.ParseUri(ep, &uri); err != nil {
+			s.log.Warn("bad agent endpoint", "endpoint", ep, "error", err)
+			continue
+		}
+		launched++
+		go func() {
+			leg, err := s.inviteAgent(fctx, caller, uri, offer, it)
+			out <- attempt{leg, err}
+		}()
+	}
+	if launched == 0 {
+		return nil, cc.ReasonConnectionLost, "no usable endpoint", errors.New("no usable endpoint")
+	}
+	var winner *agentLeg
+	var lastErr error
+	for i := 0; i < launched; i++ {
+		a := <-out
+		switch {
+		case a.err == nil && winner == nil:
+			winner = a.leg
+			cancelAll() // cancel the other forks
+		case a.err == nil:
+			a.leg.hangup() // answered too late
+		default:
+			lastErr = a.err
+		}
+	}
+	if winner != nil {
+		return winner, "", "", nil
+	}
+	reason, detail := classifyRingError(ctx, lastErr)
+	return nil, reason, detail, lastErr
+}
+
+func (s *Server) inviteAgent(ctx context.Context, caller *diago.DialogServerSession, uri sip.Uri, offer *cc.Offer, it *cc.Interaction) (*agentLeg, error) {
+	transport := ""
+	if t, ok := uri.UriParams.Get("transport"); ok {
+		transport = strings.ToLower(t)
+	}
+	dlg, err := s.dg.NewDialog(uri, diago.NewDialogOptions{Transport: transport})
+	if err != nil {
+		return nil, err
+	}
+	host := s.cfg.ExternalHost
+	if host == "" {
+		host = s.ua.Hostname()
+	}
+	fromUser := "anonymous"
+	display := "Withheld number"
+	if !it.Customer.Withheld {
+		if it.Customer.Number != "" {
+			fromUser = it.Customer.Number
+			display = it.Customer.Number
+		} else if it.Customer.Raw != "" {
+			fromUser = it.Customer.Raw
+			display = it.Customer.Raw
+		}
+		if it.Customer.Name != "" {
+			display = it.Customer.Name
+		}
+	}
+	from := &sip.FromHeader{DisplayName: display, Address: sip.Uri{User: fromUser, Host: host}, Params: sip.NewParams()}
+	from.Params.Add("tag", sip.GenerateTagN(16))
+	hdrs := []sip.Header{from, sip.NewHeader("X-Parley-Interaction", it.ID)}
+	med, err := dlg.Invite(ctx, diago.InviteClientOptions{Originator: caller, Headers: hdrs})
+	if err != nil {
+		dlg.Close()
+		return nil, err
+	}
+	if err := dlg.Ack(ctx); err != nil {
+		dlg.Close()
+		return nil, err
+	}
+	leg := &agentLeg{dlg: dlg, med: med}
+	if ctx.Err() != nil {
+		leg.hangup()
+		return nil, ctx.Err()
+	}
+	return leg, nil
+}
+
+// classifyRingError maps a failed INVITE to the agent's system reason.
+func classifyRingError(ctx context.Context, err error) (string, string) {
+	var de *sipgo.ErrDialogResponse
+	if errors.As(err, &de) && de.Res != nil {
+		detail := fmt.Sprintf("%d %s", de.Res.StatusCode, de.Res.Reason)
+		switch de.Res.StatusCode {
+		case sip.StatusBusyHere, 600, 603:
+			return cc.ReasonDeclined, detail
+		}
+		return cc.ReasonRingNoAnswer, detail
+	}
+	if ctx.Err() != nil {
+		return cc.ReasonRingNoAnswer, "no answer in time"
+	}
+	if err != nil {
+		return cc.ReasonRingNoAnswer, err.Error()
+	}
+	return cc.ReasonRingNoAnswer, ""
+}

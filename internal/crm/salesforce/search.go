@@ -23,7 +23,8 @@ const phoneSearchLimit = 200
 const syncRetries = 2
 
 // phoneSearchReturning is what a caller lookup asks for. Contacts bring
-// their account's name through the Account relationship.
+// their account's name through the Account relationship in the same search
+// (devcrm serves one-level parent fields too), so no second query is needed.
 var phoneSearchReturning = []Returning{
 	{Object: "Contact", Fields: []string{"Id", "Name", "Phone", "MobilePhone", "AccountId", "Account.Name"}},
 	{Object: "Lead", Fields: []string{"Id", "Name", "Company", "Phone", "MobilePhone"}},

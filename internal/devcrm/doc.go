@@ -1,0 +1,57 @@
+// Package devcrm is the bundled Salesforce-compatible CRM emulator. It lets
+// anyone try and test Parley with no Salesforce account: Parley's Salesforce
+// connector talks to devcrm with exactly the code it uses for a real org.
+//
+// A Server runs on its own listener, so it has its own origin, and keeps its
+// data in its own SQLite file (WAL, busy timeout, foreign keys). A new
+// database is seeded once, from CSV files in Salesforce export format
+// (DefaultSeed, or Config.SeedDir); restarting on the same file keeps
+// everything. ImportCSV loads more files into a running server.
+//
+// # What it emulates
+//
+//   - Record Ids as Salesforce makes them: a key prefix per object (001
+//     Account, 003 Contact, 00Q Lead, 00T Task, 005 User), 15 case-sensitive
+//     base62 characters, and the 18-character form with the case checksum.
+//     Ids are stored in 18 characters; 15 or 18 are accepted wherever an Id
+//     is read.
+//   - The REST paths and JSON shapes under /services/data/vNN.N/ for every
+//     version from 50.0 up to Config.APIVersion: the version list, sobject
+//     create, read, update and delete for Account, Contact, Lead and Task
+//     (User is read-only), SOQL /query and SOSL /search subsets, /limits.
+//   - Salesforce's error arrays ([{"message","errorCode","fields"}]) with
+//     the same codes and HTTP statuses: INVALID_SESSION_ID, NOT_FOUND,
+//     INVALID_FIELD, INVALID_TYPE, MALFORMED_QUERY, MALFORMED_SEARCH,
+//     JSON_PARSER_ERROR, INVALID_TYPE_ON_FIELD_IN_RECORD, STRING_TOO_LONG,
+//     REQUIRED_FIELD_MISSING, FIELD_INTEGRITY_EXCEPTION, MALFORMED_ID,
+//     INVALID_CROSS_REFERENCE_KEY, INVALID_FIELD_FOR_INSERT_UPDATE,
+//     INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST, INVALID_EMAIL_ADDRESS,
+//     REQUEST_LIMIT_EXCEEDED, METHOD_NOT_ALLOWED.
+//   - Sforce-Limit-Info: api-usage=N/M on every REST response, counted per
+//     UTC day in memory.
+//   - OAuth 2.0 at /services/oauth2/token: the JWT bearer grant (RS256,
+//     verified with the connected app's certificate or public key) and the
+//     client credentials grant (run-as user per app). Access tokens are
+//     random, stored only as SHA-256 hashes, and expire (Config.TokenTTL).
+//   - SOSL phone search across formats: a phone field matches a term when
+//     their digits are equal, or one ends with the other and the shorter has
+//     at least ten digits; an extension ("x12") is not part of the number.
+//     E-mail search ignores case; name search matches whole words.
+//   - Fault injection for tests (Fault): 503, 401, 403 or a delay on the
+//     next calls.
+//
+// # What it does not
+//
+// devcrm serves the subset Parley uses, and says so when asked for more:
+// SOQL has no OR, IN, LIKE, ranges, aggregates other than COUNT(), OFFSET,
+// subqueries or relationships deeper than one parent (Account.Name); query
+// results come in one page (done is always true). SOSL has no WITH clauses,
+// no spell correction and no relevance ranking: results come per object in
+// the RETURNING order, then in insertion order. There are no custom objects
+// or fields, describe calls beyond basic object information, composite or
+// bulk APIs, external-Id upserts, sharing rules, triggers, validation rules
+// or field history. The authorization code, refresh token and password
+// grants, the identity URL and the OpenID provider are not served yet; the
+// server's single mux and its User table leave room for them, for
+// Lightning-like record pages and for an Open CTI host page.
+package devcrm

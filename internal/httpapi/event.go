@@ -132,7 +132,13 @@ func (c *closeReason) Error() string { return c.text }
 var (
 	closeShutdown  = &closeReason{websocket.StatusGoingAway, "server shutting down: reconnect with after=<last seq>", "shutdown"}
 	closeSignedOut = &closeReason{websocket.StatusPolicyViolation, "signed out", "signed_out"}
-	closePeerGone  = &closeReason{metric: "client"}
+	// closeClientMessage: the socket only sends; requests go to the REST API.
+	closeClientMessage = &closeReason{websocket.StatusPolicyViolation, "this socket takes no messages: use the REST API", "client_message"}
+	// Reasons without a code end the connection without a close handshake:
+	// the client left, or does not answer.
+	closePeerGone    = &closeReason{metric: "client"}
+	closePingTimeout = &closeReason{metric: "ping_timeout"}
+	closeWriteFailed = &closeReason{metric: "write_failed"}
 )
 
 func closeFellBehind(last int64) *closeReason {
@@ -169,7 +175,7 @@ func (s *Server) serveSocket(ctx context.Context, c *websocket.Conn, p *cc.Princ
 	defer s.metrics.sockets.Dec()
 	reason := s.stream(ctx, c, p, after, replay)
 	s.metrics.socketCloses.WithLabelValues(reason.metric).Inc()
-	if reason == closePeerGone {
+	if reason.code == 0 {
 		c.CloseNow()
 		return
 	}
@@ -182,39 +188,41 @@ func (s *Server) serveSocket(ctx context.Context, c *websocket.Conn, p *cc.Princ
 func (s *Server) stream(ctx context.Context, c *websocket.Conn, p *cc.Principal, after int64, replay bool) *closeReason {
 	live, unsubscribe := s.svc.Subscribe(p)
 	defer unsubscribe()
-	// The client sends nothing; reading keeps pings and closes flowing and
-	// ends rctx when the client leaves. It must not end with ctx: the read
-	// goroutine would close the connection before the close frame is sent.
-	rctx := c.CloseRead(context.WithoutCancel(ctx))
-	// wctx ends with either: it bounds the service calls and the writes.
+	rctx, sent := readClient(ctx, c)
+	// wctx ends with ctx, rctx or sent: it bounds the waits and the service
+	// calls. Writes and pings use rctx alone: the library closes the
+	// connection when their context ends, and on shutdown the socket must
+	// stay open for its close frame.
 	wctx, stop := context.WithCancel(ctx)
 	defer stop()
 	context.AfterFunc(rctx, stop)
+	context.AfterFunc(sent, stop)
+	ended := func() *closeReason { return endReason(ctx, rctx, sent) }
 	last := after
 
 	hello, err := s.hello(wctx, p)
 	if err != nil {
-		if r := s.ended(ctx, rctx); r != nil {
+		if r := ended(); r != nil {
 			return r
 		}
 		s.log.ErrorContext(ctx, "websocket snapshot", "user", p.User.ID, "err", err)
 		return closeFailed("snapshot", last)
 	}
-	if err := s.writeFrame(wctx, c, hello); err != nil {
-		return s.writeFailed(ctx, rctx, err)
+	if err := s.writeFrame(rctx, c, hello); err != nil {
+		return s.writeFailed(ended(), err)
 	}
 	for replay {
 		events, err := s.svc.Events(wctx, p, last, replayPage)
 		if err != nil {
-			if r := s.ended(ctx, rctx); r != nil {
+			if r := ended(); r != nil {
 				return r
 			}
 			s.log.ErrorContext(ctx, "websocket replay", "user", p.User.ID, "after", last, "err", err)
 			return closeFailed("replay", last)
 		}
 		for _, e := range events {
-			if err := s.writeFrame(wctx, c, newEventView(e)); err != nil {
-				return s.writeFailed(ctx, rctx, err)
+			if err := s.writeFrame(rctx, c, newEventView(e)); err != nil {
+				return s.writeFailed(ended(), err)
 			}
 			last = max(last, e.Seq)
 		}
@@ -226,7 +234,7 @@ func (s *Server) stream(ctx context.Context, c *websocket.Conn, p *cc.Principal,
 	for {
 		select {
 		case <-wctx.Done():
-			return s.ended(ctx, rctx)
+			return ended()
 		case e, ok := <-live:
 			if !ok {
 				return closeFellBehind(last)
@@ -234,23 +242,46 @@ func (s *Server) stream(ctx context.Context, c *websocket.Conn, p *cc.Principal,
 			if e.Seq > 0 && e.Seq <= last {
 				continue // already sent by the replay
 			}
-			if err := s.writeFrame(wctx, c, newEventView(e)); err != nil {
-				return s.writeFailed(ctx, rctx, err)
+			if err := s.writeFrame(rctx, c, newEventView(e)); err != nil {
+				return s.writeFailed(ended(), err)
 			}
 			last = max(last, e.Seq)
 		case <-ping.C:
-			pctx, cancel := context.WithTimeout(wctx, s.writeTimeout)
+			pctx, cancel := context.WithTimeout(rctx, s.writeTimeout)
 			err := c.Ping(pctx)
 			cancel()
 			if err != nil {
-				if r := s.ended(ctx, rctx); r != nil {
+				if r := ended(); r != nil {
 					return r
 				}
 				s.log.InfoContext(ctx, "websocket ping unanswered", "user", p.User.ID, "err", err)
-				return closePeerGone
+				return closePingTimeout
 			}
 		}
 	}
+}
+
+// readClient reads from the client. gone ends when the client leaves (the
+// connection fails or closes); sent ends when the client sends a data
+// message, which it must not: the socket only sends. Reading keeps pings and
+// the close handshake working. Neither context ends with ctx, and a message
+// does not end gone, because the library closes the connection when the
+// context of a write in flight ends, and the socket must stay open for its
+// close frame. (Conn.CloseRead is not used: after a data message it holds
+// the connection for its 15 s close timeout.)
+func readClient(ctx context.Context, c *websocket.Conn) (gone, sent context.Context) {
+	c.SetReadLimit(1024)
+	base := context.WithoutCancel(ctx)
+	gone, leave := context.WithCancel(base)
+	sent, send := context.WithCancel(base)
+	go func() {
+		if _, _, err := c.Read(gone); err == nil {
+			send()
+			return
+		}
+		leave()
+	}()
+	return gone, sent
 }
 
 // hello builds the first frame.
@@ -284,28 +315,30 @@ func (s *Server) writeFrame(ctx context.Context, c *websocket.Conn, v eventView)
 	return nil
 }
 
-// ended returns why the socket's contexts ended, or nil while they have not:
-// the cause given to the socket, shutdown when the request context ended,
-// or the client leaving.
-func (s *Server) ended(ctx, rctx context.Context) *closeReason {
+// endReason returns why a socket's contexts ended, or nil while they have
+// not: the cause given to the socket, shutdown when the request context
+// ended, or what the client did (sent a message, left).
+func endReason(ctx, gone, sent context.Context) *closeReason {
 	var r *closeReason
 	switch {
 	case errors.As(context.Cause(ctx), &r):
 		return r
 	case ctx.Err() != nil:
 		return closeShutdown
-	case rctx.Err() != nil:
+	case sent.Err() != nil:
+		return closeClientMessage
+	case gone.Err() != nil:
 		return closePeerGone
 	}
 	return nil
 }
 
-// writeFailed returns why a write failed: the socket ended, or the client
-// did not take the frame in time.
-func (s *Server) writeFailed(ctx, rctx context.Context, err error) *closeReason {
-	if r := s.ended(ctx, rctx); r != nil {
-		return r
+// writeFailed returns why a write failed: ended, when the socket ended,
+// or the client did not take the frame in time.
+func (s *Server) writeFailed(ended *closeReason, err error) *closeReason {
+	if ended != nil {
+		return ended
 	}
-	s.log.InfoContext(ctx, "websocket write failed", "err", err)
-	return closePeerGone
+	s.log.Info("websocket write failed", "err", err)
+	return closeWriteFailed
 }

@@ -181,6 +181,17 @@ func (f *fakeService) publishLocked(e *cc.Event) {
 	}
 }
 
+// Redeliver publishes a stored event again, as a bus may after a replay.
+func (f *fakeService) Redeliver(seq int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, e := range f.events {
+		if e.Seq == seq && e.TenantID == "ten_acme" {
+			f.publishLocked(e)
+		}
+	}
+}
+
 // DropSubscribers closes every subscription, as the bus does with
 // subscribers that fell behind.
 func (f *fakeService) DropSubscribers() {

@@ -36,7 +36,7 @@ func newMetrics(reg *prometheus.Registry, version string) *metrics {
 		})),
 		socketCloses: register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "parley_websocket_closes_total",
-			Help: "Closed event WebSockets by reason (client, fell_behind, shutdown, signed_out, error).",
+			Help: "Closed event WebSockets by reason (client, fell_behind, shutdown, signed_out, ping_timeout, write_failed, error).",
 		}, []string{"reason"})),
 		handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
 	}

@@ -1,0 +1,401 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/parley-cc/parley/internal/cc"
+	"github.com/parley-cc/parley/internal/httpapi/apitest"
+)
+
+// safety bounds every wait on a socket; no test asserts on time.
+const safety = 10 * time.Second
+
+// wsEnv is a test env served on a real loopback listener.
+type wsEnv struct {
+	*testEnv
+	ts *httptest.Server
+}
+
+func newWSEnv(t *testing.T, base context.Context) *wsEnv {
+	t.Helper()
+	e := newTestEnv(t)
+	ts := httptest.NewUnstartedServer(e.srv.Handler())
+	if base != nil {
+		ts.Config.BaseContext = func(net.Listener) context.Context { return base }
+	}
+	ts.Start()
+	t.Cleanup(ts.Close)
+	return &wsEnv{testEnv: e, ts: ts}
+}
+
+// ticket asks for a WebSocket ticket with a bearer token.
+func (e *wsEnv) ticket(t *testing.T, token string) string {
+	t.Helper()
+	res := e.kit.Do(t, apitest.Scenario{Method: "POST", URL: "/api/v1/events/ticket", Token: token, WantStatus: 201})
+	var v ticketView
+	if err := json.Unmarshal(res.Body, &v); err != nil {
+		t.Fatal(err)
+	}
+	return v.Ticket
+}
+
+// dial opens /api/v1/events with a raw query.
+func (e *wsEnv) dial(t *testing.T, query string, opts *websocket.DialOptions) (*websocket.Conn, *http.Response, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), safety)
+	defer cancel()
+	c, res, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(e.ts.URL, "http")+"/api/v1/events?"+query, opts)
+	if c != nil {
+		t.Cleanup(func() { c.CloseNow() })
+	}
+	return c, res, err
+}
+
+// connect opens the socket with a new ticket and reads the hello frame.
+func (e *wsEnv) connect(t *testing.T, token, query string) (*websocket.Conn, eventView) {
+	t.Helper()
+	q := "ticket=" + e.ticket(t, token)
+	if query != "" {
+		q += "&" + query
+	}
+	c, _, err := e.dial(t, q, nil)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	hello := e.read(t, c)
+	if hello.Type != "hello" {
+		t.Fatalf("first frame is %q, want hello", hello.Type)
+	}
+	var data helloData
+	if err := json.Unmarshal(hello.Data, &data); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.spec.CheckSchema("HelloData", hello.Data); err != nil {
+		t.Errorf("hello data does not match the API document: %v", err)
+	}
+	return c, hello
+}
+
+// read reads one frame and checks it against the documented EventFrame.
+func (e *wsEnv) read(t *testing.T, c *websocket.Conn) eventView {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), safety)
+	defer cancel()
+	typ, b, err := c.Read(ctx)
+	if err != nil {
+		t.Fatalf("read frame: %v", err)
+	}
+	if typ != websocket.MessageText {
+		t.Fatalf("frame type %v, want text", typ)
+	}
+	if err := e.spec.CheckSchema("EventFrame", b); err != nil {
+		t.Errorf("frame %s does not match the API document: %v", b, err)
+	}
+	var v eventView
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// readClose reads until the socket closes and returns the close error.
+func readClose(t *testing.T, c *websocket.Conn) websocket.CloseError {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), safety)
+	defer cancel()
+	for {
+		_, b, err := c.Read(ctx)
+		if err == nil {
+			t.Logf("frame before close: %s", b)
+			continue
+		}
+		var ce websocket.CloseError
+		if !errors.As(err, &ce) {
+			t.Fatalf("read: %v, want a close frame", err)
+		}
+		return ce
+	}
+}
+
+func TestWebSocketHelloReplayLive(t *testing.T) {
+	e := newWSEnv(t, nil)
+	alice := e.svc.newSession("acme", "alice", time.Hour)
+	// seq 4: alice's state change; seq 1-3 are the fixture's.
+	e.kit.Do(t, apitest.Scenario{Method: "PUT", URL: "/api/v1/me/state", Token: alice, Body: `{"state":"available"}`, WantStatus: 200})
+
+	c, hello := e.connect(t, alice, "after=1")
+	var data helloData
+	json.Unmarshal(hello.Data, &data)
+	if data.Presence.State != cc.StateAvailable || len(data.Queues) != 1 || data.Queues[0].ID != "que_sales" || data.Version != "1.2.3" {
+		t.Errorf("hello data = %+v", data)
+	}
+
+	// Replay: alice's events after seq 1, not bob's (seq 3).
+	for _, want := range []struct {
+		seq int64
+		typ cc.EventType
+	}{{2, cc.EventInteractionConnected}, {4, cc.EventAgentState}} {
+		f := e.read(t, c)
+		if f.Seq != want.seq || f.Type != string(want.typ) {
+			t.Errorf("replayed frame = seq %d %s, want seq %d %s", f.Seq, f.Type, want.seq, want.typ)
+		}
+	}
+
+	// Live: an event already replayed is not sent twice; new ones are.
+	e.svc.Redeliver(2)
+	ended := e.svc.Publish(cc.NewEvent("ten_acme", cc.EventInteractionEnded, e.clock.Now(), map[string]string{"by": "customer"}), "int_alice1", "usr_alice")
+	f := e.read(t, c)
+	if f.Seq != ended.Seq || f.Type != string(cc.EventInteractionEnded) || f.InteractionID != "int_alice1" || string(f.Data) != `{"by":"customer"}` {
+		t.Errorf("live frame = %+v, want seq %d interaction.ended", f, ended.Seq)
+	}
+	if !f.At.Equal(e.clock.Now()) {
+		t.Errorf("live frame at %s, want %s", f.At, e.clock.Now())
+	}
+	// Not visible to alice: bob's interaction. Then a queue status (not stored).
+	e.svc.Publish(cc.NewEvent("ten_acme", cc.EventInteractionEnded, e.clock.Now(), nil), "int_bob1", "usr_bob")
+	e.svc.Publish(cc.NewEvent("ten_acme", cc.EventQueueStatus, e.clock.Now(), map[string]int{"waiting": 3}), "", "")
+	f = e.read(t, c)
+	if f.Type != string(cc.EventQueueStatus) || f.Seq != 0 {
+		t.Errorf("frame = %+v, want the queue status", f)
+	}
+}
+
+func TestWebSocketWithoutAfterSendsOnlyLive(t *testing.T) {
+	e := newWSEnv(t, nil)
+	alice := e.svc.newSession("acme", "alice", time.Hour)
+	c, _ := e.connect(t, alice, "")
+	ev := e.svc.Publish(cc.NewEvent("ten_acme", cc.EventInteractionWrapped, e.clock.Now(), nil), "int_alice1", "usr_alice")
+	if f := e.read(t, c); f.Seq != ev.Seq {
+		t.Errorf("first frame after hello has seq %d, want the live event's %d (no replay without after)", f.Seq, ev.Seq)
+	}
+}
+
+func TestWebSocketTickets(t *testing.T) {
+	e := newWSEnv(t, nil)
+	alice := e.svc.newSession("acme", "alice", time.Hour)
+
+	t.Run("no ticket", func(t *testing.T) {
+		_, res, err := e.dial(t, "", nil)
+		if err == nil || res == nil || res.StatusCode != 401 {
+			t.Fatalf("dial without ticket: res %v, err %v; want 401", res, err)
+		}
+	})
+	t.Run("bearer header is not a ticket", func(t *testing.T) {
+		_, res, err := e.dial(t, "", &websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer " + alice}}})
+		if err == nil || res.StatusCode != 401 {
+			t.Fatalf("dial with a bearer token: res %v, err %v; want 401", res, err)
+		}
+	})
+	t.Run("single use", func(t *testing.T) {
+		tk := e.ticket(t, alice)
+		if _, _, err := e.dial(t, "ticket="+tk, nil); err != nil {
+			t.Fatalf("first use: %v", err)
+		}
+		_, res, err := e.dial(t, "ticket="+tk, nil)
+		if err == nil || res.StatusCode != 401 {
+			t.Fatalf("second use: res %v, err %v; want 401", res, err)
+		}
+	})
+	t.Run("expiry", func(t *testing.T) {
+		tk := e.ticket(t, alice)
+		e.clock.Advance(ticketTTL)
+		_, res, err := e.dial(t, "ticket="+tk, nil)
+		if err == nil || res.StatusCode != 401 {
+			t.Fatalf("expired ticket: res %v, err %v; want 401", res, err)
+		}
+	})
+	t.Run("just before expiry", func(t *testing.T) {
+		tk := e.ticket(t, alice)
+		e.clock.Advance(ticketTTL - time.Second)
+		if _, _, err := e.dial(t, "ticket="+tk, nil); err != nil {
+			t.Fatalf("ticket within its 30 s: %v", err)
+		}
+	})
+	t.Run("foreign origin", func(t *testing.T) {
+		tk := e.ticket(t, alice)
+		_, res, err := e.dial(t, "ticket="+tk, &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {"https://evil.example"}}})
+		if err == nil || res.StatusCode != 403 {
+			t.Fatalf("foreign origin: res %v, err %v; want 403", res, err)
+		}
+	})
+	t.Run("sign-out drops tickets", func(t *testing.T) {
+		bob := e.svc.newSession("acme", "bob", time.Hour)
+		tk := e.ticket(t, bob)
+		e.kit.Do(t, apitest.Scenario{Method: "DELETE", URL: "/api/v1/sessions/current", Token: bob, WantStatus: 204})
+		_, res, err := e.dial(t, "ticket="+tk, nil)
+		if err == nil || res.StatusCode != 401 {
+			t.Fatalf("ticket after sign-out: res %v, err %v; want 401", res, err)
+		}
+	})
+}
+
+func TestWebSocketFellBehind(t *testing.T) {
+	e := newWSEnv(t, nil)
+	alice := e.svc.newSession("acme", "alice", time.Hour)
+	c, _ := e.connect(t, alice, "after=0")
+	last := int64(0)
+	for range 2 { // seq 1 and 2 are alice's
+		last = e.read(t, c).Seq
+	}
+	e.svc.DropSubscribers() // the bus gives up on a subscriber that fell behind
+	ce := readClose(t, c)
+	if ce.Code != websocket.StatusTryAgainLater || ce.Reason != "fell behind: reconnect with after=2" || last != 2 {
+		t.Fatalf("close = %d %q (last seq %d), want 1013 \"fell behind: reconnect with after=2\"", ce.Code, ce.Reason, last)
+	}
+	if got := counterValue(t, e.srv.metrics.socketCloses.WithLabelValues("fell_behind")); got != 1 {
+		t.Errorf("fell_behind closes = %v, want 1", got)
+	}
+
+	// The client reconnects where it left off and misses nothing.
+	missed := e.svc.Publish(cc.NewEvent("ten_acme", cc.EventInteractionEnded, e.clock.Now(), nil), "int_alice1", "usr_alice")
+	c2, _ := e.connect(t, alice, "after=2")
+	if f := e.read(t, c2); f.Seq != missed.Seq {
+		t.Errorf("after reconnect got seq %d, want %d", f.Seq, missed.Seq)
+	}
+}
+
+func TestWebSocketClosesOnServerClose(t *testing.T) {
+	e := newWSEnv(t, nil)
+	alice := e.svc.newSession("acme", "alice", time.Hour)
+	c, _ := e.connect(t, alice, "")
+	closed := make(chan struct{})
+	go func() { e.srv.Close(); close(closed) }()
+	if ce := readClose(t, c); ce.Code != websocket.StatusGoingAway {
+		t.Fatalf("close = %d %q, want 1001 going away", ce.Code, ce.Reason)
+	}
+	<-closed // Close returns once the sockets are closed
+	if n := e.svc.Subscribers(); n != 0 {
+		t.Errorf("%d subscriptions left after close", n)
+	}
+	// After Close, new sockets are refused the same way.
+	c2, _, err := e.dial(t, "ticket="+e.ticket(t, alice), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ce := readClose(t, c2); ce.Code != websocket.StatusGoingAway {
+		t.Fatalf("close of a socket opened after Close = %d %q, want 1001", ce.Code, ce.Reason)
+	}
+}
+
+func TestWebSocketClosesWithBaseContext(t *testing.T) {
+	base, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e := newWSEnv(t, base)
+	alice := e.svc.newSession("acme", "alice", time.Hour)
+	c, _ := e.connect(t, alice, "")
+	cancel()
+	if ce := readClose(t, c); ce.Code != websocket.StatusGoingAway || !strings.Contains(ce.Reason, "server shutting down") {
+		t.Fatalf("close = %d %q, want 1001 server shutting down", ce.Code, ce.Reason)
+	}
+}
+
+func TestWebSocketClosesOnSignOut(t *testing.T) {
+	e := newWSEnv(t, nil)
+	alice := e.svc.newSession("acme", "alice", time.Hour)
+	other := e.svc.newSession("acme", "alice", time.Hour) // alice on a second device
+	c, _ := e.connect(t, alice, "")
+	c2, _ := e.connect(t, other, "")
+	e.kit.Do(t, apitest.Scenario{Method: "DELETE", URL: "/api/v1/sessions/current", Token: alice, WantStatus: 204})
+	if ce := readClose(t, c); ce.Code != websocket.StatusPolicyViolation || ce.Reason != "signed out" {
+		t.Fatalf("close = %d %q, want 1008 signed out", ce.Code, ce.Reason)
+	}
+	// The other session's socket stays open.
+	ev := e.svc.Publish(cc.NewEvent("ten_acme", cc.EventInteractionLinked, e.clock.Now(), nil), "int_alice1", "usr_alice")
+	if f := e.read(t, c2); f.Seq != ev.Seq {
+		t.Errorf("other session got seq %d, want %d", f.Seq, ev.Seq)
+	}
+}
+
+func TestWebSocketClientMessageCloses(t *testing.T) {
+	e := newWSEnv(t, nil)
+	alice := e.svc.newSession("acme", "alice", time.Hour)
+	c, _ := e.connect(t, alice, "")
+	ctx, cancel := context.WithTimeout(context.Background(), safety)
+	defer cancel()
+	if err := c.Write(ctx, websocket.MessageText, []byte(`{"type":"hi"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if ce := readClose(t, c); ce.Code != websocket.StatusPolicyViolation {
+		t.Fatalf("close = %d %q, want 1008", ce.Code, ce.Reason)
+	}
+}
+
+func TestWebSocketPings(t *testing.T) {
+	e := newWSEnv(t, nil)
+	e.srv.pingInterval = 5 * time.Millisecond
+	alice := e.svc.newSession("acme", "alice", time.Hour)
+	pinged := make(chan struct{}, 1)
+	c, _, err := e.dial(t, "ticket="+e.ticket(t, alice), &websocket.DialOptions{
+		OnPingReceived: func(context.Context, []byte) bool {
+			select {
+			case pinged <- struct{}{}:
+			default:
+			}
+			return true
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Reading drives the ping handler.
+	go func() {
+		for {
+			if _, _, err := c.Read(context.Background()); err != nil {
+				return
+			}
+		}
+	}()
+	select {
+	case <-pinged:
+	case <-time.After(safety):
+		t.Fatal("no ping from the server")
+	}
+}
+
+func TestWebSocketUnansweredPingCloses(t *testing.T) {
+	e := newWSEnv(t, nil)
+	e.srv.pingInterval = 5 * time.Millisecond
+	e.srv.writeTimeout = 50 * time.Millisecond
+	alice := e.svc.newSession("acme", "alice", time.Hour)
+	c, _, err := e.dial(t, "ticket="+e.ticket(t, alice), &websocket.DialOptions{
+		OnPingReceived: func(context.Context, []byte) bool { return false }, // never pong
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), safety)
+	defer cancel()
+	for {
+		if _, _, err := c.Read(ctx); err != nil {
+			if ctx.Err() != nil {
+				t.Fatal("the server kept a socket that does not answer pings")
+			}
+			break
+		}
+	}
+	if got := counterValue(t, e.srv.metrics.socketCloses.WithLabelValues("ping_timeout")); got != 1 {
+		t.Errorf("ping_timeout closes = %v, want 1", got)
+	}
+}
+
+// counterValue reads a counter.
+func counterValue(t *testing.T, c prometheus.Counter) float64 {
+	t.Helper()
+	var m dto.Metric
+	if err := c.Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m.GetCounter().GetValue()
+}

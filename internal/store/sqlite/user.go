@@ -1,0 +1,130 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/parley-cc/parley/internal/cc"
+)
+
+var _ cc.UserStore = (*DB)(nil)
+
+const userColumns = `tenant_id, id, username, display_name, email, roles, password_hash,
+	skills, sip_username, sip_ha1, static_contact, disabled, created_at`
+
+// CreateUser stores a new user. It assigns an ID and CreatedAt when they are
+// empty. ECONFLICT if the username is taken in the tenant (case-insensitively)
+// or the SIP username in any tenant; ENOTFOUND if the tenant does not exist.
+func (s *DB) CreateUser(ctx context.Context, u *cc.User) (err error) {
+	defer wrap(&err, "create user %s", u.Username)
+	if err := u.Validate(); err != nil {
+		return err
+	}
+	u.ID = newID(u.ID, "usr")
+	u.CreatedAt = created(u.CreatedAt)
+	args, err := userArgs(u)
+	if err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`, username_key)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+		return userConflict(ctx, tx, err, u)
+	})
+}
+
+// UpdateUser replaces a user's fields (all but TenantID, ID and CreatedAt).
+// ENOTFOUND if the tenant has no such user; ECONFLICT as CreateUser.
+func (s *DB) UpdateUser(ctx context.Context, u *cc.User) (err error) {
+	defer wrap(&err, "update user %s", u.ID)
+	if err := u.Validate(); err != nil {
+		return err
+	}
+	args, err := userArgs(u)
+	if err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		err := execOne(ctx, tx, userNotFound(u.ID), `UPDATE users SET
+			username = ?3, display_name = ?4, email = ?5, roles = ?6, password_hash = ?7, skills = ?8,
+			sip_username = ?9, sip_ha1 = ?10, static_contact = ?11, disabled = ?12, username_key = ?14
+			WHERE tenant_id = ?1 AND id = ?2`, args...)
+		return userConflict(ctx, tx, err, u)
+	})
+}
+
+func userConflict(ctx context.Context, q querier, err error, u *cc.User) error {
+	return scopedConstraintError(ctx, q, err, u.TenantID, fmt.Sprintf("tenant %q not found", u.TenantID),
+		func(tenant string) []conflict {
+			return []conflict{
+				{"users.tenant_id, users.username_key", fmt.Sprintf("username %q is already taken in tenant %s", u.Username, tenant)},
+				{"users.sip_username", fmt.Sprintf("SIP username %q is already taken", u.SIPUsername)},
+				{"users.tenant_id, users.id", fmt.Sprintf("user id %q already exists in tenant %s", u.ID, tenant)},
+			}
+		})
+}
+
+func userNotFound(id string) error {
+	return cc.Errorf(cc.ENOTFOUND, "user %q not found", id)
+}
+
+// User returns a user of the tenant by id. ENOTFOUND if none, also when it
+// belongs to another tenant.
+func (s *DB) User(ctx context.Context, tenantID, id string) (_ *cc.User, err error) {
+	defer wrap(&err, "read user %s", id)
+	return queryOne(ctx, s.db, scanUser, userNotFound(id),
+		`SELECT `+userColumns+` FROM users WHERE tenant_id = ? AND id = ?`, tenantID, id)
+}
+
+// UserByUsername returns a user of the tenant by username
+// (case-insensitive). ENOTFOUND if none.
+func (s *DB) UserByUsername(ctx context.Context, tenantID, username string) (_ *cc.User, err error) {
+	defer wrap(&err, "read user %s", username)
+	return queryOne(ctx, s.db, scanUser, cc.Errorf(cc.ENOTFOUND, "user %q not found", username),
+		`SELECT `+userColumns+` FROM users WHERE tenant_id = ? AND username_key = ?`, tenantID, nameKey(username))
+}
+
+// UserBySIPUsername returns the user whose phone registers with this SIP
+// username, in any tenant. SIP usernames are matched exactly, as digest
+// authentication compares them. ENOTFOUND if none.
+func (s *DB) UserBySIPUsername(ctx context.Context, sipUsername string) (_ *cc.User, err error) {
+	defer wrap(&err, "read user by SIP username %s", sipUsername)
+	if sipUsername == "" {
+		return nil, cc.Errorf(cc.ENOTFOUND, "no user has an empty SIP username")
+	}
+	return queryOne(ctx, s.db, scanUser, cc.Errorf(cc.ENOTFOUND, "no user has SIP username %q", sipUsername),
+		`SELECT `+userColumns+` FROM users WHERE sip_username = ?`, sipUsername)
+}
+
+// Users returns the tenant's users ordered by username.
+func (s *DB) Users(ctx context.Context, tenantID string) (_ []*cc.User, err error) {
+	defer wrap(&err, "list users of tenant %s", tenantID)
+	return queryAll(ctx, s.db, scanUser,
+		`SELECT `+userColumns+` FROM users WHERE tenant_id = ? ORDER BY username_key, id`, tenantID)
+}
+
+// userArgs returns the column values of u in userColumns order, then the
+// username key.
+func userArgs(u *cc.User) ([]any, error) {
+	var e encoder
+	args := []any{u.TenantID, u.ID, u.Username, u.DisplayName, u.Email, e.json("roles", u.Roles),
+		u.PasswordHash, e.json("skills", u.Skills), u.SIPUsername, u.SIPHA1, u.StaticContact,
+		u.Disabled, e.time("created at", u.CreatedAt), nameKey(u.Username)}
+	return args, e.err
+}
+
+func scanUser(sc scanner) (*cc.User, error) {
+	var u cc.User
+	err := sc.Scan(&u.TenantID, &u.ID, &u.Username, &u.DisplayName, &u.Email, jsonCol{&u.Roles},
+		&u.PasswordHash, jsonCol{&u.Skills}, &u.SIPUsername, &u.SIPHA1, &u.StaticContact,
+		&u.Disabled, timeCol{&u.CreatedAt})
+	if err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// nameKey is the form of a name that makes it unique case-insensitively.
+func nameKey(name string) string { return strings.ToLower(strings.TrimSpace(name)) }

@@ -142,6 +142,14 @@ func New(cfg Config, deps Deps) (*Server, error) {
 // Codecs are the audio codecs Parley offers and accepts.
 var Codecs = []media.Codec{media.CodecAudioUlaw, media.CodecAudioAlaw, media.CodecTelephoneEvent8000}
 
+// SetDirector sets who decides what happens to calls, and who hears of
+// registrations, when they could not be given to New (they depend on the
+// server). Call it before Start.
+func (s *Server) SetDirector(d cc.CallDirector, onRegistration func(ctx context.Context, tenantID, userID string)) {
+	s.deps.Director = d
+	s.deps.OnRegistration = onRegistration
+}
+
 // Start opens the listeners and serves until Close.
 func (s *Server) Start(ctx context.Context) error {
 	host := s.cfg.ExternalHost

@@ -1,0 +1,346 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/parley-cc/parley/internal/auth"
+	"github.com/parley-cc/parley/internal/cc"
+	"github.com/parley-cc/parley/internal/devcrm"
+	"github.com/parley-cc/parley/internal/secret"
+	"github.com/parley-cc/parley/internal/store/sqlite"
+)
+
+// demoFile is what `parley demo` writes to DIR/demo.json.
+type demoFile struct {
+	HTTP        string        `json:"http"`
+	SIP         string        `json:"sip"`
+	CRM         string        `json:"crm"`
+	Tenant      string        `json:"tenant"`
+	EntryPoints []demoEntry   `json:"entry_points"`
+	Users       []demoUser    `json:"users"`
+	CRMClient   demoCRMClient `json:"crm_client"`
+}
+
+type demoEntry struct {
+	Number string `json:"number"`
+	Queue  string `json:"queue"`
+	URI    string `json:"uri"`
+}
+
+type demoUser struct {
+	Username    string `json:"username"`
+	Password    string `json:"password"`
+	Role        string `json:"role"`
+	SIPUsername string `json:"sip_username,omitempty"`
+	SIPPassword string `json:"sip_password,omitempty"`
+}
+
+type demoCRMClient struct {
+	ID     string `json:"id"`
+	Secret string `json:"secret"`
+}
+
+const (
+	demoTenant   = "acme"
+	demoClientID = "parley-demo"
+	demoCRMUser  = "integration@devcrm.example.com"
+)
+
+var demoUsers = []struct {
+	username, display, role string
+	skills                  []string
+	sip                     bool
+}{
+	{"alice", "Alice Agent", "agent", []string{"sales", "support"}, true},
+	{"bob", "Bob Agent", "agent", []string{"sales", "support"}, true},
+	{"sam", "Sam Supervisor", "supervisor", nil, false},
+	{"ada", "Ada Admin", "admin", nil, false},
+}
+
+var demoQueues = []struct {
+	name, number string
+	priority     int
+}{
+	{"Sales", "+15550100", 1},
+	{"Support", "+15550101", 0},
+}
+
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("demo", stderr)
+	data := fs.String("data", "./parley-demo", "data `directory` (kept between runs)")
+	httpAddr := fs.String("http", "127.0.0.1:8080", "HTTP listen `address`")
+	sipAddr := fs.String("sip", "127.0.0.1:5060", "SIP listen `address` (UDP and TCP)")
+	crmAddr := fs.String("crm", "127.0.0.1:8081", "devcrm listen `address` (its own origin)")
+	verbose := fs.Bool("v", false, "log at debug level")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*data, 0o700); err != nil {
+		return fmt.Errorf("create %s: %w", *data, err)
+	}
+	m := NewMain()
+	if err := m.configure("", *data, *httpAddr, *sipAddr); err != nil {
+		return err
+	}
+	m.Config.HTTP.PublicURL = "http://" + *httpAddr
+	if *verbose {
+		m.Config.Log.Level = "debug"
+	}
+	m.Logger = newLogger(m.Config, stderr)
+
+	crm, err := devcrm.New(devcrm.Config{Addr: *crmAddr, DBPath: filepath.Join(*data, "devcrm.db"), Logger: m.Logger})
+	if err != nil {
+		return err
+	}
+	if err := crm.Start(ctx); err != nil {
+		return fmt.Errorf("start devcrm on %s: %w", *crmAddr, err)
+	}
+	defer crm.Close()
+
+	info, err := seedDemo(ctx, m, crm)
+	if err != nil {
+		return fmt.Errorf("seed the demo: %w", err)
+	}
+	if err := m.Run(ctx); err != nil {
+		return err
+	}
+	info.HTTP = m.HTTPURL()
+	info.SIP = "sip:" + *sipAddr
+	info.CRM = crm.URL()
+	for i := range info.EntryPoints {
+		info.EntryPoints[i].URI = "sip:" + info.EntryPoints[i].Number + "@" + *sipAddr
+	}
+	if err := writeDemoFile(filepath.Join(*data, "demo.json"), info); err != nil {
+		return err
+	}
+	printDemo(stdout, info, *sipAddr, filepath.Join(*data, "demo.json"))
+	return waitAndShutdown(ctx, m)
+}
+
+// seedDemo creates the demo tenant on first start and makes sure the
+// credentials in demo.json work on every start.
+func seedDemo(ctx context.Context, m *Main, crm *devcrm.Server) (*demoFile, error) {
+	keyring, err := secret.Load(m.Config.KeyFilePath(), true)
+	if err != nil {
+		return nil, err
+	}
+	store, err := sqlite.Open(ctx, m.Config.DatabasePath(), sqlite.Options{Sealer: keyring})
+	if err != nil {
+		return nil, err
+	}
+	defer store.Close()
+	path := filepath.Join(m.Config.DataDir, "demo.json")
+	prev, _ := readDemoFile(path)
+
+	t, err := store.TenantBySlug(ctx, demoTenant)
+	switch {
+	case cc.IsCode(err, cc.ENOTFOUND):
+		if t, err = createDemoTenant(ctx, store); err != nil {
+			return nil, err
+		}
+		prev = nil // fresh credentials for a fresh database
+	case err != nil:
+		return nil, err
+	}
+	// The CRM connection: URL of this run's devcrm, and the app registered
+	// (devcrm's data may be new even when Parley's is not).
+	if len(t.CRM.PrivateKey) == 0 {
+		key, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			return nil, err
+		}
+		der, _ := x509.MarshalPKCS8PrivateKey(key)
+		t.CRM.PrivateKey = pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+	}
+	t.CRM.Kind, t.CRM.LoginURL, t.CRM.ClientID, t.CRM.Username = "salesforce", crm.URL(), demoClientID, demoCRMUser
+	t.CRM.BaseURL = m.Config.PublicURL()
+	if err := store.UpdateTenant(ctx, t); err != nil {
+		return nil, err
+	}
+	pub, err := publicKeyPEM(t.CRM.PrivateKey)
+	if err != nil {
+		return nil, err
+	}
+	info := &demoFile{Tenant: demoTenant}
+	if prev != nil && prev.CRMClient.Secret != "" {
+		info.CRMClient = prev.CRMClient
+	} else {
+		info.CRMClient = demoCRMClient{ID: demoClientID, Secret: auth.GeneratePassword(24)}
+	}
+	if err := crm.RegisterApp(ctx, devcrm.App{ClientID: demoClientID, ClientSecret: info.CRMClient.Secret, PublicKeyPEM: pub, RunAsUsername: demoCRMUser}); err != nil {
+		return nil, err
+	}
+	for _, q := range demoQueues {
+		info.EntryPoints = append(info.EntryPoints, demoEntry{Number: q.number, Queue: q.name})
+	}
+	// Users: keep the passwords demo.json holds; set new ones otherwise
+	// (the database keeps only hashes).
+	known := map[string]demoUser{}
+	if prev != nil {
+		for _, u := range prev.Users {
+			known[u.Username] = u
+		}
+	}
+	realm := m.Config.SIP.Realm
+	for _, du := range demoUsers {
+		u, err := store.UserByUsername(ctx, t.ID, du.username)
+		if err != nil {
+			return nil, err
+		}
+		entry, ok := known[du.username]
+		if !ok || entry.Password == "" || !auth.VerifyPassword(u.PasswordHash, entry.Password) ||
+			(du.sip && auth.SIPHA1(u.SIPUsername, realm, entry.SIPPassword) != u.SIPHA1) {
+			entry = demoUser{Username: du.username, Role: du.role, Password: auth.GeneratePassword(12)}
+			if u.PasswordHash, err = auth.HashPassword(entry.Password); err != nil {
+				return nil, err
+			}
+			if du.sip {
+				entry.SIPUsername, entry.SIPPassword = u.SIPUsername, auth.GeneratePassword(12)
+				u.SIPHA1 = auth.SIPHA1(u.SIPUsername, realm, entry.SIPPassword)
+			}
+			if err := store.UpdateUser(ctx, u); err != nil {
+				return nil, err
+			}
+		}
+		info.Users = append(info.Users, entry)
+	}
+	return info, nil
+}
+
+func createDemoTenant(ctx context.Context, store *sqlite.DB) (*cc.Tenant, error) {
+	now := time.Now().UTC()
+	t := &cc.Tenant{ID: cc.NewID("ten"), Slug: demoTenant, DisplayName: "Acme Corporation", Kind: cc.KindLegacy, Cluster: "na1", Region: "US", TimeZone: "America/New_York", CreatedAt: now}
+	t.Normalize()
+	if err := t.Validate(); err != nil {
+		return nil, err
+	}
+	if err := store.CreateTenant(ctx, t); err != nil {
+		return nil, err
+	}
+	queues := map[string]*cc.Queue{}
+	for _, dq := range demoQueues {
+		q := &cc.Queue{ID: cc.NewID("que"), TenantID: t.ID, Name: dq.name, Priority: dq.priority, Skills: []string{strings.ToLower(dq.name)},
+			WrapUp: 30 * time.Second, OfferTimeout: 15 * time.Second, CreatedAt: now}
+		q.Normalize()
+		if err := q.Validate(); err != nil {
+			return nil, err
+		}
+		if err := store.CreateQueue(ctx, q); err != nil {
+			return nil, err
+		}
+		queues[dq.name] = q
+		ep := &cc.EntryPoint{ID: cc.NewID("ent"), TenantID: t.ID, Number: dq.number, QueueID: q.ID, Name: dq.name + " line", CreatedAt: now}
+		if err := store.CreateEntryPoint(ctx, ep); err != nil {
+			return nil, err
+		}
+	}
+	loopback := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	if err := store.CreateTrunk(ctx, &cc.Trunk{ID: cc.NewID("trk"), TenantID: t.ID, Name: "loopback", CIDRs: loopback, CreatedAt: now}); err != nil {
+		return nil, err
+	}
+	for _, du := range demoUsers {
+		u := &cc.User{ID: cc.NewID("usr"), TenantID: t.ID, Username: du.username, DisplayName: du.display,
+			Email: du.username + "@acme.example", Roles: []cc.Role{cc.Role(du.role)}, Skills: du.skills, CreatedAt: now}
+		// Placeholder credentials; seedDemo sets the real ones right after.
+		u.PasswordHash, _ = auth.HashPassword(auth.GeneratePassword(16))
+		if du.sip {
+			u.SIPUsername = du.username
+			u.SIPHA1 = auth.SIPHA1(du.username, "parley", auth.GeneratePassword(16))
+		}
+		u.Normalize()
+		if err := u.Validate(); err != nil {
+			return nil, err
+		}
+		if err := store.CreateUser(ctx, u); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+func publicKeyPEM(privatePEM []byte) ([]byte, error) {
+	block, _ := pem.Decode(privatePEM)
+	if block == nil {
+		return nil, errors.New("the demo CRM key is not PEM")
+	}
+	var key any
+	var err error
+	if block.Type == "RSA PRIVATE KEY" {
+		key, err = x509.ParsePKCS1PrivateKey(block.Bytes)
+	} else {
+		key, err = x509.ParsePKCS8PrivateKey(block.Bytes)
+	}
+	if err != nil {
+		return nil, err
+	}
+	rk, ok := key.(*rsa.PrivateKey)
+	if !ok {
+		return nil, errors.New("the demo CRM key is not RSA")
+	}
+	der, err := x509.MarshalPKIXPublicKey(&rk.PublicKey)
+	if err != nil {
+		return nil, err
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), nil
+}
+
+func readDemoFile(path string) (*demoFile, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var f demoFile
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, err
+	}
+	return &f, nil
+}
+
+func writeDemoFile(path string, f *demoFile) error {
+	b, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+func printDemo(w io.Writer, f *demoFile, sipAddr, path string) {
+	fmt.Fprintf(w, `
+Parley demo is running (tenant %q). Everything listens on loopback.
+
+  API:     %s/api/v1   (health %s/healthz)
+  devcrm:  %s          (the CRM emulator; REST under /services/data)
+  SIP:     %s over UDP and TCP
+
+Call a queue (any SIP phone, or: go run ./cmd/parley call --to URI --from 2015550123):
+`, f.Tenant, f.HTTP, f.HTTP, f.CRM, sipAddr)
+	for _, e := range f.EntryPoints {
+		fmt.Fprintf(w, "  %-8s %s\n", e.Queue, e.URI)
+	}
+	fmt.Fprintf(w, "\nUsers (sign in with POST %s/api/v1/sessions):\n", f.HTTP)
+	for _, u := range f.Users {
+		line := fmt.Sprintf("  %-6s %-10s password %s", u.Username, u.Role, u.Password)
+		if u.SIPUsername != "" {
+			line += fmt.Sprintf("   SIP phone: register sip:%s@%s  user %s  password %s", u.SIPUsername, sipAddr, u.SIPUsername, u.SIPPassword)
+		}
+		fmt.Fprintln(w, line)
+	}
+	fmt.Fprintf(w, "\ndevcrm client credentials: id %s secret %s\nAll of this is saved in %s. Ctrl-C stops the demo; run it again to continue with the same data.\n\n", f.CRMClient.ID, f.CRMClient.Secret, path)
+}

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/parley-cc/parley/internal/auth"
+	"github.com/parley-cc/parley/internal/devcrm"
+)
+
+func runDevCRM(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("devcrm", stderr)
+	addr := fs.String("addr", "127.0.0.1:8081", "listen `address`")
+	data := fs.String("data", "./devcrm-data", "data `directory` (the SQLite file lives here)")
+	seed := fs.String("seed", "", "`directory` of Account.csv, Contact.csv, Lead.csv, User.csv in Salesforce export format (used on first start; default: the bundled records)")
+	capBytes := fs.Int("description-cap", devcrm.DefaultDescriptionCapBytes, "byte cap of Task Description")
+	appID := fs.String("client-id", "", "register a connected app with this consumer `key` (client credentials)")
+	appSecret := fs.String("client-secret", "", "its `secret` (generated and printed when empty)")
+	runAs := fs.String("run-as", "integration@devcrm.example.com", "`username` the app acts as")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*data, 0o700); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	srv, err := devcrm.New(devcrm.Config{Addr: *addr, DBPath: filepath.Join(*data, "devcrm.db"), SeedDir: *seed, DescriptionCapBytes: *capBytes, Logger: log})
+	if err != nil {
+		return err
+	}
+	if err := srv.Start(ctx); err != nil {
+		return err
+	}
+	defer srv.Close()
+	fmt.Fprintf(stdout, "devcrm is running at %s (org %s)\n", srv.URL(), srv.OrgID())
+	if *appID != "" {
+		secret := *appSecret
+		if secret == "" {
+			secret = auth.GeneratePassword(24)
+		}
+		if err := srv.RegisterApp(ctx, devcrm.App{ClientID: *appID, ClientSecret: secret, RunAsUsername: *runAs}); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "connected app %s registered; client secret: %s\n", *appID, secret)
+	}
+	fmt.Fprintf(stdout, "REST: %s/services/data/v%s/  token: %s/services/oauth2/token\n", srv.URL(), devcrm.DefaultAPIVersion, srv.URL())
+	<-ctx.Done()
+	return nil
+}

@@ -1,0 +1,262 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/parley-cc/parley/internal/bus/inmem"
+	"github.com/parley-cc/parley/internal/center"
+	"github.com/parley-cc/parley/internal/config"
+	"github.com/parley-cc/parley/internal/crm/salesforce"
+	"github.com/parley-cc/parley/internal/httpapi"
+	"github.com/parley-cc/parley/internal/secret"
+	"github.com/parley-cc/parley/internal/store/sqlite"
+	"github.com/parley-cc/parley/internal/telephony"
+)
+
+// Main is the running server: the program as a struct so tests can start
+// it with :0 ports and a temp data dir.
+type Main struct {
+	Config config.Config
+	Logger *slog.Logger
+
+	Store    *sqlite.DB
+	Keyring  *secret.Keyring
+	Bus      *inmem.Bus
+	CRM      *salesforce.Provider
+	Center   *center.Center
+	SIP      *telephony.Server
+	API      *httpapi.Server
+	Registry *prometheus.Registry
+
+	httpServer *http.Server
+	httpLn     net.Listener
+	baseCtx    context.Context
+	cancelBase context.CancelFunc
+}
+
+// NewMain returns a Main with the default configuration.
+func NewMain() *Main {
+	return &Main{Config: config.Default()}
+}
+
+// ParseFlags reads the serve flags, the config file and the environment.
+func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
+	fs := newFlagSet("serve", stderr)
+	cfgFile := fs.String("config", os.Getenv("PARLEY_CONFIG"), "YAML configuration `file`")
+	data := fs.String("data", "", "data `directory` (overrides data_dir)")
+	httpAddr := fs.String("http", "", "HTTP listen `address` (overrides http.listen)")
+	sipAddr := fs.String("sip", "", "SIP listen `address` for UDP and TCP (overrides sip.udp and sip.tcp)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	return m.configure(*cfgFile, *data, *httpAddr, *sipAddr)
+}
+
+func (m *Main) configure(cfgFile, data, httpAddr, sipAddr string) error {
+	if cfgFile != "" {
+		if err := m.Config.LoadFile(cfgFile); err != nil {
+			return err
+		}
+	}
+	if err := m.Config.LoadEnv(os.Getenv); err != nil {
+		return err
+	}
+	if data != "" {
+		m.Config.DataDir = data
+	}
+	if httpAddr != "" {
+		m.Config.HTTP.Listen = httpAddr
+	}
+	if sipAddr != "" {
+		m.Config.SIP.UDP, m.Config.SIP.TCP = sipAddr, sipAddr
+	}
+	return m.Config.Validate()
+}
+
+func newLogger(c config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.Log.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Log.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// Run opens the store and starts the contact center, SIP and HTTP, in
+// dependency order. It returns once everything listens.
+func (m *Main) Run(ctx context.Context) (err error) {
+	if m.Logger == nil {
+		m.Logger = newLogger(m.Config, os.Stderr)
+	}
+	defer func() {
+		if err != nil {
+			m.Close()
+		}
+	}()
+	c := m.Config
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	if m.Keyring, err = secret.Load(c.KeyFilePath(), true); err != nil {
+		return err
+	}
+	if m.Store, err = sqlite.Open(ctx, c.DatabasePath(), sqlite.Options{Sealer: m.Keyring, Logger: m.Logger}); err != nil {
+		return fmt.Errorf("open database %s: %w", c.DatabasePath(), err)
+	}
+	m.Registry = prometheus.NewRegistry()
+	m.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.Bus = inmem.New(0)
+	m.CRM = salesforce.NewProvider(salesforce.ProviderOptions{Options: salesforce.Options{Logger: m.Logger.With("component", "crm")}})
+	lo, hi, _ := c.RTPRange()
+	m.SIP, err = telephony.New(telephony.Config{
+		UDP: c.SIP.UDP, TCP: c.SIP.TCP, Realm: c.SIP.Realm, ExternalHost: c.SIP.ExternalHost,
+		RTPPortMin: lo, RTPPortMax: hi, SoundsDir: c.SIP.SoundsDir, RewriteContact: c.SIP.RewriteContact,
+		UserAgent: "Parley/" + Version, Logger: m.Logger.With("component", "sip"),
+	}, telephony.Deps{Store: m.Store})
+	if err != nil {
+		return err
+	}
+	m.Center = center.New(center.Options{
+		Store: m.Store, Bus: m.Bus, CRM: m.CRM, Logger: m.Logger.With("component", "center"),
+		SessionTTL: c.Sessions.TTL.D(), LookupTimeout: c.CRM.LookupTimeout.D(), PriorityStep: c.Routing.PriorityStep.D(),
+		Ready: []func(context.Context) error{m.SIP.Ready},
+	})
+	m.SIP.SetDirector(m.Center, m.Center.RegistrationChanged)
+	if err := m.Center.Register(m.Registry); err != nil {
+		return err
+	}
+	if err := m.SIP.Register(m.Registry); err != nil {
+		return err
+	}
+	if err := m.Center.Start(ctx); err != nil {
+		return err
+	}
+	if err := m.SIP.Start(ctx); err != nil {
+		return err
+	}
+	m.API = httpapi.New(httpapi.Options{Service: m.Center, Logger: m.Logger.With("component", "http"), Registry: m.Registry, Version: Version})
+	m.httpLn, err = net.Listen("tcp", c.HTTP.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", c.HTTP.Listen, err)
+	}
+	m.baseCtx, m.cancelBase = context.WithCancel(context.Background())
+	m.httpServer = &http.Server{
+		Handler:           m.API.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return m.baseCtx },
+		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		if err := m.httpServer.Serve(m.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.Logger.Error("HTTP server stopped", "error", err)
+		}
+	}()
+	m.Logger.Info("Parley is running", "http", m.HTTPURL(), "sip_udp", c.SIP.UDP, "sip_tcp", c.SIP.TCP, "data", c.DataDir)
+	return nil
+}
+
+// HTTPURL is the address the API listens on.
+func (m *Main) HTTPURL() string {
+	if m.httpLn == nil {
+		return ""
+	}
+	return "http://" + m.httpLn.Addr().String()
+}
+
+// Shutdown drains: it stops taking new calls, lets live calls finish up to
+// the drain timeout (or until ctx ends: a second signal), then closes.
+func (m *Main) Shutdown(ctx context.Context) error {
+	if m.SIP != nil && m.Center != nil {
+		m.SIP.Drain()
+		m.Center.Drain()
+		if n := m.SIP.ActiveCalls(); n > 0 {
+			m.Logger.Info("draining: waiting for live calls to end (signal again to force)", "calls", n, "timeout", m.Config.Shutdown.Timeout.D())
+			dctx, cancel := context.WithTimeout(ctx, m.Config.Shutdown.Timeout.D())
+			_ = m.SIP.Wait(dctx)
+			cancel()
+		}
+	}
+	return m.Close()
+}
+
+// Close stops everything in reverse order of Run.
+func (m *Main) Close() error {
+	var errs []error
+	if m.httpServer != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if m.API != nil {
+			errs = append(errs, m.API.Close())
+		}
+		m.cancelBase()
+		errs = append(errs, m.httpServer.Shutdown(ctx))
+		cancel()
+		m.httpServer = nil
+	}
+	if m.SIP != nil {
+		errs = append(errs, m.SIP.Close())
+		m.SIP = nil
+	}
+	if m.Center != nil {
+		errs = append(errs, m.Center.Close())
+		m.Center = nil
+	}
+	if m.Bus != nil {
+		errs = append(errs, m.Bus.Close())
+		m.Bus = nil
+	}
+	if m.Store != nil {
+		errs = append(errs, m.Store.Close())
+		m.Store = nil
+	}
+	return errors.Join(errs...)
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	m := NewMain()
+	if err := m.ParseFlags(args, stderr); err != nil {
+		return err
+	}
+	m.Logger = newLogger(m.Config, stderr)
+	if err := m.Run(ctx); err != nil {
+		return err
+	}
+	return waitAndShutdown(ctx, m)
+}
+
+// waitAndShutdown waits for the first signal, drains, and forces on the second.
+func waitAndShutdown(ctx context.Context, m *Main) error {
+	<-ctx.Done()
+	m.Logger.Info("shutting down")
+	force, stop := signalContext()
+	defer stop()
+	return m.Shutdown(force)
+}
+
+func runCheckConfig(args []string, stdout, stderr io.Writer) error {
+	m := NewMain()
+	fs := newFlagSet("check-config", stderr)
+	cfgFile := fs.String("config", os.Getenv("PARLEY_CONFIG"), "YAML configuration `file`")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := m.configure(*cfgFile, "", "", ""); err != nil {
+		return exitError{1, "configuration is not valid: " + err.Error()}
+	}
+	fmt.Fprintln(stdout, "# configuration is valid")
+	fmt.Fprint(stdout, strings.TrimSpace(m.Config.YAML())+"\n")
+	return nil
+}

@@ -1,0 +1,295 @@
+// Package config is Parley's server configuration, layered: built-in
+// defaults, then a YAML file, then PARLEY_* environment variables, then
+// command-line flags. Unknown keys in the file are errors, and Validate names
+// the setting that is wrong and the form it takes.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the whole server configuration.
+type Config struct {
+	// DataDir holds the database, the secret key file and logs of state.
+	DataDir string `yaml:"data_dir" env:"PARLEY_DATA_DIR"`
+	// Database is the SQLite file; empty means DataDir/parley.db.
+	Database string  `yaml:"database" env:"PARLEY_DATABASE"`
+	HTTP     HTTP    `yaml:"http"`
+	SIP      SIP     `yaml:"sip"`
+	Secrets  Secrets `yaml:"secrets"`
+	CRM      CRM     `yaml:"crm"`
+	Routing  Routing `yaml:"routing"`
+	Sessions Session `yaml:"sessions"`
+	Log      Log     `yaml:"log"`
+	Shutdown Drain   `yaml:"shutdown"`
+}
+
+// HTTP is the API and web listener.
+type HTTP struct {
+	Listen string `yaml:"listen" env:"PARLEY_HTTP_LISTEN"`
+	// PublicURL is how browsers and the CRM reach Parley (links in logs).
+	PublicURL string `yaml:"public_url" env:"PARLEY_HTTP_PUBLIC_URL"`
+}
+
+// SIP is the telephony listener.
+type SIP struct {
+	UDP            string `yaml:"udp" env:"PARLEY_SIP_UDP"`
+	TCP            string `yaml:"tcp" env:"PARLEY_SIP_TCP"`
+	Realm          string `yaml:"realm" env:"PARLEY_SIP_REALM"`
+	ExternalHost   string `yaml:"external_host" env:"PARLEY_SIP_EXTERNAL_HOST"`
+	RTPPorts       string `yaml:"rtp_ports" env:"PARLEY_SIP_RTP_PORTS"`
+	SoundsDir      string `yaml:"sounds_dir" env:"PARLEY_SIP_SOUNDS_DIR"`
+	RewriteContact bool   `yaml:"rewrite_contact" env:"PARLEY_SIP_REWRITE_CONTACT"`
+}
+
+// Secrets says where the key that seals secrets at rest lives.
+type Secrets struct {
+	// KeyFile is a keyring file (id:base64key lines); empty means
+	// DataDir/secret.key, created on first start. PARLEY_SECRET_KEY
+	// overrides the file.
+	KeyFile string `yaml:"key_file" env:"PARLEY_SECRET_KEY_FILE"`
+}
+
+// CRM tunes CRM access.
+type CRM struct {
+	LookupTimeout Duration `yaml:"lookup_timeout" env:"PARLEY_CRM_LOOKUP_TIMEOUT"`
+}
+
+// Routing tunes the ACD.
+type Routing struct {
+	PriorityStep Duration `yaml:"priority_step" env:"PARLEY_ROUTING_PRIORITY_STEP"`
+}
+
+// Session tunes API sessions.
+type Session struct {
+	TTL Duration `yaml:"ttl" env:"PARLEY_SESSIONS_TTL"`
+}
+
+// Log configures logging.
+type Log struct {
+	Level  string `yaml:"level" env:"PARLEY_LOG_LEVEL"`
+	Format string `yaml:"format" env:"PARLEY_LOG_FORMAT"`
+}
+
+// Drain bounds graceful shutdown.
+type Drain struct {
+	Timeout Duration `yaml:"drain_timeout" env:"PARLEY_SHUTDOWN_DRAIN_TIMEOUT"`
+}
+
+// Duration is a time.Duration written as "30s" or "5m".
+type Duration time.Duration
+
+// UnmarshalYAML reads "30s".
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a duration: write it like 30s, 5m or 1h", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalYAML writes "30s".
+func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
+
+// D returns the time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// Default returns the built-in defaults.
+func Default() Config {
+	return Config{
+		DataDir:  "./parley-data",
+		HTTP:     HTTP{Listen: "127.0.0.1:8080"},
+		SIP:      SIP{UDP: "127.0.0.1:5060", TCP: "127.0.0.1:5060", Realm: "parley", RTPPorts: "20000-29999"},
+		CRM:      CRM{LookupTimeout: Duration(3 * time.Second)},
+		Routing:  Routing{PriorityStep: Duration(10 * time.Minute)},
+		Sessions: Session{TTL: Duration(12 * time.Hour)},
+		Log:      Log{Level: "info", Format: "text"},
+		Shutdown: Drain{Timeout: Duration(30 * time.Second)},
+	}
+}
+
+// LoadFile applies a YAML file over c. Unknown keys are errors.
+func (c *Config) LoadFile(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("read config: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("config %s: %w", path, err)
+	}
+	return nil
+}
+
+// LoadEnv applies PARLEY_* variables over c.
+func (c *Config) LoadEnv(getenv func(string) string) error {
+	return walkEnv(reflect.ValueOf(c).Elem(), getenv)
+}
+
+func walkEnv(v reflect.Value, getenv func(string) string) error {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f, fv := t.Field(i), v.Field(i)
+		if f.Type.Kind() == reflect.Struct {
+			if err := walkEnv(fv, getenv); err != nil {
+				return err
+			}
+			continue
+		}
+		name := f.Tag.Get("env")
+		val := getenv(name)
+		if name == "" || val == "" {
+			continue
+		}
+		switch fv.Interface().(type) {
+		case string:
+			fv.SetString(val)
+		case bool:
+			b, err := strconv.ParseBool(val)
+			if err != nil {
+				return fmt.Errorf("%s=%q: use true or false", name, val)
+			}
+			fv.SetBool(b)
+		case Duration:
+			d, err := time.ParseDuration(val)
+			if err != nil {
+				return fmt.Errorf("%s=%q: write a duration like 30s, 5m or 1h", name, val)
+			}
+			fv.SetInt(int64(d))
+		}
+	}
+	return nil
+}
+
+// DatabasePath returns the SQLite file.
+func (c *Config) DatabasePath() string {
+	if c.Database != "" {
+		return c.Database
+	}
+	return filepath.Join(c.DataDir, "parley.db")
+}
+
+// KeyFilePath returns the secret keyring file.
+func (c *Config) KeyFilePath() string {
+	if c.Secrets.KeyFile != "" {
+		return c.Secrets.KeyFile
+	}
+	return filepath.Join(c.DataDir, "secret.key")
+}
+
+// PublicURL returns the configured public URL or one built from the listener.
+func (c *Config) PublicURL() string {
+	if c.HTTP.PublicURL != "" {
+		return strings.TrimRight(c.HTTP.PublicURL, "/")
+	}
+	return "http://" + c.HTTP.Listen
+}
+
+// RTPRange parses sip.rtp_ports ("20000-29999"); "" is any port.
+func (c *Config) RTPRange() (int, int, error) {
+	if c.SIP.RTPPorts == "" {
+		return 0, 0, nil
+	}
+	a, b, ok := strings.Cut(c.SIP.RTPPorts, "-")
+	lo, err1 := strconv.Atoi(strings.TrimSpace(a))
+	hi, err2 := strconv.Atoi(strings.TrimSpace(b))
+	if !ok || err1 != nil || err2 != nil || lo < 1024 || hi > 65535 || hi-lo < 100 {
+		return 0, 0, fmt.Errorf("sip.rtp_ports %q: write a range like 20000-29999 (at least 100 ports, within 1024-65535)", c.SIP.RTPPorts)
+	}
+	return lo, hi, nil
+}
+
+// Validate checks every setting and names the first that is wrong.
+func (c *Config) Validate() error {
+	if strings.TrimSpace(c.DataDir) == "" {
+		return errors.New("data_dir is empty: give a directory for the database and keys")
+	}
+	if err := checkHostPort("http.listen", c.HTTP.Listen, false); err != nil {
+		return err
+	}
+	if c.HTTP.PublicURL != "" {
+		u, err := url.Parse(c.HTTP.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("http.public_url %q: give an absolute URL such as https://parley.example.com", c.HTTP.PublicURL)
+		}
+	}
+	if c.SIP.UDP == "" && c.SIP.TCP == "" {
+		return errors.New("sip: set sip.udp or sip.tcp (or both), such as 0.0.0.0:5060")
+	}
+	if err := checkHostPort("sip.udp", c.SIP.UDP, true); err != nil {
+		return err
+	}
+	if err := checkHostPort("sip.tcp", c.SIP.TCP, true); err != nil {
+		return err
+	}
+	if c.SIP.Realm == "" || strings.ContainsAny(c.SIP.Realm, "\" \t\r\n") {
+		return fmt.Errorf("sip.realm %q: give a word without quotes or spaces, such as parley", c.SIP.Realm)
+	}
+	if _, _, err := c.RTPRange(); err != nil {
+		return err
+	}
+	if c.CRM.LookupTimeout.D() < 100*time.Millisecond || c.CRM.LookupTimeout.D() > 30*time.Second {
+		return fmt.Errorf("crm.lookup_timeout %s: use 100ms to 30s", c.CRM.LookupTimeout.D())
+	}
+	if c.Routing.PriorityStep.D() <= 0 {
+		return fmt.Errorf("routing.priority_step %s: use a positive duration such as 10m", c.Routing.PriorityStep.D())
+	}
+	if c.Sessions.TTL.D() < time.Minute || c.Sessions.TTL.D() > 30*24*time.Hour {
+		return fmt.Errorf("sessions.ttl %s: use 1m to 720h", c.Sessions.TTL.D())
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("log.level %q: use debug, info, warn or error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		return fmt.Errorf("log.format %q: use text or json", c.Log.Format)
+	}
+	if c.Shutdown.Timeout.D() < 0 || c.Shutdown.Timeout.D() > time.Hour {
+		return fmt.Errorf("shutdown.drain_timeout %s: use 0 to 1h", c.Shutdown.Timeout.D())
+	}
+	return nil
+}
+
+func checkHostPort(name, v string, optional bool) error {
+	if v == "" && optional {
+		return nil
+	}
+	host, port, err := net.SplitHostPort(v)
+	if err != nil {
+		return fmt.Errorf("%s %q: write host:port such as 127.0.0.1:8080", name, v)
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return fmt.Errorf("%s %q: the port must be 0-65535", name, v)
+	}
+	if host != "" {
+		if _, err := netip.ParseAddr(host); err != nil && host != "localhost" {
+			return fmt.Errorf("%s %q: the host must be an IP address (or localhost)", name, v)
+		}
+	}
+	return nil
+}
+
+// YAML renders the configuration (for check-config).
+func (c *Config) YAML() string {
+	b, _ := yaml.Marshal(c)
+	return string(b)
+}

@@ -130,7 +130,7 @@ func (c *closeReason) Error() string { return c.text }
 // Reasons to close. A client that sees one reconnects with a new ticket and
 // after= the seq of the last event it got.
 var (
-	closeShutdown  = &closeReason{websocket.StatusGoingAway, "server shutting down: reconnect with after=<last seq>", "shutdown"}
+	closeShutdown  = &closeReason{websocket.StatusGoingAway, "server shutting down", "shutdown"} // the text gets after=<last seq>
 	closeSignedOut = &closeReason{websocket.StatusPolicyViolation, "signed out", "signed_out"}
 	// closeClientMessage: the socket only sends; requests go to the REST API.
 	closeClientMessage = &closeReason{websocket.StatusPolicyViolation, "this socket takes no messages: use the REST API", "client_message"}
@@ -173,19 +173,24 @@ func (s *Server) serveSocket(ctx context.Context, c *websocket.Conn, p *cc.Princ
 	defer s.sockets.remove(k)
 	s.metrics.sockets.Inc()
 	defer s.metrics.sockets.Dec()
-	reason := s.stream(ctx, c, p, after, replay)
+	reason, last := s.stream(ctx, c, p, after, replay)
 	s.metrics.socketCloses.WithLabelValues(reason.metric).Inc()
 	if reason.code == 0 {
 		c.CloseNow()
 		return
 	}
-	s.log.DebugContext(ctx, "websocket closed", "user", p.User.ID, "reason", reason.text)
-	c.Close(reason.code, reason.text)
+	text := reason.text
+	if reason == closeShutdown {
+		text = fmt.Sprintf("server shutting down: reconnect with after=%d", last)
+	}
+	s.log.DebugContext(ctx, "websocket closed", "user", p.User.ID, "reason", text)
+	c.Close(reason.code, text)
 }
 
 // stream writes the hello frame, the replay and live events until the
-// socket must close, and returns why.
-func (s *Server) stream(ctx context.Context, c *websocket.Conn, p *cc.Principal, after int64, replay bool) *closeReason {
+// socket must close, and returns why and the seq of the last stored event
+// it sent.
+func (s *Server) stream(ctx context.Context, c *websocket.Conn, p *cc.Principal, after int64, replay bool) (_ *closeReason, last int64) {
 	live, unsubscribe := s.svc.Subscribe(p)
 	defer unsubscribe()
 	rctx, sent := readClient(ctx, c)
@@ -198,31 +203,31 @@ func (s *Server) stream(ctx context.Context, c *websocket.Conn, p *cc.Principal,
 	context.AfterFunc(rctx, stop)
 	context.AfterFunc(sent, stop)
 	ended := func() *closeReason { return endReason(ctx, rctx, sent) }
-	last := after
+	last = after
 
 	hello, err := s.hello(wctx, p)
 	if err != nil {
 		if r := ended(); r != nil {
-			return r
+			return r, last
 		}
 		s.log.ErrorContext(ctx, "websocket snapshot", "user", p.User.ID, "err", err)
-		return closeFailed("snapshot", last)
+		return closeFailed("snapshot", last), last
 	}
 	if err := s.writeFrame(rctx, c, hello); err != nil {
-		return s.writeFailed(ended(), err)
+		return s.writeFailed(ended(), err), last
 	}
 	for replay {
 		events, err := s.svc.Events(wctx, p, last, replayPage)
 		if err != nil {
 			if r := ended(); r != nil {
-				return r
+				return r, last
 			}
 			s.log.ErrorContext(ctx, "websocket replay", "user", p.User.ID, "after", last, "err", err)
-			return closeFailed("replay", last)
+			return closeFailed("replay", last), last
 		}
 		for _, e := range events {
 			if err := s.writeFrame(rctx, c, newEventView(e)); err != nil {
-				return s.writeFailed(ended(), err)
+				return s.writeFailed(ended(), err), last
 			}
 			last = max(last, e.Seq)
 		}
@@ -234,16 +239,16 @@ func (s *Server) stream(ctx context.Context, c *websocket.Conn, p *cc.Principal,
 	for {
 		select {
 		case <-wctx.Done():
-			return ended()
+			return ended(), last
 		case e, ok := <-live:
 			if !ok {
-				return closeFellBehind(last)
+				return closeFellBehind(last), last
 			}
 			if e.Seq > 0 && e.Seq <= last {
 				continue // already sent by the replay
 			}
 			if err := s.writeFrame(rctx, c, newEventView(e)); err != nil {
-				return s.writeFailed(ended(), err)
+				return s.writeFailed(ended(), err), last
 			}
 			last = max(last, e.Seq)
 		case <-ping.C:
@@ -252,10 +257,10 @@ func (s *Server) stream(ctx context.Context, c *websocket.Conn, p *cc.Principal,
 			cancel()
 			if err != nil {
 				if r := ended(); r != nil {
-					return r
+					return r, last
 				}
 				s.log.InfoContext(ctx, "websocket ping unanswered", "user", p.User.ID, "err", err)
-				return closePingTimeout
+				return closePingTimeout, last
 			}
 		}
 	}

@@ -269,11 +269,13 @@ func TestWebSocketFellBehind(t *testing.T) {
 func TestWebSocketClosesOnServerClose(t *testing.T) {
 	e := newWSEnv(t, nil)
 	alice := e.svc.newSession("acme", "alice", time.Hour)
-	c, _ := e.connect(t, alice, "")
+	c, _ := e.connect(t, alice, "after=0")
+	e.read(t, c)
+	e.read(t, c) // seq 1 and 2
 	closed := make(chan struct{})
 	go func() { e.srv.Close(); close(closed) }()
-	if ce := readClose(t, c); ce.Code != websocket.StatusGoingAway {
-		t.Fatalf("close = %d %q, want 1001 going away", ce.Code, ce.Reason)
+	if ce := readClose(t, c); ce.Code != websocket.StatusGoingAway || ce.Reason != "server shutting down: reconnect with after=2" {
+		t.Fatalf("close = %d %q, want 1001 \"server shutting down: reconnect with after=2\"", ce.Code, ce.Reason)
 	}
 	<-closed // Close returns once the sockets are closed
 	if n := e.svc.Subscribers(); n != 0 {

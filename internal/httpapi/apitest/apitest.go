@@ -13,8 +13,10 @@ package apitest
 import (
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -126,8 +128,8 @@ func (k *Kit) Do(t testing.TB, sc Scenario) *Response {
 			}
 		}
 	}
-	for name, want := range sc.WantHeader {
-		if got := res.Header.Get(name); got != want {
+	for _, name := range slices.Sorted(maps.Keys(sc.WantHeader)) {
+		if got, want := res.Header.Get(name), sc.WantHeader[name]; got != want {
 			t.Errorf("%s %s: header %s = %q, want %q", sc.Method, sc.URL, name, got, want)
 		}
 	}

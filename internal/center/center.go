@@ -44,6 +44,10 @@ type Options struct {
 	// OfferGrace is added to an offer's timeout before the center gives up on
 	// hearing from the media side (default 15s).
 	OfferGrace time.Duration
+	// RetryMin and RetryMax bound the backoff of CRM log deliveries that
+	// may pass (default 2s and 5m); RetryPermanent is the wait after an
+	// error that needs a person (default 1h).
+	RetryMin, RetryMax, RetryPermanent time.Duration
 	// Ready checks other parts (SIP listeners) for /readyz.
 	Ready []func(context.Context) error
 }
@@ -94,6 +98,15 @@ func New(opts Options) *Center {
 	}
 	if opts.OfferGrace == 0 {
 		opts.OfferGrace = 15 * time.Second
+	}
+	if opts.RetryMin == 0 {
+		opts.RetryMin = 2 * time.Second
+	}
+	if opts.RetryMax == 0 {
+		opts.RetryMax = 5 * time.Minute
+	}
+	if opts.RetryPermanent == 0 {
+		opts.RetryPermanent = time.Hour
 	}
 	return &Center{
 		opts:    opts,

@@ -10,16 +10,11 @@ import (
 	"github.com/parley-cc/parley/internal/cc"
 )
 
-// Outbox retry policy: exponential from 2s to 5m with jitter for errors
-// that may pass (CRM down, limits); one hour for errors that need a person
-// (bad configuration, rejected data), so that a fix is picked up without a
-// restart and nothing is dropped.
-const (
-	retryMin       = 2 * time.Second
-	retryMax       = 5 * time.Minute
-	retryPermanent = time.Hour
-	outboxBatch    = 20
-)
+// Outbox retry policy (Options.Retry*): exponential from 2s to 5m with
+// jitter for errors that may pass (CRM down, limits); one hour for errors
+// that need a person (bad configuration, rejected data), so that a fix is
+// picked up without a restart and nothing is dropped.
+const outboxBatch = 20
 
 func (c *Center) kickOutbox() {
 	select {
@@ -58,6 +53,11 @@ func (c *Center) deliverDue(ctx context.Context) time.Duration {
 			return 5 * time.Second
 		}
 		if len(items) == 0 {
+			// Items waiting for a retry are polled every second; an idle
+			// outbox sleeps until kicked.
+			if n, err := c.store.PendingOutbox(ctx); err == nil && n > 0 {
+				return time.Second
+			}
 			return 30 * time.Second
 		}
 		for _, item := range items {
@@ -76,16 +76,16 @@ func (c *Center) deliverDue(ctx context.Context) time.Duration {
 func (c *Center) deliver(ctx context.Context, item *cc.OutboxItem) {
 	ts, err := c.tenantState(item.TenantID)
 	if err != nil {
-		c.retry(ctx, item, err, retryPermanent)
+		c.retry(ctx, item, err, c.opts.RetryPermanent)
 		return
 	}
 	if item.Kind != cc.OutboxCRMLog {
-		c.retry(ctx, item, errors.New("unknown outbox kind "+item.Kind), retryPermanent)
+		c.retry(ctx, item, errors.New("unknown outbox kind "+item.Kind), c.opts.RetryPermanent)
 		return
 	}
 	var log cc.CallLog
 	if err := json.Unmarshal(item.Payload, &log); err != nil {
-		c.retry(ctx, item, err, retryPermanent)
+		c.retry(ctx, item, err, c.opts.RetryPermanent)
 		return
 	}
 	ts.mu.Lock()
@@ -124,9 +124,9 @@ func (c *Center) failed(ctx context.Context, ts *tenantState, item *cc.OutboxIte
 	var wait time.Duration
 	switch cc.ErrorCode(err) {
 	case cc.EINVALID, cc.EFORBIDDEN, cc.ENOTFOUND:
-		wait = retryPermanent
+		wait = c.opts.RetryPermanent
 	default:
-		wait = backoff(item.Attempts)
+		wait = backoff(item.Attempts, c.opts.RetryMin, c.opts.RetryMax)
 	}
 	var ra cc.RetryAfter
 	if errors.As(err, &ra) && ra.RetryAfter() > wait {
@@ -187,10 +187,10 @@ func (c *Center) complete(ctx context.Context, ts *tenantState, item *cc.OutboxI
 	}
 }
 
-func backoff(attempts int) time.Duration {
-	d := retryMin << min(attempts, 10)
-	if d > retryMax || d <= 0 {
-		d = retryMax
+func backoff(attempts int, lo, hi time.Duration) time.Duration {
+	d := lo << min(attempts, 10)
+	if d > hi || d <= 0 {
+		d = hi
 	}
 	// full jitter in [d/2, d]
 	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))

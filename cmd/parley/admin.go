@@ -611,7 +611,7 @@ func (e *adminEnv) queueList(ctx context.Context, args []string) error {
 func (e *adminEnv) entryAdd(ctx context.Context, args []string) error {
 	fs := e.flags("entry-point add")
 	slug := fs.String("tenant", "", "tenant `slug`")
-	number := fs.String("number", "", "dialled `number`, e.g. +15550100")
+	number := fs.String("number", "", "dialled `number`, e.g. +15550100, or a SIP alias such as sales")
 	queue := fs.String("queue", "", "`queue` name")
 	name := fs.String("name", "", "optional `label`")
 	early := fs.Bool("early-media", false, "play queue audio as early media; answer when an agent answers")
@@ -627,6 +627,9 @@ func (e *adminEnv) entryAdd(ctx context.Context, args []string) error {
 		return cc.Errorf(cc.ENOTFOUND, "no queue %q in %s", *queue, t.Slug)
 	}
 	num, err := phone.NormalizeDialed(*number, t.Region)
+	if a := strings.ToLower(strings.TrimSpace(*number)); err != nil && cc.IsEntryAlias(a) {
+		num, err = a, nil
+	}
 	if err != nil {
 		return err
 	}

@@ -129,7 +129,10 @@ type QueueStore interface {
 type EntryPoint struct {
 	ID       string
 	TenantID string
-	Number   string // E.164, e.g. "+15550100"
+	// Number is an E.164 number ("+15550100"), or a SIP user alias that a
+	// PBX or trunk sends instead of digits ("sales"): lowercase, starting
+	// with a letter.
+	Number string
 	QueueID  string
 	Name     string
 	// EarlyMedia plays the queue's audio as 183 early media and answers the
@@ -143,18 +146,32 @@ func (e *EntryPoint) Validate() error {
 	if e.TenantID == "" || e.QueueID == "" {
 		return Errorf(EINVALID, "entry point %s needs a tenant and a queue", e.Number)
 	}
-	if len(e.Number) < 3 || len(e.Number) > 16 || e.Number[0] != '+' {
-		return Errorf(EINVALID, "entry point number %q: give an E.164 number such as +15550100", e.Number)
-	}
-	for _, r := range e.Number[1:] {
-		if r < '0' || r > '9' {
-			return Errorf(EINVALID, "entry point number %q: give an E.164 number such as +15550100", e.Number)
-		}
+	if !IsE164(e.Number) && !IsEntryAlias(e.Number) {
+		return Errorf(EINVALID, "entry point number %q: give an E.164 number such as +15550100, or a SIP alias such as sales", e.Number)
 	}
 	if len(e.Name) > 80 {
 		return Errorf(EINVALID, "entry point name is longer than 80 bytes")
 	}
 	return nil
+}
+
+// IsE164 reports whether s is "+" and 2 to 15 digits.
+func IsE164(s string) bool {
+	if len(s) < 3 || len(s) > 16 || s[0] != '+' {
+		return false
+	}
+	for _, r := range s[1:] {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// IsEntryAlias reports whether s is a SIP user alias usable as an entry
+// point: 1-32 lowercase letters, digits, '.', '-' or '_', starting with a letter.
+func IsEntryAlias(s string) bool {
+	return s != "" && s[0] >= 'a' && s[0] <= 'z' && validSlug(s, 32)
 }
 
 // EntryPointStore stores entry points.

@@ -154,20 +154,29 @@ func (s *Server) route(ctx context.Context, req *sip.Request) (route, int, strin
 		if err != nil {
 			continue
 		}
-		num, err := phone.NormalizeDialed(user, tenant.Region)
-		if err != nil {
-			continue
+		for _, num := range dialedForms(user, tenant.Region) {
+			if ep, err := s.deps.Store.EntryPointByNumber(ctx, t.TenantID, num); err == nil {
+				return route{tenant: tenant, trunk: t, entry: ep, dialed: num}, 0, ""
+			}
 		}
-		ep, err := s.deps.Store.EntryPointByNumber(ctx, t.TenantID, num)
-		if err != nil {
-			continue
-		}
-		return route{tenant: tenant, trunk: t, entry: ep, dialed: num}, 0, ""
 	}
 	if !matched {
 		return route{}, sip.StatusForbidden, "Forbidden"
 	}
 	return route{}, sip.StatusNotFound, "Not Found"
+}
+
+// dialedForms returns the entry point keys a dialled user part may match:
+// its E.164 form, and the alias form for named entry points.
+func dialedForms(user, region string) []string {
+	var out []string
+	if num, err := phone.NormalizeDialed(user, region); err == nil {
+		out = append(out, num)
+	}
+	if a := strings.ToLower(user); cc.IsEntryAlias(a) {
+		out = append(out, a)
+	}
+	return out
 }
 
 // inboundCall carries one call from answer to hang-up.

@@ -119,18 +119,24 @@ func (f *fatalTB) Fatalf(format string, args ...any) {
 	panic(f)
 }
 
+// fatalMessage runs fn with a testing.TB whose Fatalf stops fn and
+// returns the message instead of failing t; "" means fn did not fail.
+func fatalMessage(t *testing.T, fn func(tb testing.TB)) string {
+	f := &fatalTB{TB: t}
+	func() {
+		defer func() {
+			if r := recover(); r != nil && r != any(f) {
+				panic(r)
+			}
+		}()
+		fn(f)
+	}()
+	return f.msg
+}
+
 func TestFreePortsRejectsBadCount(t *testing.T) {
 	for _, n := range []int{0, -1, 64*slotSize + 1} {
-		f := &fatalTB{TB: t}
-		func() {
-			defer func() {
-				if r := recover(); r != nil && r != any(f) {
-					panic(r)
-				}
-			}()
-			FreePorts(f, n)
-		}()
-		if f.msg == "" {
+		if fatalMessage(t, func(tb testing.TB) { FreePorts(tb, n) }) == "" {
 			t.Errorf("FreePorts(%d) did not fail", n)
 		}
 	}

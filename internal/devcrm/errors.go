@@ -1,6 +1,7 @@
 package devcrm
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 )
@@ -62,11 +63,25 @@ func invalidSession() *apiError {
 	return newAPIError(http.StatusUnauthorized, codeInvalidSession, "Session expired or invalid")
 }
 
-// writeJSON writes v as the JSON response body.
+// writeJSON writes v as the JSON response body. Like Salesforce, it leaves
+// <, > and & unescaped.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+}
+
+// marshalJSON is json.Marshal without HTML escaping.
+func marshalJSON(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // writeErrors writes errors as Salesforce does: a JSON array, with the status

@@ -131,6 +131,16 @@ func (s *Server) withFaults(next http.Handler) http.Handler {
 		if strings.HasPrefix(r.URL.Path, defaultFaultPrefix) {
 			s.setLimitInfo(w, s.usage.used(s.now()))
 		}
+		if strings.HasPrefix(r.URL.Path, "/services/oauth2/") && f.Kind != FaultDelay {
+			// The OAuth endpoints answer in their own shape.
+			oe := map[FaultKind]*oauthError{
+				FaultUnavailable:    {status: http.StatusServiceUnavailable, Code: "temporarily_unavailable", Description: "Server is busy, try again later (devcrm injected fault)"},
+				FaultInvalidSession: {status: http.StatusBadRequest, Code: "invalid_grant", Description: "authentication failure (devcrm injected fault)"},
+				FaultRequestLimit:   {status: http.StatusForbidden, Code: "rate_limit_exceeded", Description: "TotalRequests Limit exceeded. (devcrm injected fault)"},
+			}[f.Kind]
+			writeJSON(w, oe.status, oe)
+			return
+		}
 		switch f.Kind {
 		case FaultUnavailable:
 			writeErrors(w, newAPIError(http.StatusServiceUnavailable, codeServerUnavailable, "Server is busy, try again later (devcrm injected fault)"))

@@ -34,7 +34,7 @@ func (r *jsonRecord) add(key string, v any) {
 // MarshalJSON writes the record with its keys in order.
 func (r *jsonRecord) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
-	attrs, err := json.Marshal(struct {
+	attrs, err := marshalJSON(struct {
 		Type string `json:"type"`
 		URL  string `json:"url"`
 	}{r.obj.name, r.url})
@@ -44,8 +44,8 @@ func (r *jsonRecord) MarshalJSON() ([]byte, error) {
 	b.WriteString(`{"attributes":`)
 	b.Write(attrs)
 	for i, k := range r.keys {
-		key, _ := json.Marshal(k)
-		val, err := json.Marshal(r.vals[i])
+		key, _ := marshalJSON(k)
+		val, err := marshalJSON(r.vals[i])
 		if err != nil {
 			return nil, err
 		}
@@ -360,7 +360,11 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, c *call) {
 		s.writeErrorList(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"id": id, "success": true, "errors": []any{}})
+	writeJSON(w, http.StatusCreated, struct {
+		ID      string `json:"id"`
+		Success bool   `json:"success"`
+		Errors  []any  `json:"errors"`
+	}{id, true, []any{}})
 }
 
 // errList carries several API errors out of a transaction.

@@ -341,7 +341,12 @@ func (s *Server) routes() {
 		http.MethodDelete: s.handleDelete,
 	})
 	m.HandleFunc("POST /services/oauth2/token", s.handleToken)
-	m.HandleFunc("/services/", func(w http.ResponseWriter, r *http.Request) { writeErrors(w, notFound()) })
+	m.HandleFunc("/services/", func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/services/data/") {
+			s.setLimitInfo(w, s.usage.used(s.now()))
+		}
+		writeErrors(w, notFound())
+	})
 	if s.cfg.EnableTestHooks {
 		m.HandleFunc("POST /__devcrm/faults", s.handleInjectFault)
 		m.HandleFunc("DELETE /__devcrm/faults", s.handleClearFaults)
@@ -369,6 +374,7 @@ func (s *Server) restRoute(pattern string, handlers map[string]restHandler) {
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		h := handlers[r.Method]
 		if h == nil {
+			s.setLimitInfo(w, s.usage.used(s.now()))
 			w.Header().Set("Allow", strings.Join(allowed, ", "))
 			writeErrors(w, newAPIError(http.StatusMethodNotAllowed, codeMethodNotAllowed,
 				fmt.Sprintf("HTTP Method '%s' not allowed. Allowed are %s", r.Method, strings.Join(allowed, ","))))

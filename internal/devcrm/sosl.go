@@ -349,14 +349,17 @@ func (n *searchNode) matches(o *object, rec record, group string) bool {
 // as a pattern over the digits.
 func phoneTermMatches(term []tchar, o *object, rec record) bool {
 	var digits []tchar
-	wild := false
+	wild, n := false, 0
 	for _, c := range term {
 		if c.wild || c.r >= '0' && c.r <= '9' {
 			digits = append(digits, c)
 			wild = wild || c.wild
 		}
+		if !c.wild && c.r >= '0' && c.r <= '9' {
+			n++
+		}
 	}
-	if len(digits) == 0 {
+	if n == 0 {
 		return false
 	}
 	for _, name := range o.phoneFields {

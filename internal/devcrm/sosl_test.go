@@ -211,6 +211,7 @@ func TestSearchMatches(t *testing.T) {
 		{`FIND {5550123} IN PHONE FIELDS`, contact, jane, false},
 		{`FIND {201555*} IN PHONE FIELDS`, contact, jane, true},
 		{`FIND {jane} IN PHONE FIELDS`, contact, jane, false},
+		{`FIND {ja*} IN PHONE FIELDS`, contact, jane, false}, // a wildcard alone is no phone number
 		{`FIND {jane.doe@acme.example.com} IN EMAIL FIELDS`, contact, jane, true},
 		{`FIND {JANE.DOE@ACME.EXAMPLE.COM} IN EMAIL FIELDS`, contact, jane, true},
 		{`FIND {jane.doe@acme} IN EMAIL FIELDS`, contact, jane, false},

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/parley-cc/parley/internal/cc"
 )
 
 // sfDateTime is how Salesforce writes datetimes: 2026-12-03T17:00:00.000+0000.
@@ -145,6 +147,9 @@ func normalizeValue(f *field, v any, capBytes int) (any, *apiError) {
 		return s, nil
 	case typeID, typeReference:
 		id, err := ParseID(s)
+		if err != nil && f.typ == typeID {
+			return nil, badRequest(codeMalformedID, cc.ErrorMessage(err), f.name)
+		}
 		if err != nil {
 			return nil, badRequest(codeMalformedID, fmt.Sprintf("%s ID: id value of incorrect type: %s", f.label, s), f.name)
 		}

@@ -47,7 +47,9 @@
 // subqueries or relationships deeper than one parent (Account.Name); query
 // results come in one page (done is always true). SOSL has no WITH clauses,
 // no spell correction and no relevance ranking: results come per object in
-// the RETURNING order, then in insertion order. There are no custom objects
+// the RETURNING order, then in insertion order; a search reads every record
+// of each object it returns, which suits thousands of records, not millions.
+// There are no custom objects
 // or fields, describe calls beyond basic object information, composite or
 // bulk APIs, external-Id upserts, sharing rules, triggers, validation rules
 // or field history. The authorization code, refresh token and password

@@ -30,7 +30,6 @@ const (
 	codeBadPicklist         = "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST"
 	codeInvalidEmail        = "INVALID_EMAIL_ADDRESS"
 	codeReadOnly            = "INSUFFICIENT_ACCESS_OR_READONLY"
-	codeDuplicateValue      = "DUPLICATE_VALUE"
 	codeUnsupportedMedia    = "UNSUPPORTED_MEDIA_TYPE"
 	codeRequestTooLarge     = "REQUEST_ENTITY_TOO_LARGE"
 	msgResourceDoesNotExist = "The requested resource does not exist"

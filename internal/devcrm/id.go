@@ -9,11 +9,17 @@ import (
 
 // Key prefixes: the first three characters of every Id name its object.
 const (
-	PrefixAccount      = "001"
-	PrefixContact      = "003"
-	PrefixLead         = "00Q"
-	PrefixTask         = "00T"
-	PrefixUser         = "005"
+	// PrefixAccount starts every Account Id.
+	PrefixAccount = "001"
+	// PrefixContact starts every Contact Id.
+	PrefixContact = "003"
+	// PrefixLead starts every Lead Id.
+	PrefixLead = "00Q"
+	// PrefixTask starts every Task Id.
+	PrefixTask = "00T"
+	// PrefixUser starts every User Id.
+	PrefixUser = "005"
+	// PrefixOrganization starts the org's Id.
 	PrefixOrganization = "00D"
 )
 

@@ -179,7 +179,7 @@ func (e *Engine) offer(a *agent) (Assignment, bool) {
 			best, bestRank = head, r
 			continue
 		}
-		if c := r.cmp(bestRank); c < 0 || c == 0 && order(head.key, head.id, best.key, best.id) < 0 {
+		if c := r.cmp(bestRank); c < 0 || c == 0 && entryLess(head, best) {
 			best, bestRank = head, r
 		}
 	}

@@ -17,12 +17,24 @@ type entry[T any] struct {
 	ref T
 }
 
-// order compares two (key, ID) pairs: the key, then the ID.
-func order(ka i128, ida string, kb i128, idb string) int {
-	if c := ka.cmp(kb); c != 0 {
+// entryCmp orders entries by key, then ID.
+func entryCmp[T any](a, b *entry[T]) int {
+	if c := a.key.cmp(b.key); c != 0 {
 		return c
 	}
-	return strings.Compare(ida, idb)
+	return strings.Compare(a.id, b.id)
+}
+
+// entryLess reports whether a orders before b, as entryCmp(a, b) < 0 does;
+// it is written out because every heap comparison goes through it.
+func entryLess[T any](a, b *entry[T]) bool {
+	if a.key.hi != b.key.hi {
+		return a.key.hi < b.key.hi
+	}
+	if a.key.lo != b.key.lo {
+		return a.key.lo < b.key.lo
+	}
+	return a.id < b.id
 }
 
 // indexedHeap is a binary min-heap for container/heap, ordered by key then
@@ -40,16 +52,7 @@ var _ heap.Interface = (*indexedHeap[*item])(nil)
 
 func (h *indexedHeap[T]) Len() int { return len(h.s) }
 
-func (h *indexedHeap[T]) Less(i, j int) bool {
-	a, b := &h.s[i], &h.s[j]
-	if a.key.hi != b.key.hi {
-		return a.key.hi < b.key.hi
-	}
-	if a.key.lo != b.key.lo {
-		return a.key.lo < b.key.lo
-	}
-	return a.id < b.id
-}
+func (h *indexedHeap[T]) Less(i, j int) bool { return entryLess(&h.s[i], &h.s[j]) }
 
 func (h *indexedHeap[T]) Swap(i, j int) {
 	h.s[i], h.s[j] = h.s[j], h.s[i]

@@ -68,8 +68,7 @@ func (e *Engine) Position(itemID string) int {
 	n := 1
 	me := &it.q.items.s[it.pos]
 	for i := range it.q.items.s {
-		x := &it.q.items.s[i]
-		if order(x.key, x.id, me.key, me.id) < 0 {
+		if entryLess(&it.q.items.s[i], me) {
 			n++
 		}
 	}

@@ -119,7 +119,7 @@ func (e *Engine) Waiting(queueID string) ([]string, error) {
 
 func waitingIDs(q *queue) []string {
 	its := slices.Clone(q.items.s)
-	slices.SortFunc(its, func(a, b entry[*item]) int { return order(a.key, a.id, b.key, b.id) })
+	slices.SortFunc(its, func(a, b entry[*item]) int { return entryCmp(&a, &b) })
 	ids := make([]string, len(its))
 	for i, it := range its {
 		ids[i] = it.id

@@ -24,6 +24,7 @@ func runCall(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&o.From, "from", "", "caller `number` (From user part); anonymous withholds it")
 	fs.StringVar(&o.Display, "display", "", "caller display `name`")
 	fs.StringVar(&o.Play, "play", "", "8 kHz mono 16-bit `WAV` to send (loops); default silence")
+	fs.Float64Var(&o.ToneHz, "tone", 0, "send a sine of this `frequency` in Hz instead of --play (e.g. 440)")
 	fs.StringVar(&o.Record, "record", "", "write the received audio to this `WAV`")
 	fs.DurationVar(&o.Duration, "duration", 30*time.Second, "hang up this long after answer (0 waits for the other side)")
 	fs.StringVar(&o.DTMF, "dtmf", "", "`digits` to send (RFC 4733) one second after answer")
@@ -40,6 +41,12 @@ func runCall(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	o.Headers = hdrs
+	if o.ToneHz < 0 || o.ToneHz > 3900 {
+		return exitError{2, "--tone must be between 0 and 3900 Hz (8 kHz audio)"}
+	}
+	if o.ToneHz > 0 && o.Play != "" {
+		return exitError{2, "give --tone or --play, not both"}
+	}
 	level := slog.LevelWarn
 	if *verbose {
 		level = slog.LevelDebug

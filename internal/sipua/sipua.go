@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"os"
 	"strconv"
@@ -42,6 +43,8 @@ type Options struct {
 	// Play is an 8 kHz mono 16-bit WAV file to send (looped until the call
 	// ends); empty sends silence.
 	Play string
+	// ToneHz sends a generated sine of this frequency instead of Play.
+	ToneHz float64
 	// Record writes what is received to this WAV file (8 kHz mono 16-bit).
 	Record string
 	// Duration is how long to stay in the call after answer before hanging
@@ -367,9 +370,9 @@ func (u *UA) play(med *diago.DialogMedia, stopped chan struct{}) {
 		default:
 		}
 		if u.opts.Play == "" {
-			// silence, 20 ms frames, so the other side sees RTP flowing
-			silence := make([]byte, 320*50)
-			if _, err := pb.Play(bytes.NewReader(silence), "audio/pcm"); err != nil {
+			// a generated tone (or silence), one second at a time, so the
+			// other side sees RTP flowing
+			if _, err := pb.Play(bytes.NewReader(tone(u.opts.ToneHz)), "audio/pcm"); err != nil {
 				return
 			}
 			continue
@@ -454,4 +457,20 @@ func checkWAV(path string) error {
 		return fmt.Errorf("--play %s is %d Hz, %d channels, %d bits: convert it with sox %s -r 8000 -c 1 -b 16 out.wav", path, r.SampleRate, r.NumChannels, r.BitsPerSample, path)
 	}
 	return nil
+}
+
+// tone returns one second of 8 kHz 16-bit little-endian PCM: a sine of hz
+// at half scale, or silence when hz is 0. A whole number of periods per
+// second keeps the loop seamless for whole-number frequencies.
+func tone(hz float64) []byte {
+	const rate = 8000
+	b := make([]byte, 2*rate)
+	for i := 0; i < rate; i++ {
+		v := int16(0)
+		if hz > 0 {
+			v = int16(0.5 * 32767 * math.Sin(2*math.Pi*hz*float64(i)/rate))
+		}
+		b[2*i], b[2*i+1] = byte(v), byte(uint16(v)>>8)
+	}
+	return b
 }

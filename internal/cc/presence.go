@@ -103,10 +103,10 @@ func (p Presence) Apply(c PresenceChange, reasons []string) (Presence, error) {
 		if s != n.State || reason != n.Reason {
 			n.Since = c.At
 		}
-		n.State, n.Reason = s, reason
-		if s == StateAvailable {
+		if s == StateAvailable && n.State != StateAvailable {
 			n.AvailableSince = c.At
 		}
+		n.State, n.Reason = s, reason
 	}
 	// finish leaves an interaction: pending request first, then return state
 	// (outbound), else available.
@@ -124,6 +124,13 @@ func (p Presence) Apply(c PresenceChange, reasons []string) (Presence, error) {
 		n.PendingState, n.PendingReason = "", ""
 		enter(next, reason)
 	}
+	// dropOffer takes an offered agent out of routing with a system reason;
+	// a request made while it rang goes with the offer.
+	dropOffer := func(reason string) {
+		n.InteractionID = ""
+		n.PendingState, n.PendingReason = "", ""
+		enter(StateNotReady, reason)
+	}
 	cur := p.State
 	if cur == "" {
 		cur = StateLoggedOut
@@ -137,22 +144,19 @@ func (p Presence) Apply(c PresenceChange, reasons []string) (Presence, error) {
 		case StateLoggedOut, StateAvailable, StateNotReady:
 			enter(c.State, c.Reason)
 		case StateOffered, StateBusy:
-			if c.State == StateAvailable {
+			if c.State == StateAvailable && !n.Outbound {
 				// back to available after the interaction is the default anyway
 				n.PendingState, n.PendingReason = "", ""
 			} else {
+				// after an outbound call the default is the return state, so
+				// available is kept too
 				n.PendingState, n.PendingReason = c.State, c.Reason
 			}
 		case StateWrapUp:
-			if c.State == StateLoggedOut || c.State == StateNotReady || c.State == StateAvailable {
-				// Leaving wrap-up by choice is allowed; the caller finishes the
-				// wrap-up (the log is written) before applying this.
-				n.PendingState, n.PendingReason = "", ""
-				n.Outbound = false
-				n.InteractionID = ""
-				n.WrapUpDeadline = time.Time{}
-				enter(c.State, c.Reason)
-			}
+			// Leaving wrap-up by choice is allowed; the caller finishes the
+			// wrap-up (the log is written) before applying this.
+			n.PendingState, n.PendingReason = c.State, c.Reason
+			finish()
 		}
 		return n, nil
 	case OpOffer:
@@ -176,9 +180,10 @@ func (p Presence) Apply(c PresenceChange, reasons []string) (Presence, error) {
 		if reason == "" {
 			reason = ReasonRingNoAnswer
 		}
-		n.InteractionID = ""
-		n.PendingState, n.PendingReason = "", ""
-		enter(StateNotReady, reason)
+		if !IsSystemReason(reason) {
+			return p, Errorf(EINVALID, "offer failed with %q, which is not a system reason: use %s or %s", reason, ReasonRingNoAnswer, ReasonDeclined)
+		}
+		dropOffer(reason)
 		return n, nil
 	case OpOfferWithdrawn:
 		if cur != StateOffered {
@@ -213,6 +218,8 @@ func (p Presence) Apply(c PresenceChange, reasons []string) (Presence, error) {
 	case OpOutbound:
 		switch cur {
 		case StateAvailable, StateNotReady:
+		case StateLoggedOut:
+			return p, Errorf(ECONFLICT, "agent is %s: go available or not ready before calling out", cur)
 		default:
 			return p, Errorf(ECONFLICT, "agent is %s: finish the current interaction before calling out", cur)
 		}
@@ -232,11 +239,12 @@ func (p Presence) Apply(c PresenceChange, reasons []string) (Presence, error) {
 			return p, Errorf(EINVALID, "%q is not a system reason", c.Reason)
 		}
 		switch cur {
+		case StateLoggedOut:
+			return p, Errorf(ECONFLICT, "agent is %s: a logged-out agent is already out of routing", cur)
 		case StateAvailable, StateNotReady:
 			enter(StateNotReady, c.Reason)
 		case StateOffered:
-			n.InteractionID = ""
-			enter(StateNotReady, c.Reason)
+			dropOffer(c.Reason)
 		default:
 			n.PendingState, n.PendingReason = StateNotReady, c.Reason
 		}

@@ -132,9 +132,9 @@ type EntryPoint struct {
 	// Number is an E.164 number ("+15550100"), or a SIP user alias that a
 	// PBX or trunk sends instead of digits ("sales"): lowercase, starting
 	// with a letter.
-	Number string
-	QueueID  string
-	Name     string
+	Number  string
+	QueueID string
+	Name    string
 	// EarlyMedia plays the queue's audio as 183 early media and answers the
 	// caller only when an agent answers. The default answers at once.
 	EarlyMedia bool

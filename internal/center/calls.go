@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/parley-cc/parley/internal/acd"
 	"github.com/parley-cc/parley/internal/cc"
-	"github.com/parley-cc/parley/internal/phone"
 	"github.com/parley-cc/parley/internal/view"
 )
 
@@ -514,7 +512,7 @@ func (c *Center) saveLocked(ctx context.Context, ts *tenantState, it *cc.Interac
 // interactionEvent builds an interaction event with a snapshot.
 func (c *Center) interactionEvent(ts *tenantState, it *cc.Interaction, typ cc.EventType, at time.Time, reason, detail string) *cc.Event {
 	e := cc.NewEvent(ts.tenant.ID, typ, at, view.InteractionEvent{
-		Interaction: view.NewInteraction(it, displayNumber(it.Customer, ts.tenant.Region), names{ts}),
+		Interaction: view.NewInteraction(it, ts.tenant.Region, names{ts}),
 		Reason:      reason,
 		Detail:      detail,
 	})
@@ -522,19 +520,6 @@ func (c *Center) interactionEvent(ts *tenantState, it *cc.Interaction, typ cc.Ev
 	e.QueueID = it.QueueID
 	e.UserID = it.AgentID
 	return e
-}
-
-func displayNumber(cu cc.Customer, region string) string {
-	if cu.Withheld {
-		return "Withheld number"
-	}
-	if cu.Number == "" {
-		if strings.TrimSpace(cu.Raw) == "" {
-			return "Unknown number"
-		}
-		return cu.Raw
-	}
-	return phone.Format(phone.Number{E164: cu.Number, Extension: cu.Extension, Raw: cu.Raw}, region)
 }
 
 // names resolves ids to names for views; callers hold the tenant lock.

@@ -89,7 +89,7 @@ func TestBaresipDirectCall(t *testing.T) {
 	alice := StartBaresip(t, BaresipConfig{
 		Name:      "alice",
 		Account:   "<sip:alice@127.0.0.1>;regint=0",
-		SourceWAV: toneWAV(t, 440, 6*time.Second, 0), // no padding: alice hangs up at the end
+		SourceWAV: toneWAV(t, 440, 8*time.Second, 0), // no padding: alice hangs up at the end
 	})
 	ctx := ctxFor(t, 30*time.Second)
 	if err := alice.Dial(bob.URI("bob")); err != nil {

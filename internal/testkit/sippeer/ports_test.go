@@ -107,13 +107,21 @@ func TestSlotLockIsExclusive(t *testing.T) {
 	t.Fatal("no slot could be locked")
 }
 
-// fatalTB records Fatal calls instead of failing the real test.
+// fatalTB records Fatal and Skip calls instead of ending the real test.
 type fatalTB struct {
 	testing.TB
 	msg string
 }
 
 func (f *fatalTB) Helper() {}
+func (f *fatalTB) Fatal(args ...any) {
+	f.msg = fmt.Sprint(args...)
+	panic(f)
+}
+func (f *fatalTB) Skip(args ...any) {
+	f.msg = "skip: " + fmt.Sprint(args...)
+	panic(f)
+}
 func (f *fatalTB) Fatalf(format string, args ...any) {
 	f.msg = fmt.Sprintf(format, args...)
 	panic(f)

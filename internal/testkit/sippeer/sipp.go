@@ -300,8 +300,8 @@ func prepare(tb testing.TB, c sippCommon, wantUAS bool) (*sippInvocation, error)
 	default:
 		return nil, cc.Errorf(cc.EINVALID, "SIPp transport %q: use u1 (UDP) or t1 (TCP)", c.transport)
 	}
-	if c.timeout < 0 {
-		return nil, cc.Errorf(cc.EINVALID, "SIPp timeout %s: use 0 for the default or more", c.timeout)
+	if c.timeout < time.Second {
+		return nil, cc.Errorf(cc.EINVALID, "SIPp timeout %s: use 0 for the default, or 1s or more (SIPp counts whole seconds)", c.timeout)
 	}
 	if !validSIPUserPart(c.service) {
 		return nil, cc.Errorf(cc.EINVALID, "SIPp service %q: use a SIP user such as 100 or +15551234567", c.service)

@@ -212,18 +212,51 @@ func TestSIPpRegisterScenario(t *testing.T) {
 	}
 }
 
-// TestSIPpLoadSmoke makes ten overlapping calls to a SIPp echo agent.
+// TestSIPpLoadSmoke makes overlapping calls to a SIPp echo agent, over UDP
+// and over TCP.
 func TestSIPpLoadSmoke(t *testing.T) {
 	t.Parallel()
-	srv := StartSIPpUAS(t, SIPpUAS{Scenario: ScenarioEcho})
-	res := RunSIPp(t, SIPpRun{Scenario: ScenarioCall, Target: srv.Addr(), Calls: 10, Rate: 10, Concurrent: 10,
-		Keys: map[string]string{"talk_ms": "1000"}, Timeout: 30 * time.Second})
-	if !res.OK() || res.Stats.SuccessfulCall != 10 || res.Stats.FailedCall != 0 {
-		t.Fatalf("10 calls: %s", res)
+	for _, transport := range []string{"u1", "t1"} {
+		t.Run(transport, func(t *testing.T) {
+			t.Parallel()
+			srv := StartSIPpUAS(t, SIPpUAS{Scenario: ScenarioEcho, Transport: transport})
+			res := RunSIPp(t, SIPpRun{Scenario: ScenarioCall, Target: srv.Addr(), Transport: transport, Calls: 10, Rate: 10, Concurrent: 10,
+				Keys: map[string]string{"talk_ms": "1000"}, Timeout: 30 * time.Second})
+			if !res.OK() || res.Stats.SuccessfulCall != 10 || res.Stats.FailedCall != 0 {
+				t.Fatalf("10 calls: %s", res)
+			}
+			got := srv.Stop()
+			if got.Stats.SuccessfulCall != 10 || got.Stats.FailedCall != 0 {
+				t.Fatalf("echo agent after 10 calls: %s", got)
+			}
+		})
 	}
-	got := srv.Stop()
-	if got.Stats.SuccessfulCall != 10 || got.Stats.FailedCall != 0 {
-		t.Fatalf("echo agent after 10 calls: %s", got)
+}
+
+// TestBaresipAnswersByHand has SIPp call a baresip without auto-answer,
+// which the test answers once it rings.
+func TestBaresipAnswersByHand(t *testing.T) {
+	t.Parallel()
+	desk := StartBaresip(t, BaresipConfig{Name: "desk", Account: "<sip:desk@127.0.0.1>;regint=0"})
+	answered := make(chan error, 1)
+	go func() {
+		ctx := ctxFor(t, 20*time.Second)
+		if err := desk.WaitIncomingCall(ctx); err != nil {
+			answered <- err
+			return
+		}
+		if err := desk.Answer(); err != nil {
+			answered <- err
+			return
+		}
+		answered <- desk.WaitCallEstablished(ctx)
+	}()
+	res := RunSIPp(t, SIPpRun{Scenario: ScenarioCall, Target: desk.Addr(), Service: "desk", Keys: map[string]string{"talk_ms": "1000"}, Timeout: 30 * time.Second})
+	if err := <-answered; err != nil {
+		t.Fatal(err)
+	}
+	if !res.OK() {
+		t.Fatalf("call answered by hand: %s", res)
 	}
 }
 
@@ -278,6 +311,7 @@ func TestSIPpRejectsBadRuns(t *testing.T) {
 		{"header injection", SIPpRun{Scenario: ScenarioCall, Target: "127.0.0.1:5080", Keys: map[string]string{"from_name": "x\r\nVia: evil"}}, "line breaks"},
 		{"pcm tone", SIPpRun{Scenario: ScenarioCall, Target: "127.0.0.1:5080", ToneWAV: toneWAV(t, 440, time.Second, 0)}, "not µ-law"},
 		{"negative calls", SIPpRun{Scenario: ScenarioCall, Target: "127.0.0.1:5080", Calls: -1}, "positive"},
+		{"short timeout", SIPpRun{Scenario: ScenarioCall, Target: "127.0.0.1:5080", Timeout: time.Millisecond}, "whole seconds"},
 	} {
 		msg := fatalMessage(t, func(tb testing.TB) { RunSIPp(tb, tc.run) })
 		if !strings.Contains(msg, tc.want) {

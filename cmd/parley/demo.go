@@ -329,18 +329,37 @@ Parley demo is running (tenant %q). Everything listens on loopback.
   devcrm:  %s          (the CRM emulator; REST under /services/data)
   SIP:     %s over UDP and TCP
 
-Call a queue (any SIP phone, or: go run ./cmd/parley call --to URI --from 2015550123):
+Numbers to call:
 `, f.Tenant, f.HTTP, f.HTTP, f.CRM, sipAddr)
 	for _, e := range f.EntryPoints {
 		fmt.Fprintf(w, "  %-8s %s\n", e.Queue, e.URI)
 	}
 	fmt.Fprintf(w, "\nUsers (sign in with POST %s/api/v1/sessions):\n", f.HTTP)
+	var alice demoUser
 	for _, u := range f.Users {
 		line := fmt.Sprintf("  %-6s %-10s password %s", u.Username, u.Role, u.Password)
 		if u.SIPUsername != "" {
 			line += fmt.Sprintf("   SIP phone: register sip:%s@%s  user %s  password %s", u.SIPUsername, sipAddr, u.SIPUsername, u.SIPPassword)
 		}
+		if u.Username == "alice" {
+			alice = u
+		}
 		fmt.Fprintln(w, line)
 	}
-	fmt.Fprintf(w, "\ndevcrm client credentials: id %s secret %s\nAll of this is saved in %s. Ctrl-C stops the demo; run it again to continue with the same data.\n\n", f.CRMClient.ID, f.CRMClient.Secret, path)
+	fmt.Fprintf(w, "\ndevcrm client credentials: id %s secret %s\n", f.CRMClient.ID, f.CRMClient.Secret)
+	if alice.Username != "" && len(f.EntryPoints) > 0 {
+		fmt.Fprintf(w, `
+Try a call, each command in its own terminal (from the repository root):
+  1. alice's phone (answers and plays a 1000 Hz tone):
+     go run ./cmd/parley call --answer --register sip:alice@%[1]s --user alice --password %[2]s --tone 1000 --duration 0
+  2. alice signs in and becomes available:
+     TOKEN=$(curl -s -X POST %[3]s/api/v1/sessions -H 'Content-Type: application/json' -d '{"tenant":"%[4]s","username":"alice","password":"%[5]s"}' | sed -E 's/.*"token":"([^"]+)".*/\1/')
+     curl -s -X PUT %[3]s/api/v1/me/state -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"state":"available"}'
+  3. a customer calls Sales from (201) 555-0123, a Contact in devcrm:
+     go run ./cmd/parley call --to %[6]s --from 2015550123 --tone 440 --duration 10s
+  4. the interaction, then its wrap-up (the log goes to devcrm as a Task):
+     curl -s %[3]s/api/v1/interactions -H "Authorization: Bearer $TOKEN"
+`, sipAddr, alice.SIPPassword, f.HTTP, f.Tenant, alice.Password, f.EntryPoints[0].URI)
+	}
+	fmt.Fprintf(w, "\nAll of this is saved in %s. Ctrl-C stops the demo; run it again to continue with the same data.\n\n", path)
 }

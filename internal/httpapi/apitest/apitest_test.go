@@ -137,3 +137,82 @@ paths:
 		t.Errorf("Operations() = %v", got)
 	}
 }
+
+const oneOfDoc = `openapi: 3.1.0
+paths: {}
+components:
+  schemas:
+    Frame:
+      oneOf:
+        - $ref: '#/components/schemas/Hello'
+        - $ref: '#/components/schemas/Ended'
+        - type: object
+          properties:
+            type: {const: loose}
+            n: {type: integer}
+    Header:
+      type: object
+      required: [type, seq]
+      properties:
+        type: {type: string}
+        seq: {type: integer, minimum: 0}
+    Hello:
+      allOf: [{$ref: '#/components/schemas/Header'}]
+      type: object
+      required: [data]
+      properties:
+        type: {const: hello}
+        data: {type: object, required: [version], properties: {version: {type: string}}}
+    Ended:
+      allOf: [{$ref: '#/components/schemas/Header'}]
+      type: object
+      required: [data]
+      properties:
+        type: {type: string, enum: [ended, hung_up]}
+        data: {type: object, required: [by], properties: {by: {type: string}}}
+    Either:
+      oneOf: [{type: string}, {type: string, maxLength: 3}]
+`
+
+func TestSpecOneOf(t *testing.T) {
+	spec, err := ParseSpec([]byte(oneOfDoc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := spec.Check(); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, schema, body string
+		want               string // a substring of the error; "" for valid
+	}{
+		{"hello", "Frame", `{"type":"hello","seq":0,"data":{"version":"1"}}`, ""},
+		{"ended", "Frame", `{"type":"hung_up","seq":3,"data":{"by":"customer"}}`, ""},
+		{"inline alternative", "Frame", `{"type":"loose","n":2}`, ""},
+		{"data of another type", "Frame", `{"type":"hello","seq":1,"data":{"by":"customer"}}`,
+			`matches none of oneOf: Hello: $.data: required property "version" is missing; Ended: $.type: "hello" is not one of [ended hung_up]; oneOf[2]`},
+		{"the variant narrows the shared property", "Hello", `{"type":"ended","seq":1,"data":{"version":"1"}}`, `$.type: "ended" is not hello`},
+		{"the shared header still checks", "Frame", `{"type":"hello","seq":-1,"data":{"version":"1"}}`, "-1 is less than minimum 0"},
+		{"undocumented property in a variant", "Frame", `{"type":"ended","seq":1,"data":{"by":"x"},"extra":1}`, `Ended: $: property "extra" is not documented`},
+		{"two alternatives match", "Either", `"abc"`, "matches oneOf[0] and oneOf[1]; oneOf wants exactly one"},
+		{"one alternative matches", "Either", `"abcd"`, ""},
+	} {
+		err := spec.CheckSchema(c.schema, []byte(c.body))
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s: %v", c.name, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%s: err = %v, want it to say %q", c.name, err, c.want)
+		}
+	}
+	props, required, err := spec.SchemaFields("Hello")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(props) != "[data seq type]" || fmt.Sprint(required) != "[data seq type]" {
+		t.Errorf("SchemaFields(Hello) = %v, %v; want [data seq type] twice", props, required)
+	}
+	if _, _, err := spec.SchemaFields("Nope"); err == nil {
+		t.Error("SchemaFields of a missing schema succeeded")
+	}
+}

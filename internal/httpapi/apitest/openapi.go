@@ -28,13 +28,16 @@ var ErrUndocumented = errors.New("no documented operation")
 //
 // The schema checker covers the subset of JSON Schema an API document
 // typically uses: $ref (local), type (one or a list, "null" included),
-// properties, required, additionalProperties, items, allOf, enum, const,
-// format date-time, pattern, minimum, maximum, minLength and maxLength;
-// annotations (description, examples, default...) are ignored. It is
-// stricter than JSON Schema in one way: an object schema without
+// properties, required, additionalProperties, items, allOf, oneOf, enum,
+// const, format date-time, pattern, minimum, maximum, minLength and
+// maxLength; annotations (description, examples, default...) are ignored.
+// It is stricter than JSON Schema in one way: an object schema without
 // additionalProperties allows no properties beyond those it (and its allOf
-// members) documents. Check reports any keyword outside the subset, so the
-// document cannot say something the checker silently ignores.
+// members) documents. A schema's own property overrides an allOf member's of
+// the same name (the member still checks its own), so a variant can narrow a
+// shared property to a const. Each oneOf alternative is checked as a whole
+// schema, and exactly one must match. Check reports any keyword outside the
+// subset, so the document cannot say something the checker silently ignores.
 type Spec struct {
 	doc map[string]any
 }
@@ -209,6 +212,36 @@ func (s *Spec) RequestProperties(method, path string) ([]string, error) {
 	return out, nil
 }
 
+// SchemaFields returns the property names the component schema name
+// documents, with those of its allOf members, and the names it requires,
+// each sorted.
+func (s *Spec) SchemaFields(name string) (props, required []string, err error) {
+	schema, err := s.resolve(map[string]any{"$ref": "#/components/schemas/" + name})
+	if err != nil {
+		return nil, nil, err
+	}
+	members := []map[string]any{schema}
+	for _, sub := range list(schema["allOf"]) {
+		m, err := s.resolve(sub)
+		if err != nil {
+			return nil, nil, fmt.Errorf("schema %s: allOf: %w", name, err)
+		}
+		members = append(members, m)
+	}
+	for _, m := range members {
+		p, _ := m["properties"].(map[string]any)
+		props = append(props, keys(p)...)
+		for _, r := range list(m["required"]) {
+			if r, ok := r.(string); ok {
+				required = append(required, r)
+			}
+		}
+	}
+	slices.Sort(props)
+	slices.Sort(required)
+	return slices.Compact(props), slices.Compact(required), nil
+}
+
 // CheckSchema checks a JSON body against the component schema name.
 func (s *Spec) CheckSchema(name string, body []byte) error {
 	schema, err := s.resolve(map[string]any{"$ref": "#/components/schemas/" + name})
@@ -310,7 +343,7 @@ func (s *Spec) pointer(ref string) (any, bool) {
 // accepted and ignored.
 var schemaKeywords = map[string]bool{
 	"$ref": true, "type": true, "properties": true, "required": true, "additionalProperties": true,
-	"items": true, "allOf": true, "enum": true, "const": true, "format": true, "pattern": true,
+	"items": true, "allOf": true, "oneOf": true, "enum": true, "const": true, "format": true, "pattern": true,
 	"minimum": true, "maximum": true, "minLength": true, "maxLength": true,
 }
 
@@ -342,6 +375,11 @@ func (s *Spec) validateIn(schema map[string]any, v any, at string, member bool) 
 			return fmt.Errorf("%s: allOf: %w", at, err)
 		}
 		if err := s.validateIn(m, v, at, true); err != nil {
+			return err
+		}
+	}
+	if alts := list(schema["oneOf"]); len(alts) > 0 {
+		if err := s.validateOneOf(alts, v, at, member); err != nil {
 			return err
 		}
 	}
@@ -378,6 +416,35 @@ func (s *Spec) validateIn(schema map[string]any, v any, at string, member bool) 
 		return s.validateObject(schema, x, at, member)
 	}
 	return nil
+}
+
+// validateOneOf checks that v matches exactly one of the alternatives.
+func (s *Spec) validateOneOf(alts []any, v any, at string, member bool) error {
+	var matched, failed []string
+	for i, sub := range alts {
+		name := fmt.Sprintf("oneOf[%d]", i)
+		if m, ok := sub.(map[string]any); ok {
+			if ref, ok := m["$ref"].(string); ok {
+				name = ref[strings.LastIndexByte(ref, '/')+1:]
+			}
+		}
+		m, err := s.resolve(sub)
+		if err != nil {
+			return fmt.Errorf("%s: %s: %w", at, name, err)
+		}
+		if err := s.validateIn(m, v, at, member); err != nil {
+			failed = append(failed, name+": "+err.Error())
+			continue
+		}
+		matched = append(matched, name)
+	}
+	switch len(matched) {
+	case 1:
+		return nil
+	case 0:
+		return fmt.Errorf("%s: matches none of oneOf: %s", at, strings.Join(failed, "; "))
+	}
+	return fmt.Errorf("%s: matches %s; oneOf wants exactly one", at, strings.Join(matched, " and "))
 }
 
 func (s *Spec) validateString(schema map[string]any, x, at string) error {
@@ -431,12 +498,12 @@ func (s *Spec) validateObject(schema map[string]any, x map[string]any, at string
 		}
 		required = append(required, list(m["required"])...)
 	}
-	collect(schema)
 	for _, sub := range list(schema["allOf"]) {
 		if m, err := s.resolve(sub); err == nil {
 			collect(m)
 		}
 	}
+	collect(schema) // last: its own properties override the members'
 	for _, r := range required {
 		name, _ := r.(string)
 		if _, ok := x[name]; !ok {
@@ -547,8 +614,10 @@ func (s *Spec) checkSchemaKeywords(v any, at string) []error {
 	if a, ok := m["additionalProperties"].(map[string]any); ok {
 		errs = append(errs, s.checkSchemaKeywords(a, at+".additionalProperties")...)
 	}
-	for i, sub := range list(m["allOf"]) {
-		errs = append(errs, s.checkSchemaKeywords(sub, fmt.Sprintf("%s.allOf[%d]", at, i))...)
+	for _, kw := range []string{"allOf", "oneOf"} {
+		for i, sub := range list(m[kw]) {
+			errs = append(errs, s.checkSchemaKeywords(sub, fmt.Sprintf("%s.%s[%d]", at, kw, i))...)
+		}
 	}
 	return errs
 }

@@ -136,6 +136,30 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 func (e *adminEnv) flags(name string) *flag.FlagSet { return newFlagSet("admin "+name, e.stderr) }
 
+// listTenant parses the flags of a list command (only --tenant) and
+// returns the tenant.
+func (e *adminEnv) listTenant(ctx context.Context, name string, args []string) (*cc.Tenant, error) {
+	fs := e.flags(name)
+	slug := fs.String("tenant", "", "tenant `slug`")
+	if err := parseFlags(fs, args); err != nil {
+		return nil, err
+	}
+	return e.tenant(ctx, *slug)
+}
+
+// queueNames maps the tenant's queue ids to names.
+func (e *adminEnv) queueNames(ctx context.Context, tenantID string) (map[string]string, []*cc.Queue, error) {
+	qs, err := e.store.Queues(ctx, tenantID)
+	if err != nil {
+		return nil, nil, err
+	}
+	names := map[string]string{}
+	for _, q := range qs {
+		names[q.ID] = q.Name
+	}
+	return names, qs, nil
+}
+
 func (e *adminEnv) tenant(ctx context.Context, slug string) (*cc.Tenant, error) {
 	if slug == "" {
 		return nil, cc.Errorf(cc.EINVALID, "--tenant is required")
@@ -438,12 +462,7 @@ func joinRoles(rs []cc.Role) string {
 }
 
 func (e *adminEnv) userList(ctx context.Context, args []string) error {
-	fs := e.flags("user list")
-	slug := fs.String("tenant", "", "tenant `slug`")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	t, err := e.tenant(ctx, *slug)
+	t, err := e.listTenant(ctx, "user list", args)
 	if err != nil {
 		return err
 	}
@@ -581,22 +600,13 @@ func (e *adminEnv) queueSet(ctx context.Context, args []string) error {
 }
 
 func (e *adminEnv) queueList(ctx context.Context, args []string) error {
-	fs := e.flags("queue list")
-	slug := fs.String("tenant", "", "tenant `slug`")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	t, err := e.tenant(ctx, *slug)
+	t, err := e.listTenant(ctx, "queue list", args)
 	if err != nil {
 		return err
 	}
-	qs, err := e.store.Queues(ctx, t.ID)
+	names, qs, err := e.queueNames(ctx, t.ID)
 	if err != nil {
 		return err
-	}
-	names := map[string]string{}
-	for _, q := range qs {
-		names[q.ID] = q.Name
 	}
 	var rows [][]string
 	for _, q := range qs {
@@ -626,10 +636,7 @@ func (e *adminEnv) entryAdd(ctx context.Context, args []string) error {
 	if err != nil {
 		return cc.Errorf(cc.ENOTFOUND, "no queue %q in %s", *queue, t.Slug)
 	}
-	num, err := phone.NormalizeDialed(*number, t.Region)
-	if a := strings.ToLower(strings.TrimSpace(*number)); err != nil && cc.IsEntryAlias(a) {
-		num, err = a, nil
-	}
+	num, err := entryNumber(*number, t.Region)
 	if err != nil {
 		return err
 	}
@@ -644,6 +651,16 @@ func (e *adminEnv) entryAdd(ctx context.Context, args []string) error {
 	return nil
 }
 
+// entryNumber normalises an entry point number to E.164 with the tenant's
+// region, or takes it as a SIP alias (sales).
+func entryNumber(input, region string) (string, error) {
+	num, err := phone.NormalizeDialed(input, region)
+	if a := strings.ToLower(strings.TrimSpace(input)); err != nil && cc.IsEntryAlias(a) {
+		return a, nil
+	}
+	return num, err
+}
+
 func (e *adminEnv) entryRemove(ctx context.Context, args []string) error {
 	fs := e.flags("entry-point remove")
 	slug := fs.String("tenant", "", "tenant `slug`")
@@ -655,7 +672,7 @@ func (e *adminEnv) entryRemove(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	num, err := phone.NormalizeDialed(*number, t.Region)
+	num, err := entryNumber(*number, t.Region)
 	if err != nil {
 		return err
 	}
@@ -671,12 +688,7 @@ func (e *adminEnv) entryRemove(ctx context.Context, args []string) error {
 }
 
 func (e *adminEnv) entryList(ctx context.Context, args []string) error {
-	fs := e.flags("entry-point list")
-	slug := fs.String("tenant", "", "tenant `slug`")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	t, err := e.tenant(ctx, *slug)
+	t, err := e.listTenant(ctx, "entry-point list", args)
 	if err != nil {
 		return err
 	}
@@ -684,10 +696,9 @@ func (e *adminEnv) entryList(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	qs, _ := e.store.Queues(ctx, t.ID)
-	names := map[string]string{}
-	for _, q := range qs {
-		names[q.ID] = q.Name
+	names, _, err := e.queueNames(ctx, t.ID)
+	if err != nil {
+		return err
 	}
 	var rows [][]string
 	for _, ep := range eps {
@@ -769,12 +780,7 @@ func (e *adminEnv) trunkSet(ctx context.Context, args []string) error {
 }
 
 func (e *adminEnv) trunkList(ctx context.Context, args []string) error {
-	fs := e.flags("trunk list")
-	slug := fs.String("tenant", "", "tenant `slug`")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	t, err := e.tenant(ctx, *slug)
+	t, err := e.listTenant(ctx, "trunk list", args)
 	if err != nil {
 		return err
 	}

@@ -106,7 +106,8 @@ func (t *Tenant) Validate() error {
 	if len(t.Region) != 2 || t.Region[0] < 'A' || t.Region[0] > 'Z' || t.Region[1] < 'A' || t.Region[1] > 'Z' {
 		return Errorf(EINVALID, "tenant region %q: use a two-letter country code such as US, GB or CH", t.Region)
 	}
-	if _, err := time.LoadLocation(t.TimeZone); err != nil {
+	// "Local" loads too, but it is whatever zone the server runs in.
+	if _, err := time.LoadLocation(t.TimeZone); err != nil || t.TimeZone == "Local" {
 		return Errorf(EINVALID, "tenant time zone %q: use an IANA name such as America/New_York", t.TimeZone)
 	}
 	for _, r := range t.NotReadyReasons {
@@ -134,8 +135,7 @@ func (c *CRMConnection) Validate() error {
 	default:
 		return Errorf(EINVALID, "CRM kind %q: use salesforce or leave it empty", c.Kind)
 	}
-	u, err := url.Parse(c.LoginURL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+	if !validHTTPURL(c.LoginURL) {
 		return Errorf(EINVALID, "CRM login URL %q: use an absolute http(s) URL such as https://login.salesforce.com", c.LoginURL)
 	}
 	if c.APIVersion != "" && !validAPIVersion(c.APIVersion) {
@@ -154,11 +154,17 @@ func (c *CRMConnection) Validate() error {
 		return Errorf(EINVALID, "CRM log cap %d bytes: use 256 to 131072", c.LogCapBytes)
 	}
 	if c.BaseURL != "" {
-		if u, err := url.Parse(c.BaseURL); err != nil || u.Host == "" {
-			return Errorf(EINVALID, "Parley base URL %q: use an absolute URL", c.BaseURL)
+		if !validHTTPURL(c.BaseURL) {
+			return Errorf(EINVALID, "Parley base URL %q: use an absolute http(s) URL such as https://parley.example.com", c.BaseURL)
 		}
 	}
 	return nil
+}
+
+// validHTTPURL reports whether s is an absolute http or https URL with a host.
+func validHTTPURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
 }
 
 func validAPIVersion(v string) bool {

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// cli runs the parley command line and returns its exit status and output.
+func cli(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestAdminCommands(t *testing.T) {
+	t.Setenv("PARLEY_SECRET_KEY", "")
+	dir := t.TempDir()
+	a := func(args ...string) []string { return append([]string{"admin", "--data", dir}, args...) }
+	steps := []struct {
+		args     []string
+		code     int
+		contains []string
+	}{
+		{a("tenant", "add", "--name", "acme", "--region", "us", "--tz", "America/New_York"), 0, []string{"tenant acme created", "region US"}},
+		{a("tenant", "add", "--name", "acme"), 1, []string{"already"}},
+		{a("tenant", "add", "--name", "Bad Name!"), 1, []string{"tenant name"}},
+		{a("tenant", "add", "--name", "zz", "--tz", "Mars/Olympus"), 1, []string{"time zone"}},
+		{a("queue", "add", "--tenant", "acme", "--name", "Sales", "--priority", "2", "--wrap-up", "45s"), 0, []string{"queue Sales created", "skills sales"}},
+		{a("queue", "add", "--tenant", "acme", "--name", "Support", "--overflow", "Sales", "--max-wait", "5m"), 0, []string{"queue Support created"}},
+		{a("queue", "add", "--tenant", "acme", "--name", "X", "--offer-timeout", "1s"), 1, []string{"offer timeout"}},
+		{a("queue", "add", "--tenant", "nope", "--name", "X"), 1, []string{`no tenant "nope"`}},
+		{a("queue", "set", "--tenant", "acme", "--queue", "Sales", "--priority", "5"), 0, []string{"queue Sales updated"}},
+		{a("queue", "list", "--tenant", "acme"), 0, []string{"Sales", "5", "45s", "Support"}},
+		{a("entry-point", "add", "--tenant", "acme", "--number", "(555) 010-0199", "--queue", "Sales"), 0, []string{"+15550100199"}},
+		{a("entry-point", "add", "--tenant", "acme", "--number", "sales", "--queue", "Sales"), 0, []string{"entry point sales -> Sales"}},
+		{a("entry-point", "add", "--tenant", "acme", "--number", "+1 (555) 010-0199", "--queue", "Sales"), 1, []string{"already"}},
+		{a("entry-point", "add", "--tenant", "acme", "--number", "hello world", "--queue", "Sales"), 1, []string{"hello world"}},
+		{a("entry-point", "list", "--tenant", "acme"), 0, []string{"+15550100199", "sales"}},
+		{a("entry-point", "remove", "--tenant", "acme", "--number", "sales"), 0, []string{"removed"}},
+		{a("trunk", "add", "--tenant", "acme", "--name", "carrier", "--cidr", "203.0.113.0/24,198.51.100.7"), 0, []string{"trunk carrier created"}},
+		{a("trunk", "add", "--tenant", "acme", "--name", "bad", "--cidr", "300.1.2.3"), 1, []string{"trunk source"}},
+		{a("trunk", "list", "--tenant", "acme"), 0, []string{"198.51.100.7/32", "203.0.113.0/24"}},
+		{a("user", "add", "--tenant", "acme", "--username", "alice", "--role", "agent", "--skills", "sales", "--generate-password", "--sip-username", "alice", "--generate-sip-password"), 0, []string{"user alice created", "password: ", "SIP password: "}},
+		{a("user", "add", "--tenant", "acme", "--username", "bob", "--role", "agent", "--password", "short"), 1, []string{"too short"}},
+		{a("user", "add", "--tenant", "acme", "--username", "carol", "--role", "pilot", "--password", "long enough"), 1, []string{"role"}},
+		{a("user", "add", "--tenant", "acme", "--username", "dan", "--role", "agent", "--password", "long enough", "--sip-username", "alice", "--sip-password", "long enough"), 1, []string{"already"}},
+		{a("user", "set", "--tenant", "acme", "--username", "alice", "--static-contact", "desk12@10.0.0.5"), 1, []string{"sip:"}},
+		{a("user", "set", "--tenant", "acme", "--username", "alice", "--static-contact", "sip:desk12@10.0.0.5"), 0, []string{"updated"}},
+		{a("user", "list", "--tenant", "acme"), 0, []string{"alice", "agent", "sip:desk12@10.0.0.5"}},
+		{a("crm", "set", "--tenant", "acme", "--login-url", "not a url", "--client-id", "x"), 1, []string{"login URL"}},
+		{a("crm", "show", "--tenant", "acme"), 0, []string{"no CRM connection"}},
+		{a("bogus", "verb"), 2, nil},
+	}
+	for _, s := range steps {
+		code, out, errOut := cli(t, s.args...)
+		if code != s.code {
+			t.Fatalf("%v: exit %d, want %d\nstdout: %s\nstderr: %s", s.args[3:], code, s.code, out, errOut)
+		}
+		for _, want := range s.contains {
+			if !strings.Contains(out+errOut, want) {
+				t.Errorf("%v: output lacks %q:\n%s%s", s.args[3:], want, out, errOut)
+			}
+		}
+		if strings.Contains(out+errOut, "$argon2id$") {
+			t.Errorf("%v printed a password hash", s.args[3:])
+		}
+	}
+	// A CRM connection with a key file: the key is sealed at rest.
+	key := filepath.Join(dir, "jwt.key")
+	os.WriteFile(key, []byte("-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n"), 0o600)
+	if code, out, errOut := cli(t, a("crm", "set", "--tenant", "acme", "--login-url", "https://login.salesforce.com", "--client-id", "3MVG9", "--username", "int@acme.example", "--private-key", key)...); code != 0 {
+		t.Fatalf("crm set: %d %s %s", code, out, errOut)
+	}
+	code, out, _ := cli(t, a("crm", "show", "--tenant", "acme")...)
+	if code != 0 || !strings.Contains(out, "private key: set (sealed at rest)") || strings.Contains(out, "BEGIN") {
+		t.Fatalf("crm show: %s", out)
+	}
+	db, _ := os.ReadFile(filepath.Join(dir, "parley.db"))
+	wal, _ := os.ReadFile(filepath.Join(dir, "parley.db-wal"))
+	if bytes.Contains(append(db, wal...), []byte("BEGIN PRIVATE KEY")) {
+		t.Fatal("the CRM private key is stored in plain text")
+	}
+}
+
+func TestCheckConfigAndUsage(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	os.WriteFile(good, []byte("data_dir: /srv/parley\nsip:\n  udp: 0.0.0.0:5060\n"), 0o600)
+	if code, out, _ := cli(t, "check-config", "--config", good); code != 0 || !strings.Contains(out, "configuration is valid") || !strings.Contains(out, "/srv/parley") {
+		t.Fatalf("good config: %d %s", code, out)
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("sip:\n  udpp: 0.0.0.0:5060\n"), 0o600)
+	if code, _, errOut := cli(t, "check-config", "--config", bad); code != 1 || !strings.Contains(errOut, "udpp") {
+		t.Fatalf("bad config: %d %s", code, errOut)
+	}
+	t.Setenv("PARLEY_HTTP_LISTEN", "nonsense")
+	if code, _, errOut := cli(t, "check-config"); code != 1 || !strings.Contains(errOut, "http.listen") {
+		t.Fatalf("bad env: %d %s", code, errOut)
+	}
+	if code, _, _ := cli(t); code != 2 {
+		t.Fatalf("no command: exit %d", code)
+	}
+	if code, _, errOut := cli(t, "frobnicate"); code != 2 || !strings.Contains(errOut, "unknown command") {
+		t.Fatalf("unknown command: %d %s", code, errOut)
+	}
+	if code, out, _ := cli(t, "version"); code != 0 || !strings.HasPrefix(out, "parley ") {
+		t.Fatalf("version: %d %s", code, out)
+	}
+	if code, _, errOut := cli(t, "call"); code != 2 || !strings.Contains(errOut, "--to is required") {
+		t.Fatalf("call without --to: %d %s", code, errOut)
+	}
+	if code, _, errOut := cli(t, "call", "--to", "sip:x@127.0.0.1:1", "--tone", "9000"); code != 2 || !strings.Contains(errOut, "--tone") {
+		t.Fatalf("call with a bad tone: %d %s", code, errOut)
+	}
+	if code, _, _ := cli(t, "serve", "--bogus"); code != 2 {
+		t.Fatalf("serve --bogus: exit %d", code)
+	}
+}

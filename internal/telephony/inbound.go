@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/emiago/diago"
+	"github.com/emiago/diago/media"
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
@@ -310,7 +311,10 @@ func (c *inboundCall) connect(r ringResult) {
 	c.agentLeg = leg
 	c.mu.Unlock()
 	br := diago.NewBridge()
-	br.DTMFpass = true
+	// Relay RFC 4733 DTMF only when both legs agreed on telephone-event:
+	// diago cannot read or write DTMF on a leg without it, and asking for
+	// it there fails the whole bridge.
+	br.DTMFpass = negotiatedDTMF(c.med) && negotiatedDTMF(leg.med)
 	err := br.AddDialogMedia(c.med)
 	if err == nil {
 		err = br.AddDialogMedia(leg.med)
@@ -334,6 +338,21 @@ func (c *inboundCall) connect(r ringResult) {
 	}
 	c.log.Info("call ended", "by", by)
 	c.h.Hangup(by, "")
+}
+
+// negotiatedDTMF reports whether a leg's offer and answer agreed on
+// telephone-event/8000 (RFC 4733 DTMF).
+func negotiatedDTMF(m *diago.DialogMedia) bool {
+	ms := m.MediaSession()
+	if ms == nil {
+		return false
+	}
+	for _, c := range ms.CommonCodecs() {
+		if c.Matches(media.CodecTelephoneEvent8000) {
+			return true
+		}
+	}
+	return false
 }
 
 // playOnce plays a sound to the caller and waits for its end.

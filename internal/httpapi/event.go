@@ -12,6 +12,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/parley-cc/parley/internal/cc"
+	"github.com/parley-cc/parley/internal/view"
 )
 
 // replayPage is how many stored events one replay query fetches.
@@ -55,9 +56,9 @@ func newEventViews(events []*cc.Event) []eventView {
 // helloData is the data of the first frame of a WebSocket: a snapshot to
 // draw from before the events that follow.
 type helloData struct {
-	Version  string       `json:"version"`
-	Presence presenceView `json:"presence"`
-	Queues   []queueView  `json:"queues"`
+	Version  string              `json:"version"`
+	Presence *view.Presence      `json:"presence"`
+	Queues   []*view.QueueStatus `json:"queues"`
 }
 
 // ticketView is the body of POST /api/v1/events/ticket.
@@ -299,7 +300,7 @@ func (s *Server) hello(ctx context.Context, p *cc.Principal) (eventView, error) 
 	if err != nil {
 		return eventView{}, fmt.Errorf("queue status: %w", err)
 	}
-	data, err := json.Marshal(helloData{Version: s.version, Presence: newPresenceView(pr), Queues: newQueueViews(qs)})
+	data, err := json.Marshal(helloData{Version: s.version, Presence: presenceView(p, pr), Queues: queueViews(qs)})
 	if err != nil {
 		return eventView{}, fmt.Errorf("encode hello: %w", err)
 	}
@@ -346,4 +347,12 @@ func (s *Server) writeFailed(ended *closeReason, err error) *closeReason {
 	}
 	s.log.Info("websocket write failed", "err", err)
 	return closeWriteFailed
+}
+
+// utc returns t in UTC, leaving the zero time zero.
+func utc(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return t.UTC()
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/parley-cc/parley/internal/cc"
 	"github.com/parley-cc/parley/internal/httpapi/apitest"
+	"github.com/parley-cc/parley/internal/view"
 )
 
 // safety bounds every wait on a socket; no test asserts on time.
@@ -155,20 +156,26 @@ func TestWebSocketHelloReplayLive(t *testing.T) {
 
 	// Live: an event already replayed is not sent twice; new ones are.
 	e.svc.Redeliver(2)
-	ended := e.svc.Publish(cc.NewEvent("ten_acme", cc.EventInteractionEnded, e.clock.Now(), map[string]string{"by": "customer"}), "int_alice1", "usr_alice")
+	ended := e.svc.Publish(e.svc.InteractionEvent("int_alice1", cc.EventInteractionEnded, e.clock.Now(), "customer", ""), "int_alice1", "usr_alice")
 	f := e.read(t, c)
-	if f.Seq != ended.Seq || f.Type != string(cc.EventInteractionEnded) || f.InteractionID != "int_alice1" || string(f.Data) != `{"by":"customer"}` {
-		t.Errorf("live frame = %+v, want seq %d interaction.ended", f, ended.Seq)
+	var payload view.InteractionEvent
+	if err := json.Unmarshal(f.Data, &payload); err != nil {
+		t.Fatal(err)
+	}
+	if f.Seq != ended.Seq || f.Type != string(cc.EventInteractionEnded) || f.InteractionID != "int_alice1" ||
+		payload.Reason != "customer" || payload.Interaction == nil || payload.Interaction.ID != "int_alice1" || payload.Interaction.QueueName != "Sales" {
+		t.Errorf("live frame = %+v with data %s, want seq %d interaction.ended of int_alice1 by the customer", f, f.Data, ended.Seq)
 	}
 	if !f.At.Equal(e.clock.Now()) {
 		t.Errorf("live frame at %s, want %s", f.At, e.clock.Now())
 	}
 	// Not visible to alice: bob's interaction. Then a queue status (not stored).
-	e.svc.Publish(cc.NewEvent("ten_acme", cc.EventInteractionEnded, e.clock.Now(), nil), "int_bob1", "usr_bob")
-	e.svc.Publish(cc.NewEvent("ten_acme", cc.EventQueueStatus, e.clock.Now(), map[string]int{"waiting": 3}), "", "")
+	e.svc.Publish(e.svc.InteractionEvent("int_bob1", cc.EventInteractionEnded, e.clock.Now(), "agent", ""), "int_bob1", "usr_bob")
+	status := view.QueueStatusEvent{Queue: view.NewQueueStatus(&cc.QueueStatus{QueueID: "que_sales", Name: "Sales", Waiting: 3})}
+	e.svc.Publish(cc.NewEvent("ten_acme", cc.EventQueueStatus, e.clock.Now(), status), "", "")
 	f = e.read(t, c)
-	if f.Type != string(cc.EventQueueStatus) || f.Seq != 0 {
-		t.Errorf("frame = %+v, want the queue status", f)
+	if f.Type != string(cc.EventQueueStatus) || f.Seq != 0 || !strings.Contains(string(f.Data), `"waiting":3`) {
+		t.Errorf("frame = %+v with data %s, want the queue status", f, f.Data)
 	}
 }
 
@@ -176,7 +183,7 @@ func TestWebSocketWithoutAfterSendsOnlyLive(t *testing.T) {
 	e := newWSEnv(t, nil)
 	alice := e.svc.newSession("acme", "alice", time.Hour)
 	c, _ := e.connect(t, alice, "")
-	ev := e.svc.Publish(cc.NewEvent("ten_acme", cc.EventInteractionWrapped, e.clock.Now(), nil), "int_alice1", "usr_alice")
+	ev := e.svc.Publish(e.svc.InteractionEvent("int_alice1", cc.EventInteractionWrapped, e.clock.Now(), "alice", ""), "int_alice1", "usr_alice")
 	if f := e.read(t, c); f.Seq != ev.Seq {
 		t.Errorf("first frame after hello has seq %d, want the live event's %d (no replay without after)", f.Seq, ev.Seq)
 	}
@@ -259,7 +266,7 @@ func TestWebSocketFellBehind(t *testing.T) {
 	}
 
 	// The client reconnects where it left off and misses nothing.
-	missed := e.svc.Publish(cc.NewEvent("ten_acme", cc.EventInteractionEnded, e.clock.Now(), nil), "int_alice1", "usr_alice")
+	missed := e.svc.Publish(e.svc.InteractionEvent("int_alice1", cc.EventInteractionEnded, e.clock.Now(), "customer", ""), "int_alice1", "usr_alice")
 	c2, _ := e.connect(t, alice, "after=2")
 	if f := e.read(t, c2); f.Seq != missed.Seq {
 		t.Errorf("after reconnect got seq %d, want %d", f.Seq, missed.Seq)
@@ -314,7 +321,7 @@ func TestWebSocketClosesOnSignOut(t *testing.T) {
 		t.Fatalf("close = %d %q, want 1008 signed out", ce.Code, ce.Reason)
 	}
 	// The other session's socket stays open.
-	ev := e.svc.Publish(cc.NewEvent("ten_acme", cc.EventInteractionLinked, e.clock.Now(), nil), "int_alice1", "usr_alice")
+	ev := e.svc.Publish(e.svc.InteractionEvent("int_alice1", cc.EventInteractionLinked, e.clock.Now(), "linked by alice", ""), "int_alice1", "usr_alice")
 	if f := e.read(t, c2); f.Seq != ev.Seq {
 		t.Errorf("other session got seq %d, want %d", f.Seq, ev.Seq)
 	}

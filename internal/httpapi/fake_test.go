@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/parley-cc/parley/internal/cc"
+	"github.com/parley-cc/parley/internal/view"
 )
 
 // fakeClock is a clock tests move by hand.
@@ -98,7 +99,7 @@ func newFakeService(clock *fakeClock) *fakeService {
 		ID: "int_alice1", TenantID: acme.ID, Channel: cc.ChannelPhone, Direction: cc.Inbound,
 		State: cc.InteractionEnded, Outcome: cc.OutcomeAnswered,
 		Customer:     cc.Customer{Number: "+15550100", Extension: "12", Raw: "555-0100 x12", Name: "Carol"},
-		DialedNumber: "+15550199", QueueID: "que_sales", AgentID: "usr_alice",
+		DialedNumber: "+15550199", EntryPointID: "ent_sales", QueueID: "que_sales", AgentID: "usr_alice",
 		Data:      map[string]string{"account": "A-17"},
 		CreatedAt: now.Add(-10 * time.Minute), QueuedAt: now.Add(-10 * time.Minute),
 		OfferedAt: now.Add(-9 * time.Minute), AnsweredAt: now.Add(-9*time.Minute + 30*time.Second),
@@ -122,11 +123,71 @@ func newFakeService(clock *fakeClock) *fakeService {
 		State: cc.InteractionOffered, Customer: cc.Customer{Email: "x@example.com"}, AgentID: "usr_eve",
 		CreatedAt: now.Add(-time.Minute),
 	}
-	f.appendEvent(cc.NewEvent(acme.ID, cc.EventInteractionQueued, now.Add(-10*time.Minute), map[string]string{"queue": "Sales"}), "int_alice1", "")
-	f.appendEvent(cc.NewEvent(acme.ID, cc.EventInteractionConnected, now.Add(-9*time.Minute), nil), "int_alice1", "usr_alice")
-	f.appendEvent(cc.NewEvent(acme.ID, cc.EventInteractionConnected, now.Add(-30*time.Second), nil), "int_bob1", "usr_bob")
-	f.appendEvent(cc.NewEvent(other.ID, cc.EventInteractionQueued, now.Add(-time.Minute), nil), "int_eve1", "")
+	f.appendEvent(f.interactionEventLocked("int_alice1", cc.EventInteractionQueued, now.Add(-10*time.Minute), "", ""), "int_alice1", "")
+	f.appendEvent(f.interactionEventLocked("int_alice1", cc.EventInteractionConnected, now.Add(-9*time.Minute), "", ""), "int_alice1", "usr_alice")
+	f.appendEvent(f.interactionEventLocked("int_bob1", cc.EventInteractionConnected, now.Add(-30*time.Second), "", ""), "int_bob1", "usr_bob")
+	f.appendEvent(f.interactionEventLocked("int_eve1", cc.EventInteractionQueued, now.Add(-time.Minute), "", ""), "int_eve1", "")
 	return f
+}
+
+// interactionEventLocked builds the event the center would publish for the
+// interaction id as it is now: its payload is the shared interaction view.
+func (f *fakeService) interactionEventLocked(id string, typ cc.EventType, at time.Time, reason, detail string) *cc.Event {
+	it := f.interactions[id]
+	region := ""
+	for _, t := range f.tenants {
+		if t.ID == it.TenantID {
+			region = t.Region
+		}
+	}
+	return cc.NewEvent(it.TenantID, typ, at, view.InteractionEvent{
+		Interaction: view.NewInteraction(it, region, fakeNames{f: f, tenantID: it.TenantID, locked: true}),
+		Reason:      reason,
+		Detail:      detail,
+	})
+}
+
+// InteractionEvent is interactionEventLocked, for tests to publish.
+func (f *fakeService) InteractionEvent(id string, typ cc.EventType, at time.Time, reason, detail string) *cc.Event {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.interactionEventLocked(id, typ, at, reason, detail)
+}
+
+// fakeNames resolves names from the fixture; locked is set when the caller
+// holds the service's lock.
+type fakeNames struct {
+	f        *fakeService
+	tenantID string
+	locked   bool
+}
+
+func (n fakeNames) lock() func() {
+	if n.locked {
+		return func() {}
+	}
+	n.f.mu.Lock()
+	return n.f.mu.Unlock
+}
+
+func (n fakeNames) QueueName(id string) string {
+	defer n.lock()()
+	for _, q := range n.f.queues[n.tenantID] {
+		if q.QueueID == id {
+			return q.Name
+		}
+	}
+	return ""
+}
+
+func (n fakeNames) AgentName(id string) string {
+	defer n.lock()()
+	for _, u := range n.f.users {
+		if u.user.TenantID == n.tenantID && u.user.ID == id {
+			return u.user.Name()
+		}
+	}
+	return ""
 }
 
 func (f *fakeService) addTenant(id, slug string) *cc.Tenant {
@@ -307,7 +368,7 @@ func (f *fakeService) SetState(ctx context.Context, p *cc.Principal, state cc.Ag
 		return nil, err
 	}
 	f.presence[p.User.ID] = &next
-	f.appendEvent(cc.NewEvent(p.Tenant.ID, cc.EventAgentState, next.Since, map[string]string{"state": string(next.State)}), "", p.User.ID)
+	f.appendEvent(cc.NewEvent(p.Tenant.ID, cc.EventAgentState, next.Since, view.AgentStateEvent{Presence: view.NewPresence(&next, p.User.Username)}), "", p.User.ID)
 	c := next
 	return &c, nil
 }
@@ -379,7 +440,7 @@ func (f *fakeService) WrapUp(ctx context.Context, p *cc.Principal, id string, w 
 		}
 	}
 	it.Notes, it.Disposition, it.WrappedAt = w.Notes, w.Disposition, f.clock.Now()
-	f.appendEvent(cc.NewEvent(it.TenantID, cc.EventInteractionWrapped, it.WrappedAt, nil), id, p.User.ID)
+	f.appendEvent(f.interactionEventLocked(id, cc.EventInteractionWrapped, it.WrappedAt, "", ""), id, p.User.ID)
 	c := *it
 	return &c, nil
 }
@@ -434,6 +495,10 @@ func (f *fakeService) Subscribe(p *cc.Principal) (<-chan *cc.Event, func()) {
 			delete(f.subs, s)
 		}
 	}
+}
+
+func (f *fakeService) Names(tenantID string) view.Names {
+	return fakeNames{f: f, tenantID: tenantID}
 }
 
 func (f *fakeService) Ready(ctx context.Context) error {

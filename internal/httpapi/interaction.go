@@ -5,9 +5,9 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/parley-cc/parley/internal/cc"
+	"github.com/parley-cc/parley/internal/view"
 )
 
 // Interaction list limits.
@@ -21,101 +21,15 @@ var interactionQuery = []string{"state", "queue_id", "since", "before", "limit"}
 
 var interactionStates = []cc.InteractionState{cc.InteractionQueued, cc.InteractionOffered, cc.InteractionConnected, cc.InteractionEnded}
 
-// interactionView is an interaction as the API shows it.
-type interactionView struct {
-	ID           string              `json:"id"`
-	Channel      cc.Channel          `json:"channel"`
-	Direction    cc.Direction        `json:"direction"`
-	State        cc.InteractionState `json:"state"`
-	Outcome      cc.Outcome          `json:"outcome,omitempty"`
-	Customer     customerView        `json:"customer"`
-	DialedNumber string              `json:"dialed_number,omitempty"`
-	EntryPointID string              `json:"entry_point_id,omitempty"`
-	QueueID      string              `json:"queue_id,omitempty"`
-	AgentID      string              `json:"agent_id,omitempty"`
-	Data         map[string]string   `json:"data,omitempty"`
-	CreatedAt    time.Time           `json:"created_at"`
-	QueuedAt     time.Time           `json:"queued_at,omitzero"`
-	OfferedAt    time.Time           `json:"offered_at,omitzero"`
-	AnsweredAt   time.Time           `json:"answered_at,omitzero"`
-	EndedAt      time.Time           `json:"ended_at,omitzero"`
-	WrappedAt    time.Time           `json:"wrapped_at,omitzero"`
-	Offers       int                 `json:"offers"`
-	EndReason    string              `json:"end_reason,omitempty"`
-	WaitSeconds  int64               `json:"wait_seconds"`
-	TalkSeconds  int64               `json:"talk_seconds"`
-	WrapSeconds  int64               `json:"wrap_seconds"`
-	Disposition  string              `json:"disposition,omitempty"`
-	Notes        string              `json:"notes,omitempty"`
-	Matches      []cc.CRMRecord      `json:"matches"`
-	LookupError  string              `json:"lookup_error,omitempty"`
-	LinkedRecord *cc.CRMRecord       `json:"linked_record,omitempty"`
-	Log          logView             `json:"log"`
-}
-
 // interactionDetail is one interaction with its event history.
 type interactionDetail struct {
-	interactionView
+	*view.Interaction
 	History []eventView `json:"history"`
 }
 
-// customerView is the other party of an interaction.
-type customerView struct {
-	Number    string `json:"number,omitempty"`
-	Extension string `json:"extension,omitempty"`
-	Name      string `json:"name,omitempty"`
-	Email     string `json:"email,omitempty"`
-	Withheld  bool   `json:"withheld"`
-}
-
-// logView is the state of the interaction's CRM log.
-type logView struct {
-	Status string `json:"status"`
-	Ref    string `json:"ref,omitempty"`
-	Error  string `json:"error,omitempty"`
-}
-
-func newInteractionView(it *cc.Interaction) interactionView {
-	status := string(it.LogStatus)
-	if it.LogStatus == cc.LogNone {
-		status = "none"
-	}
-	return interactionView{
-		ID:        it.ID,
-		Channel:   it.Channel,
-		Direction: it.Direction,
-		State:     it.State,
-		Outcome:   it.Outcome,
-		Customer: customerView{
-			Number:    it.Customer.Number,
-			Extension: it.Customer.Extension,
-			Name:      it.Customer.Name,
-			Email:     it.Customer.Email,
-			Withheld:  it.Customer.Withheld,
-		},
-		DialedNumber: it.DialedNumber,
-		EntryPointID: it.EntryPointID,
-		QueueID:      it.QueueID,
-		AgentID:      it.AgentID,
-		Data:         it.Data,
-		CreatedAt:    utc(it.CreatedAt),
-		QueuedAt:     utc(it.QueuedAt),
-		OfferedAt:    utc(it.OfferedAt),
-		AnsweredAt:   utc(it.AnsweredAt),
-		EndedAt:      utc(it.EndedAt),
-		WrappedAt:    utc(it.WrappedAt),
-		Offers:       it.Offers,
-		EndReason:    it.EndReason,
-		WaitSeconds:  seconds(it.WaitTime()),
-		TalkSeconds:  seconds(it.TalkTime()),
-		WrapSeconds:  seconds(it.WrapTime()),
-		Disposition:  it.Disposition,
-		Notes:        it.Notes,
-		Matches:      nonNil(it.Matches),
-		LookupError:  it.LookupError,
-		LinkedRecord: it.LinkedRecord,
-		Log:          logView{Status: status, Ref: it.LogRef, Error: it.LogError},
-	}
+// interactionView renders an interaction for p.
+func (s *Server) interactionView(p *cc.Principal, it *cc.Interaction) *view.Interaction {
+	return view.NewInteraction(it, p.Tenant.Region, s.svc.Names(p.Tenant.ID))
 }
 
 // interactionFilter parses the query of GET /api/v1/interactions.
@@ -165,9 +79,10 @@ func (s *Server) interactions(w http.ResponseWriter, r *http.Request, p *cc.Prin
 	if err != nil {
 		return fmt.Errorf("list interactions: %w", err)
 	}
-	out := make([]interactionView, 0, len(its))
+	names := s.svc.Names(p.Tenant.ID)
+	out := make([]*view.Interaction, 0, len(its))
 	for _, it := range its {
-		out = append(out, newInteractionView(it))
+		out = append(out, view.NewInteraction(it, p.Tenant.Region, names))
 	}
 	s.writeJSON(w, r, http.StatusOK, out)
 	return nil
@@ -189,7 +104,7 @@ func (s *Server) interaction(w http.ResponseWriter, r *http.Request, p *cc.Princ
 	if err != nil {
 		return fmt.Errorf("get interaction %s: %w", id, err)
 	}
-	s.writeJSON(w, r, http.StatusOK, interactionDetail{interactionView: newInteractionView(it), History: newEventViews(events)})
+	s.writeJSON(w, r, http.StatusOK, interactionDetail{Interaction: s.interactionView(p, it), History: newEventViews(events)})
 	return nil
 }
 
@@ -249,7 +164,7 @@ func (s *Server) wrapUp(w http.ResponseWriter, r *http.Request, p *cc.Principal)
 	if err != nil {
 		return fmt.Errorf("wrap up interaction %s: %w", id, err)
 	}
-	s.writeJSON(w, r, http.StatusOK, newInteractionView(it))
+	s.writeJSON(w, r, http.StatusOK, s.interactionView(p, it))
 	return nil
 }
 
@@ -280,6 +195,6 @@ func (s *Server) link(w http.ResponseWriter, r *http.Request, p *cc.Principal) e
 	if err != nil {
 		return fmt.Errorf("link interaction %s: %w", id, err)
 	}
-	s.writeJSON(w, r, http.StatusOK, newInteractionView(it))
+	s.writeJSON(w, r, http.StatusOK, s.interactionView(p, it))
 	return nil
 }

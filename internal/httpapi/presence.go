@@ -4,19 +4,19 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/parley-cc/parley/internal/cc"
+	"github.com/parley-cc/parley/internal/view"
 )
 
 // meView is the body of GET /api/v1/me: who is signed in and what they may
 // choose.
 type meView struct {
-	User            userView     `json:"user"`
-	Tenant          tenantView   `json:"tenant"`
-	Presence        presenceView `json:"presence"`
-	NotReadyReasons []string     `json:"not_ready_reasons"`
-	Dispositions    []string     `json:"dispositions"`
+	User            userView       `json:"user"`
+	Tenant          tenantView     `json:"tenant"`
+	Presence        *view.Presence `json:"presence"`
+	NotReadyReasons []string       `json:"not_ready_reasons"`
+	Dispositions    []string       `json:"dispositions"`
 }
 
 // tenantView is a tenant as its users see it: never its CRM connection.
@@ -37,36 +37,12 @@ func newTenantView(t *cc.Tenant) tenantView {
 	return tenantView{ID: t.ID, Slug: t.Slug, DisplayName: name, Kind: t.Kind, Region: t.Region, TimeZone: t.TimeZone}
 }
 
-// presenceView is an agent's presence.
-type presenceView struct {
-	State          cc.AgentState `json:"state"`
-	Reason         string        `json:"reason,omitempty"`
-	Since          time.Time     `json:"since,omitzero"`
-	InteractionID  string        `json:"interaction_id,omitempty"`
-	PendingState   cc.AgentState `json:"pending_state,omitempty"`
-	PendingReason  string        `json:"pending_reason,omitempty"`
-	WrapUpDeadline time.Time     `json:"wrap_up_deadline,omitzero"`
-}
-
-func newPresenceView(p *cc.Presence) presenceView {
-	if p == nil {
-		return presenceView{State: cc.StateLoggedOut}
+// presenceView renders the principal's presence; nil is logged out.
+func presenceView(p *cc.Principal, pr *cc.Presence) *view.Presence {
+	if pr == nil {
+		pr = &cc.Presence{TenantID: p.Tenant.ID, UserID: p.User.ID, State: cc.StateLoggedOut}
 	}
-	v := presenceView{
-		State:         p.State,
-		Reason:        p.Reason,
-		Since:         utc(p.Since),
-		InteractionID: p.InteractionID,
-		PendingState:  p.PendingState,
-		PendingReason: p.PendingReason,
-	}
-	if v.State == "" {
-		v.State = cc.StateLoggedOut
-	}
-	if p.State == cc.StateWrapUp {
-		v.WrapUpDeadline = utc(p.WrapUpDeadline)
-	}
-	return v
+	return view.NewPresence(pr, p.User.Username)
 }
 
 // me handles GET /api/v1/me.
@@ -78,7 +54,7 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request, p *cc.Principal) err
 	s.writeJSON(w, r, http.StatusOK, meView{
 		User:            newUserView(p.User),
 		Tenant:          newTenantView(p.Tenant),
-		Presence:        newPresenceView(pr),
+		Presence:        presenceView(p, pr),
 		NotReadyReasons: nonNil(p.Tenant.NotReadyReasons),
 		Dispositions:    nonNil(p.Tenant.Dispositions),
 	})
@@ -117,17 +93,6 @@ func (s *Server) setState(w http.ResponseWriter, r *http.Request, p *cc.Principa
 	if err != nil {
 		return fmt.Errorf("set state: %w", err)
 	}
-	s.writeJSON(w, r, http.StatusOK, newPresenceView(pr))
+	s.writeJSON(w, r, http.StatusOK, presenceView(p, pr))
 	return nil
 }
-
-// utc returns t in UTC, leaving the zero time zero.
-func utc(t time.Time) time.Time {
-	if t.IsZero() {
-		return t
-	}
-	return t.UTC()
-}
-
-// seconds returns d in whole seconds, rounded.
-func seconds(d time.Duration) int64 { return int64(d.Round(time.Second) / time.Second) }

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/parley-cc/parley/internal/cc"
+	"github.com/parley-cc/parley/internal/view"
 )
 
 // Service is the contact center as the API sees it. The contact-center
@@ -42,6 +43,10 @@ type Service interface {
 	// interaction events). The channel is closed when cancelled or when the
 	// subscriber falls behind; the cancel function may be called more than once.
 	Subscribe(p *cc.Principal) (<-chan *cc.Event, func())
+	// Names resolves the tenant's queue and agent ids to display names for
+	// views (queue_name, agent_name). It may return nil for a tenant it
+	// does not know, and must be safe to call without other locks held.
+	Names(tenantID string) view.Names
 	// Ready reports whether the store, bus and SIP side are ready.
 	Ready(ctx context.Context) error
 }

@@ -2,7 +2,7 @@ package cc
 
 import (
 	"context"
-	"net/url"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -30,7 +30,7 @@ func ParseRoles(s string) ([]Role, error) {
 			continue
 		}
 		if !r.Valid() {
-			return nil, Errorf(EINVALID, "role %q: use agent, supervisor or admin", p)
+			return nil, Errorf(EINVALID, "role %q: use agent, supervisor or admin", strings.TrimSpace(p))
 		}
 		if !slices.Contains(roles, r) {
 			roles = append(roles, r)
@@ -135,7 +135,9 @@ func (u *User) Validate() error {
 	return nil
 }
 
-// ValidateSIPURI checks that s looks like sip:user@host[:port][;params].
+// ValidateSIPURI checks that s looks like sip:user@host[:port][;params]
+// (or sips:): printable ASCII without spaces, quotes or angle brackets; a host
+// name, an IPv4 address or an IPv6 address in brackets; a port from 1 to 65535.
 func ValidateSIPURI(s string) error {
 	rest, ok := strings.CutPrefix(s, "sip:")
 	if !ok {
@@ -144,6 +146,9 @@ func ValidateSIPURI(s string) error {
 	if !ok {
 		return Errorf(EINVALID, "SIP URI %q: start it with sip: as in sip:desk12@10.0.0.5:5060", s)
 	}
+	if strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r >= 0x7f || r == '<' || r == '>' || r == '"' }) {
+		return Errorf(EINVALID, "SIP URI %q: remove spaces, quotes, angle brackets and control characters, and percent-encode anything outside ASCII", s)
+	}
 	hostport := rest
 	if at := strings.LastIndexByte(rest, '@'); at >= 0 {
 		hostport = rest[at+1:]
@@ -151,13 +156,76 @@ func ValidateSIPURI(s string) error {
 	if i := strings.IndexAny(hostport, ";?"); i >= 0 {
 		hostport = hostport[:i]
 	}
-	if hostport == "" || strings.ContainsAny(s, " \t\r\n<>\"") {
+	if hostport == "" {
 		return Errorf(EINVALID, "SIP URI %q: give a host, as in sip:desk12@10.0.0.5:5060", s)
 	}
-	if _, err := url.Parse("sip://" + hostport); err != nil {
-		return Errorf(EINVALID, "SIP URI %q: the host part %q is not a host[:port]", s, hostport)
+	host, port, hasPort := hostport, "", false
+	if strings.HasPrefix(hostport, "[") {
+		if end := strings.IndexByte(hostport, ']'); end > 0 {
+			host, port = hostport[:end+1], hostport[end+1:]
+			port, hasPort = strings.CutPrefix(port, ":")
+			if !hasPort && port != "" {
+				host = hostport // text after the bracket that is not a port
+			}
+		}
+	} else if i := strings.LastIndexByte(hostport, ':'); i >= 0 {
+		host, port, hasPort = hostport[:i], hostport[i+1:], true
+	}
+	if !validSIPHost(host) {
+		return Errorf(EINVALID, "SIP URI %q: the host part %q is not a host name or IP address (IPv6 in brackets) with an optional port", s, hostport)
+	}
+	if hasPort && !validPort(port) {
+		return Errorf(EINVALID, "SIP URI %q: port %q: use 1 to 65535", s, port)
 	}
 	return nil
+}
+
+// validSIPHost reports whether h is a host name, an IPv4 address or an IPv6
+// address in brackets (without a zone).
+func validSIPHost(h string) bool {
+	if inner, ok := strings.CutPrefix(h, "["); ok {
+		inner, ok = strings.CutSuffix(inner, "]")
+		a, err := netip.ParseAddr(inner)
+		return ok && err == nil && a.Is6() && a.Zone() == ""
+	}
+	if a, err := netip.ParseAddr(h); err == nil {
+		return a.Is4()
+	}
+	// RFC 3261 hostname, with '_' allowed as container and lab names use it:
+	// labels of letters, digits, '-' and '_' not starting or ending with '-',
+	// an optional final dot, the last label starting with a letter.
+	h = strings.TrimSuffix(h, ".")
+	if h == "" || len(h) > 253 {
+		return false
+	}
+	labels := strings.Split(h, ".")
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for _, r := range l {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+				return false
+			}
+		}
+	}
+	top := labels[len(labels)-1][0]
+	return top >= 'a' && top <= 'z' || top >= 'A' && top <= 'Z'
+}
+
+// validPort reports whether p is a decimal port from 1 to 65535.
+func validPort(p string) bool {
+	if p == "" || len(p) > 5 {
+		return false
+	}
+	n := 0
+	for _, r := range p {
+		if r < '0' || r > '9' {
+			return false
+		}
+		n = n*10 + int(r-'0')
+	}
+	return n >= 1 && n <= 65535
 }
 
 func validSIPUser(s string) bool {

@@ -55,8 +55,33 @@ func (q *Queue) Normalize() {
 		q.Skills[i] = normalizeName(s)
 	}
 	if len(q.Skills) == 0 && q.Name != "" {
-		q.Skills = []string{normalizeName(strings.ReplaceAll(q.Name, " ", "-"))}
+		q.Skills = []string{nameSkill(q.Name)}
 	}
+}
+
+// nameSkill derives a queue's skill from its name: lowercase, each run of
+// characters other than letters, digits, '_' and '.' becomes one '-', at most
+// 64 bytes ("Support (EN)" is support-en). A name with no ASCII letter or
+// digit gives a skill Validate refuses, so that the admin names the skills.
+func nameSkill(name string) string {
+	var b strings.Builder
+	for _, r := range normalizeName(name) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '_', r == '.':
+			b.WriteRune(r)
+		case b.Len() > 0 && !strings.HasSuffix(b.String(), "-"):
+			b.WriteByte('-')
+		}
+	}
+	s := b.String()
+	if len(s) > 64 {
+		s = s[:64]
+	}
+	s = strings.TrimLeft(strings.TrimRight(s, "-"), "-_.")
+	if s == "" {
+		return normalizeName(name)
+	}
+	return s
 }
 
 // Validate returns EINVALID naming the first field that is wrong.

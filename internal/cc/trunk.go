@@ -41,6 +41,14 @@ func ParseCIDRs(s string) ([]netip.Prefix, error) {
 			continue
 		}
 		if p, err := netip.ParsePrefix(part); err == nil {
+			if a := p.Addr(); a.Is4In6() {
+				// Allows unmaps sources, so a v4-mapped network must be
+				// stored as the IPv4 network it stands for.
+				if p.Bits() < 96 {
+					return nil, Errorf(EINVALID, "trunk source %q mixes IPv4-mapped and other IPv6 addresses: give the IPv4 network, such as 203.0.113.0/24", part)
+				}
+				p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+			}
 			out = append(out, p.Masked())
 			continue
 		}

@@ -23,7 +23,7 @@ const usage = `Parley: an open-source contact center that lives inside the CRM.
 Usage:
   parley demo [--data DIR] [--http ADDR] [--sip ADDR] [--crm ADDR]
                              run everything on loopback with a seeded tenant and devcrm
-  parley serve [--config FILE] [--data DIR] [--http ADDR] [--sip ADDR]
+  parley serve [--config FILE] [--data DIR] [--http ADDR] [--sip ADDR] [--pprof ADDR]
                              run the contact center
   parley admin COMMAND ...   manage tenants, users, queues, numbers, trunks and the CRM
                              (parley admin help)

@@ -39,11 +39,15 @@ type Main struct {
 	SIP      *telephony.Server
 	API      *httpapi.Server
 	Registry *prometheus.Registry
+	// PprofAddr serves Go profiles (net/http/pprof) on a loopback
+	// address when set (--pprof).
+	PprofAddr string
 
-	httpServer *http.Server
-	httpLn     net.Listener
-	baseCtx    context.Context
-	cancelBase context.CancelFunc
+	pprofServer *http.Server
+	httpServer  *http.Server
+	httpLn      net.Listener
+	baseCtx     context.Context
+	cancelBase  context.CancelFunc
 }
 
 // NewMain returns a Main with the default configuration.
@@ -58,8 +62,14 @@ func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
 	data := fs.String("data", "", "data `directory` (overrides data_dir)")
 	httpAddr := fs.String("http", "", "HTTP listen `address` (overrides http.listen)")
 	sipAddr := fs.String("sip", "", "SIP listen `address` for UDP and TCP (overrides sip.udp and sip.tcp)")
+	fs.StringVar(&m.PprofAddr, "pprof", "", "serve Go profiles (CPU, heap, mutex, block) on this loopback `address`; off when empty")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if m.PprofAddr != "" {
+		if err := checkPprofAddr(m.PprofAddr); err != nil {
+			return err
+		}
 	}
 	return m.configure(*cfgFile, *data, *httpAddr, *sipAddr)
 }
@@ -107,6 +117,11 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		}
 	}()
 	c := m.Config
+	if m.PprofAddr != "" {
+		if m.pprofServer, _, err = startPprof(m.PprofAddr, m.Logger); err != nil {
+			return err
+		}
+	}
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
 	}
@@ -221,6 +236,10 @@ func (m *Main) Close() error {
 	if m.Store != nil {
 		errs = append(errs, m.Store.Close())
 		m.Store = nil
+	}
+	if m.pprofServer != nil {
+		errs = append(errs, stopPprof(m.pprofServer))
+		m.pprofServer = nil
 	}
 	return errors.Join(errs...)
 }

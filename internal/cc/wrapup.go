@@ -36,5 +36,13 @@ func (w *WrapUp) Validate(dispositions []string) error {
 		}
 		return Errorf(EINVALID, "disposition %q is not one of this queue's: %s", w.Disposition, strings.Join(dispositions, ", "))
 	}
+	// Without a list the disposition is free text, bounded as listed ones are
+	// (the CRM's call disposition field holds 255 characters).
+	if !utf8.ValidString(w.Disposition) {
+		return Errorf(EINVALID, "disposition is not valid UTF-8 text")
+	}
+	if len(w.Disposition) > 255 {
+		return Errorf(EINVALID, "disposition is %d bytes; the limit is 255 bytes", len(w.Disposition))
+	}
 	return nil
 }

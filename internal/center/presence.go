@@ -57,7 +57,9 @@ func (c *Center) SetState(ctx context.Context, p *cc.Principal, state cc.AgentSt
 	}
 	if a.presence.State == cc.StateWrapUp {
 		if it := ts.wrapping[a.presence.InteractionID]; it != nil {
-			if state != cc.StateAvailable {
+			// The chosen state wins over where wrap-up would go (after an
+			// outbound call from a break, that is the break).
+			if state != cc.StateAvailable || a.presence.Outbound {
 				a.presence.PendingState, a.presence.PendingReason = state, reason
 			}
 			if err := c.finishWrapUpLocked(ctx, ts, it, nil, "agent"); err != nil {

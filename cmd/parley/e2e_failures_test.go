@@ -62,7 +62,7 @@ func (e *testEnv) apiBody(method, path, token string, body any) (int, []byte) {
 	return res.StatusCode, b
 }
 
-// apiMe is the part of GET /api/v1/me the tests read.
+// apiMe is the part of GET /api/v1/me the tests read (getMe).
 type apiMe struct {
 	User struct {
 		ID string `json:"id"`
@@ -73,7 +73,7 @@ type apiMe struct {
 	} `json:"presence"`
 }
 
-func (e *testEnv) me(token string) apiMe {
+func (e *testEnv) getMe(token string) apiMe {
 	e.t.Helper()
 	var out apiMe
 	if st := e.api("GET", "/api/v1/me", token, nil, &out); st != 200 {
@@ -102,9 +102,9 @@ func (e *testEnv) setStaticContact(username, uri string) {
 	e.admin("user", "set", "--tenant", demoTenant, "--username", username, "--static-contact", uri)
 }
 
-// latest returns the newest interaction a supervisor sees, waiting for one
-// that pred accepts.
-func (e *testEnv) latest(token, what string, pred func(apiInteraction) bool) apiInteraction {
+// newestInteraction waits until the newest interaction the token's user
+// sees is one that pred accepts, and returns it.
+func (e *testEnv) newestInteraction(token, what string, pred func(apiInteraction) bool) apiInteraction {
 	e.t.Helper()
 	var found apiInteraction
 	eventually(e.t, 30*time.Second, what, func() bool {
@@ -207,8 +207,8 @@ func statusUA(t *testing.T, opts sipua.Options) *sipua.UA {
 	return newUA(t, opts)
 }
 
-// status places a call and returns its outcome.
-func status(t *testing.T, ua *sipua.UA, uri string) *sipua.Result {
+// inviteStatus places a call and returns its outcome.
+func inviteStatus(t *testing.T, ua *sipua.UA, uri string) *sipua.Result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -280,9 +280,9 @@ func TestInviteFromOutsideTrunkIsForbidden(t *testing.T) {
 	// 404 from an allowed source and 403 once the /32 applies, without
 	// ever creating an interaction.
 	eventually(t, 20*time.Second, "403 for 127.0.0.2 after the trunk change", func() bool {
-		return status(t, outside, "sip:+15559999@"+e.sipAddr).Status == 403
+		return inviteStatus(t, outside, "sip:+15559999@"+e.sipAddr).Status == 403
 	})
-	res := status(t, outside, "sip:+15550100@"+e.sipAddr)
+	res := inviteStatus(t, outside, "sip:+15550100@"+e.sipAddr)
 	if res.Status != 403 || res.Answered {
 		t.Fatalf("INVITE from 127.0.0.2 to the Sales number: %s, want 403", res)
 	}
@@ -291,11 +291,11 @@ func TestInviteFromOutsideTrunkIsForbidden(t *testing.T) {
 		t.Fatalf("a refused INVITE created %d interactions: %+v", len(its), its)
 	}
 	// Control: the same call from the trunk's address is taken.
-	res = status(t, statusUA(t, sipua.Options{From: "2015550123"}), "sip:+15550100@"+e.sipAddr)
+	res = inviteStatus(t, statusUA(t, sipua.Options{From: "2015550123"}), "sip:+15550100@"+e.sipAddr)
 	if res.Status != 200 || !res.Answered {
 		t.Fatalf("INVITE from 127.0.0.1 to the Sales number: %s, want 200", res)
 	}
-	e.latest(sam, "the interaction of the allowed call", func(it apiInteraction) bool { return it.Customer.Number == "+12015550123" })
+	e.newestInteraction(sam, "the interaction of the allowed call", func(it apiInteraction) bool { return it.Customer.Number == "+12015550123" })
 }
 
 // TestUnknownNumberIsNotFound: a number (or alias) without an entry point
@@ -304,7 +304,7 @@ func TestUnknownNumberIsNotFound(t *testing.T) {
 	e := startEnv(t)
 	ua := statusUA(t, sipua.Options{From: "2015550123"})
 	for _, to := range []string{"+15559999", "15559998", "nosuchqueue"} {
-		res := status(t, ua, "sip:"+to+"@"+e.sipAddr)
+		res := inviteStatus(t, ua, "sip:"+to+"@"+e.sipAddr)
 		if res.Status != 404 || res.Answered {
 			t.Errorf("INVITE to %s: %s, want 404", to, res)
 		}
@@ -336,7 +336,7 @@ func TestWrongDigestIsNotRegistered(t *testing.T) {
 	if st != 409 || !strings.Contains(string(body), `SIP user \"`+alice.SIPUsername+`\"`) {
 		t.Fatalf("available without a registered phone: %d %s, want 409 naming SIP user %q", st, body, alice.SIPUsername)
 	}
-	if p := e.me(token).Presence; p.State != "logged_out" {
+	if p := e.getMe(token).Presence; p.State != "logged_out" {
 		t.Fatalf("after the refused change alice is %+v, want logged_out", p)
 	}
 
@@ -345,7 +345,7 @@ func TestWrongDigestIsNotRegistered(t *testing.T) {
 		t.Fatalf("a phone with the right password: %v", err)
 	}
 	e.setState(token, "available", "")
-	if p := e.me(token).Presence; p.State != "available" {
+	if p := e.getMe(token).Presence; p.State != "available" {
 		t.Fatalf("alice is %+v after registering, want available", p)
 	}
 }
@@ -362,7 +362,7 @@ func TestCallerAbandonsInQueue(t *testing.T) {
 		t.Fatalf("caller: %s", res)
 	}
 	sam := e.signIn("sam")
-	it := e.latest(sam, "the abandoned interaction", func(it apiInteraction) bool { return it.State == "ended" })
+	it := e.newestInteraction(sam, "the abandoned interaction", func(it apiInteraction) bool { return it.State == "ended" })
 	if it.Outcome != "abandoned" || it.AgentID != "" || it.Offers != 0 {
 		t.Fatalf("interaction %+v, want abandoned, never offered", it)
 	}
@@ -391,7 +391,7 @@ func TestRingNoAnswerRequeuesToNextAgent(t *testing.T) {
 	e.setStaticContact("alice", ringing.URI("alice"))
 	e.setStaticContact("bob", echo.URI("bob"))
 	alice, bob := e.signIn("alice"), e.signIn("bob")
-	bobID := e.me(bob).User.ID
+	bobID := e.getMe(bob).User.ID
 	events := e.events(e.signIn("sam"))
 	e.setState(alice, "available", "") // longest idle: offered first
 	e.setState(bob, "available", "")
@@ -409,7 +409,7 @@ func TestRingNoAnswerRequeuesToNextAgent(t *testing.T) {
 	if connected.UserID != bobID {
 		t.Fatalf("connected to %s, want bob (%s)", connected.UserID, bobID)
 	}
-	if p := e.me(alice).Presence; p.State != "not_ready" || p.Reason != "ring-no-answer" {
+	if p := e.getMe(alice).Presence; p.State != "not_ready" || p.Reason != "ring-no-answer" {
 		t.Fatalf("alice is %+v after not answering, want not_ready (ring-no-answer)", p)
 	}
 	res, err := ringing.Wait(waitCtx(t, 30*time.Second))
@@ -469,11 +469,11 @@ func TestCallerHangsUpWhileAgentRings(t *testing.T) {
 	// logged, and that alice is available again.
 	abandoned := func(t *testing.T, e *testEnv, token string) {
 		sam := e.signIn("sam")
-		it := e.latest(sam, "the abandoned interaction", func(it apiInteraction) bool { return it.State == "ended" })
+		it := e.newestInteraction(sam, "the abandoned interaction", func(it apiInteraction) bool { return it.State == "ended" })
 		if it.Outcome != "abandoned" || it.Offers != 1 || it.AgentID != "" {
 			t.Fatalf("interaction %+v, want abandoned after one offer", it)
 		}
-		if p := e.me(token).Presence; p.State != "available" {
+		if p := e.getMe(token).Presence; p.State != "available" {
 			t.Fatalf("alice is %+v after the caller left, want available (not penalised)", p)
 		}
 		e.waitDelivered(sam, it.ID, 30*time.Second)
@@ -553,7 +553,7 @@ func TestHoldKeepsTheCallUp(t *testing.T) {
 			t.Fatalf("the agent's phone was connected %d times, want once", n)
 		}
 		sam := e.signIn("sam")
-		it := e.latest(sam, "the ended call", func(it apiInteraction) bool { return it.State == "ended" })
+		it := e.newestInteraction(sam, "the ended call", func(it apiInteraction) bool { return it.State == "ended" })
 		if it.Outcome != "answered" || it.Talk < 12 {
 			t.Fatalf("interaction %+v, want answered with the whole 13s of talk", it)
 		}
@@ -575,7 +575,7 @@ func TestHoldKeepsTheCallUp(t *testing.T) {
 		if err := agent.WaitCallEstablished(waitCtx(t, 30*time.Second)); err != nil {
 			t.Fatalf("agent phone: %v", err)
 		}
-		it := e.latest(sam, "the connected call", func(it apiInteraction) bool { return it.State == "connected" })
+		it := e.newestInteraction(sam, "the connected call", func(it apiInteraction) bool { return it.State == "connected" })
 		time.Sleep(2 * time.Second) // talk
 		if err := agent.Hold(); err != nil {
 			t.Fatal(err)
@@ -640,11 +640,11 @@ func TestCRMDownDuringWrapUp(t *testing.T) {
 	if err := caller.Dial("sip:+15550100@" + e.sipAddr); err != nil {
 		t.Fatal(err)
 	}
-	it := e.latest(bob, "the connected call", func(it apiInteraction) bool { return it.State == "connected" })
+	it := e.newestInteraction(bob, "the connected call", func(it apiInteraction) bool { return it.State == "connected" })
 	if err := caller.Hangup(); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 20*time.Second, "wrap-up", func() bool { return e.me(bob).Presence.State == "wrap_up" })
+	eventually(t, 20*time.Second, "wrap-up", func() bool { return e.getMe(bob).Presence.State == "wrap_up" })
 
 	e.stopCRM()
 	if st := e.api("PUT", "/api/v1/interactions/"+it.ID+"/wrapup", bob, map[string]string{"notes": "Called about the order.", "disposition": "Resolved"}, nil); st != 200 {
@@ -654,7 +654,7 @@ func TestCRMDownDuringWrapUp(t *testing.T) {
 		l := e.interaction(bob, it.ID).Log
 		return l.Status == "pending" && l.Error != ""
 	})
-	if p := e.me(bob).Presence; p.State != "available" {
+	if p := e.getMe(bob).Presence; p.State != "available" {
 		t.Errorf("bob is %+v after the wrap-up, want available: a CRM outage must not hold the agent", p)
 	}
 
@@ -671,6 +671,7 @@ func TestCRMDownDuringWrapUp(t *testing.T) {
 // TestMalformedSIPDoesNotCrash: every broken message of the kit, over UDP
 // and over TCP, leaves Parley serving calls and answering /healthz.
 func TestMalformedSIPDoesNotCrash(t *testing.T) {
+	skipIfShort(t)
 	sippeer.RequireTool(t, sippeer.ToolSIPp)
 	e := startEnv(t)
 	for _, network := range []string{"udp", "tcp"} {
@@ -681,7 +682,7 @@ func TestMalformedSIPDoesNotCrash(t *testing.T) {
 			}
 			// A broken INVITE must never be answered as a call.
 			if strings.HasPrefix(string(m.Data), "INVITE") && strings.HasPrefix(string(reply), "SIP/2.0 2") {
-				t.Errorf("%s over %s was answered: %q", m.Name, network, firstLine(reply))
+				t.Errorf("%s over %s was answered: %q", m.Name, network, statusLine(reply))
 			}
 		}
 	}
@@ -700,7 +701,7 @@ func TestMalformedSIPDoesNotCrash(t *testing.T) {
 	}
 }
 
-func firstLine(b []byte) string {
+func statusLine(b []byte) string {
 	line, _, _ := strings.Cut(string(b), "\r\n")
 	return line
 }
@@ -732,7 +733,7 @@ func TestWithheldCallerIsNeverSearched(t *testing.T) {
 	call := func(opts sipua.Options) apiInteraction {
 		t.Helper()
 		c := startUACall(t, opts, "sip:+15550100@"+e.sipAddr)
-		it := e.latest(sam, "the call answered by bob", func(it apiInteraction) bool { return it.State == "connected" })
+		it := e.newestInteraction(sam, "the call answered by bob", func(it apiInteraction) bool { return it.State == "connected" })
 		if res := c.hangup(t); !res.Answered {
 			t.Fatalf("caller: %s", res)
 		}

@@ -149,33 +149,16 @@ func (e *testEnv) user(name string) demoUser {
 // api calls the REST API and decodes a JSON answer into out (if not nil).
 func (e *testEnv) api(method, path, token string, body any, out any) int {
 	e.t.Helper()
-	var r io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		r = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, e.http+path, r)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	if out != nil && res.StatusCode < 300 {
+	status, b := e.apiBody(method, path, token, body)
+	if out != nil && status < 300 {
 		if err := json.Unmarshal(b, out); err != nil {
 			e.t.Fatalf("%s %s: decode %s: %v", method, path, b, err)
 		}
 	}
-	if res.StatusCode >= 300 && out != nil {
-		e.t.Logf("%s %s: %d %s", method, path, res.StatusCode, b)
+	if status >= 300 && out != nil {
+		e.t.Logf("%s %s: %d %s", method, path, status, b)
 	}
-	return res.StatusCode
+	return status
 }
 
 func (e *testEnv) signIn(name string) string {

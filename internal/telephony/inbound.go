@@ -315,6 +315,8 @@ func (c *inboundCall) connect(r ringResult) {
 	// diago cannot read or write DTMF on a leg without it, and asking for
 	// it there fails the whole bridge.
 	br.DTMFpass = negotiatedDTMF(c.med) && negotiatedDTMF(leg.med)
+	relayUnpaced(c.med)
+	relayUnpaced(leg.med)
 	err := br.AddDialogMedia(c.med)
 	if err == nil {
 		err = br.AddDialogMedia(leg.med)
@@ -353,6 +355,39 @@ func negotiatedDTMF(m *diago.DialogMedia) bool {
 		}
 	}
 	return false
+}
+
+// relayUnpaced makes a leg send bridged audio the moment it arrives from
+// the other leg. diago's RTPPacketWriter.Write waits for the next tick of a
+// 20 ms clock after every packet: right for audio played from a file, wrong
+// for a relay, where the far sender already paces. There a late wake-up
+// (a busy CPU, a burst from the network) costs a tick for good, the packets
+// behind it queue in the socket, and the delay only grows until the call
+// ends with them unsent; and every packet costs a timer wake-up besides the
+// socket's. Playback made before the bridge keeps the paced writer.
+func relayUnpaced(m *diago.DialogMedia) {
+	ms := m.MediaSession()
+	if ms == nil || m.RTPPacketWriter == nil {
+		return
+	}
+	codec := media.CodecAudioFromSession(ms)
+	if codec.SampleRate != 8000 {
+		return // not G.711: keep diago's clock
+	}
+	m.SetAudioWriter(&unpacedWriter{w: m.RTPPacketWriter, payloadType: codec.PayloadType})
+}
+
+// unpacedWriter writes each G.711 payload as one RTP packet at once, on the
+// leg's own stream (its SSRC and sequence continue from the queue audio).
+type unpacedWriter struct {
+	w           *media.RTPPacketWriter
+	payloadType uint8
+}
+
+// Write sends b. G.711 carries one sample per byte at 8 kHz, so the RTP
+// timestamp advances by len(b).
+func (u *unpacedWriter) Write(b []byte) (int, error) {
+	return u.w.WriteSamples(b, uint32(len(b)), false, u.payloadType)
 }
 
 // playOnce plays a sound to the caller and waits for its end.

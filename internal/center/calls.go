@@ -71,7 +71,7 @@ func (c *Center) Arrive(ctx context.Context, a cc.Arrival) (cc.CallHandle, error
 	ts.mu.Lock()
 	q := ts.queues[a.EntryPoint.QueueID]
 	if q == nil {
-		ts.mu.Unlock()
+		c.unlock(ts)
 		return nil, cc.Errorf(cc.ENOTFOUND, "entry point %s points to a queue that does not exist", a.EntryPoint.Number)
 	}
 	it := &cc.Interaction{
@@ -93,12 +93,12 @@ func (c *Center) Arrive(ctx context.Context, a cc.Arrival) (cc.CallHandle, error
 		it.TrunkID = a.Trunk.ID
 	}
 	cl := &call{c: c, ts: ts, it: it, queue: q, instr: make(chan cc.Instruction, 8), enteredQueue: now}
-	ev := c.interactionEvent(ts, it, cc.EventInteractionQueued, now, "", "")
-	if err := c.store.CreateInteraction(ctx, it, cc.InteractionChange{Events: []*cc.Event{ev}}); err != nil {
-		ts.mu.Unlock()
+	ts.createLocked(it)
+	ts.eventsLocked(c.interactionEvent(ts, it, cc.EventInteractionQueued, now, "", ""))
+	if err := c.flushLocked(ts); err != nil {
+		c.unlock(ts)
 		return nil, err
 	}
-	c.bus.Publish(ev)
 	ts.live[it.ID] = cl
 	ts.lookups[q.ID] = append(ts.lookups[q.ID], now)
 	ts.dirty[q.ID] = true
@@ -107,7 +107,7 @@ func (c *Center) Arrive(ctx context.Context, a cc.Arrival) (cc.CallHandle, error
 	if q.MaxWait > 0 {
 		c.armMaxWaitLocked(cl)
 	}
-	ts.mu.Unlock()
+	c.unlock(ts)
 	c.kickStatus()
 
 	lookup := !a.Customer.Withheld && a.Customer.Number != "" && c.crm != nil
@@ -147,7 +147,7 @@ func (c *Center) lookup(cl *call, t *cc.Tenant, number string) {
 func (c *Center) lookedUp(cl *call, recs []cc.CRMRecord, lookupErr string) {
 	ts := cl.ts
 	ts.mu.Lock()
-	defer ts.mu.Unlock()
+	defer c.unlock(ts)
 	if ts.closed {
 		return
 	}
@@ -164,9 +164,7 @@ func (c *Center) lookedUp(cl *call, recs []cc.CRMRecord, lookupErr string) {
 			r := recs[0]
 			it.LinkedRecord = &r
 		}
-		if err := c.store.UpdateInteraction(ctx, it, cc.InteractionChange{}); err != nil {
-			c.log.Error("store CRM matches", "interaction", it.ID, "error", err)
-		}
+		ts.touchLocked(it)
 	}
 	if cl.done {
 		return
@@ -237,7 +235,7 @@ func (c *Center) offerLocked(ctx context.Context, ts *tenantState, as acd.Assign
 	grace := offer.Timeout + c.opts.OfferGrace
 	cl.watchdog = time.AfterFunc(grace, func() {
 		ts.mu.Lock()
-		defer ts.mu.Unlock()
+		defer c.unlock(ts)
 		if !ts.closed && cl.offer == offer {
 			c.log.Error("no answer from the media side for an offer; failing it", "interaction", it.ID)
 			c.offerFailedLocked(c.ctx, cl, offer, cc.ReasonRingNoAnswer, "no result from the media side")
@@ -249,7 +247,7 @@ func (c *Center) offerLocked(ctx context.Context, ts *tenantState, as acd.Assign
 // Interaction returns a snapshot of the call's interaction.
 func (cl *call) Interaction() *cc.Interaction {
 	cl.ts.mu.Lock()
-	defer cl.ts.mu.Unlock()
+	defer cl.c.unlock(cl.ts)
 	cp := *cl.it
 	return &cp
 }
@@ -257,7 +255,7 @@ func (cl *call) Interaction() *cc.Interaction {
 // Queue returns the queue the call waits in now.
 func (cl *call) Queue() *cc.Queue {
 	cl.ts.mu.Lock()
-	defer cl.ts.mu.Unlock()
+	defer cl.c.unlock(cl.ts)
 	return cl.queue
 }
 
@@ -268,7 +266,7 @@ func (cl *call) Instructions() <-chan cc.Instruction { return cl.instr }
 func (cl *call) Answered(offer *cc.Offer) error {
 	c, ts := cl.c, cl.ts
 	ts.mu.Lock()
-	defer ts.mu.Unlock()
+	defer c.unlock(ts)
 	if cl.done || cl.offer != offer {
 		return cc.Errorf(cc.ECONFLICT, "the offer is no longer current")
 	}
@@ -301,7 +299,7 @@ func (cl *call) Answered(offer *cc.Offer) error {
 func (cl *call) OfferFailed(offer *cc.Offer, reason, detail string) {
 	ts := cl.ts
 	ts.mu.Lock()
-	defer ts.mu.Unlock()
+	defer cl.c.unlock(ts)
 	if ts.closed {
 		return
 	}
@@ -364,7 +362,7 @@ func (c *Center) requeueLocked(ctx context.Context, cl *call) {
 func (cl *call) Hangup(by, detail string) {
 	c, ts := cl.c, cl.ts
 	ts.mu.Lock()
-	defer ts.mu.Unlock()
+	defer c.unlock(ts)
 	if cl.done || ts.closed {
 		return
 	}
@@ -450,7 +448,7 @@ func (c *Center) armMaxWaitLocked(cl *call) {
 	q := cl.queue
 	cl.maxWait = time.AfterFunc(max(d, 0), func() {
 		ts.mu.Lock()
-		defer ts.mu.Unlock()
+		defer c.unlock(ts)
 		if ts.closed || cl.done || cl.queue != q {
 			return
 		}
@@ -498,15 +496,12 @@ func (c *Center) maxWaitLocked(ctx context.Context, cl *call) {
 	c.hangupLocked(ctx, cl, "system", "max wait of "+cl.queue.MaxWait.String()+" reached in "+cl.queue.Name, cc.OutcomeMaxWait)
 }
 
-// saveLocked stores an interaction with its events and publishes them.
-func (c *Center) saveLocked(ctx context.Context, ts *tenantState, it *cc.Interaction, outbox []*cc.OutboxItem, events ...*cc.Event) {
-	if err := c.store.UpdateInteraction(ctx, it, cc.InteractionChange{Events: events, Outbox: outbox}); err != nil {
-		c.log.Error("store interaction", "interaction", it.ID, "error", err)
-		return
-	}
-	for _, e := range events {
-		c.bus.Publish(e)
-	}
+// saveLocked stores an interaction with its events and outbox items at the
+// end of the current step (see batch.go).
+func (c *Center) saveLocked(_ context.Context, ts *tenantState, it *cc.Interaction, outbox []*cc.OutboxItem, events ...*cc.Event) {
+	ts.touchLocked(it)
+	ts.eventsLocked(events...)
+	ts.outboxLocked(outbox...)
 }
 
 // interactionEvent builds an interaction event with a snapshot.

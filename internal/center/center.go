@@ -182,7 +182,7 @@ func (c *Center) LiveCalls() int {
 	for _, ts := range c.tenantList() {
 		ts.mu.Lock()
 		n += len(ts.live)
-		ts.mu.Unlock()
+		c.unlock(ts)
 	}
 	return n
 }
@@ -204,7 +204,7 @@ func (c *Center) Close() error {
 		for _, cl := range ts.live {
 			cl.stopTimers()
 		}
-		ts.mu.Unlock()
+		c.unlock(ts)
 	}
 	return nil
 }
@@ -258,6 +258,7 @@ type tenantState struct {
 	lookups  map[string][]time.Time // queue id -> arrival times of calls still being looked up
 	stats    map[string]*queueStats
 	dirty    map[string]bool // queues whose status changed
+	batch    batch           // writes of the current step (see batch.go)
 	closed   bool
 }
 
@@ -383,7 +384,7 @@ func (c *Center) refreshTenant(ctx context.Context, ts *tenantState, t *cc.Tenan
 		return err
 	}
 	ts.mu.Lock()
-	defer ts.mu.Unlock()
+	defer c.unlock(ts)
 	if ts.closed {
 		return nil
 	}

@@ -76,7 +76,7 @@ func (l *liveCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(descAgents, prometheus.GaugeValue, float64(n), slug, string(s))
 		}
 		ch <- prometheus.MustNewConstMetric(descLive, prometheus.GaugeValue, float64(len(ts.live)), slug)
-		ts.mu.Unlock()
+		c.unlock(ts)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()

@@ -90,7 +90,7 @@ func (c *Center) deliver(ctx context.Context, item *cc.OutboxItem) {
 	}
 	ts.mu.Lock()
 	tenant := ts.tenant
-	ts.mu.Unlock()
+	c.unlock(ts)
 	if c.crm == nil || tenant.CRM.Kind == "" {
 		c.complete(ctx, ts, item, "", cc.LogSkipped, "")
 		return
@@ -135,7 +135,7 @@ func (c *Center) failed(ctx context.Context, ts *tenantState, item *cc.OutboxIte
 	c.log.Warn("CRM log not delivered; will retry", "interaction", item.InteractionID, "attempt", item.Attempts+1, "retry_in", wait.Round(time.Second), "error", err)
 	c.retry(ctx, item, err, wait)
 	ts.mu.Lock()
-	defer ts.mu.Unlock()
+	defer c.unlock(ts)
 	it, lerr := c.loadInteractionLocked(ctx, ts, item.InteractionID)
 	if lerr != nil {
 		return
@@ -159,7 +159,7 @@ func (c *Center) retry(ctx context.Context, item *cc.OutboxItem, err error, wait
 // status, in one transaction.
 func (c *Center) complete(ctx context.Context, ts *tenantState, item *cc.OutboxItem, ref string, status cc.LogStatus, _ string) {
 	ts.mu.Lock()
-	defer ts.mu.Unlock()
+	defer c.unlock(ts)
 	now := c.clock()
 	done := &cc.OutboxItem{ID: item.ID, Result: ref, DeliveredAt: now}
 	it, err := c.loadInteractionLocked(ctx, ts, item.InteractionID)
@@ -178,13 +178,9 @@ func (c *Center) complete(ctx context.Context, ts *tenantState, item *cc.OutboxI
 	if status == cc.LogDelivered {
 		events = append(events, c.interactionEvent(ts, it, cc.EventInteractionLogged, now, "", ref))
 	}
-	if err := c.store.UpdateInteraction(ctx, it, cc.InteractionChange{Events: events, Completed: []*cc.OutboxItem{done}}); err != nil {
-		c.log.Error("complete CRM log", "interaction", it.ID, "error", err)
-		return
-	}
-	for _, e := range events {
-		c.bus.Publish(e)
-	}
+	ts.touchLocked(it)
+	ts.eventsLocked(events...)
+	ts.batch.change.Completed = append(ts.batch.change.Completed, done)
 }
 
 func backoff(attempts int, lo, hi time.Duration) time.Duration {

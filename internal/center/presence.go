@@ -17,7 +17,7 @@ func (c *Center) Presence(ctx context.Context, p *cc.Principal) (*cc.Presence, e
 		return nil, err
 	}
 	ts.mu.Lock()
-	defer ts.mu.Unlock()
+	defer c.unlock(ts)
 	a := ts.agents[p.User.ID]
 	if a == nil {
 		return &cc.Presence{TenantID: p.Tenant.ID, UserID: p.User.ID, State: cc.StateLoggedOut}, nil
@@ -37,7 +37,7 @@ func (c *Center) SetState(ctx context.Context, p *cc.Principal, state cc.AgentSt
 	}
 	reason = strings.TrimSpace(reason)
 	ts.mu.Lock()
-	defer ts.mu.Unlock()
+	defer c.unlock(ts)
 	a := ts.agents[p.User.ID]
 	if a == nil {
 		return nil, cc.Errorf(cc.EFORBIDDEN, "%s is not an agent: only users with the agent role have a presence", p.User.Username)
@@ -88,14 +88,12 @@ func (c *Center) setPresenceLocked(ctx context.Context, ts *tenantState, a *agen
 	}
 	prev := a.presence
 	a.presence = next
-	if err := c.store.SavePresence(ctx, &next); err != nil {
-		c.log.Error("save presence", "agent", a.user.Username, "error", err)
-	}
+	ts.presenceLocked(a)
 	if prev.State != next.State || prev.Reason != next.Reason || prev.PendingState != next.PendingState || prev.InteractionID != next.InteractionID {
 		e := cc.NewEvent(ts.tenant.ID, cc.EventAgentState, ch.At, view.AgentStateEvent{Presence: view.NewPresence(&next, a.user.Username)})
 		e.UserID = a.user.ID
 		e.InteractionID = next.InteractionID
-		c.appendEvents(ctx, e)
+		ts.eventsLocked(e)
 		c.markAgentQueuesDirty(ts, a)
 	}
 	if next.State != cc.StateWrapUp {
@@ -115,17 +113,6 @@ func (c *Center) setPresenceLocked(ctx context.Context, ts *tenantState, a *agen
 		}
 	}
 	return nil
-}
-
-// appendEvents stores events and publishes them.
-func (c *Center) appendEvents(ctx context.Context, events ...*cc.Event) {
-	if err := c.store.AppendEvents(ctx, events...); err != nil {
-		c.log.Error("append events", "error", err)
-		return
-	}
-	for _, e := range events {
-		c.bus.Publish(e)
-	}
 }
 
 // endpoints returns the SIP URIs that ring the agent: registered contacts,
@@ -172,7 +159,7 @@ func (c *Center) RegistrationChanged(ctx context.Context, tenantID, userID strin
 		return
 	}
 	ts.mu.Lock()
-	defer ts.mu.Unlock()
+	defer c.unlock(ts)
 	a := ts.agents[userID]
 	if a == nil || a.presence.State != cc.StateAvailable {
 		return
@@ -222,7 +209,7 @@ func (c *Center) scheduleWrapUpLocked(ts *tenantState, a *agentState, it *cc.Int
 	id := it.ID
 	a.timer = time.AfterFunc(d, func() {
 		ts.mu.Lock()
-		defer ts.mu.Unlock()
+		defer c.unlock(ts)
 		if ts.closed {
 			return
 		}

@@ -16,7 +16,7 @@ func (c *Center) QueueStatus(ctx context.Context, p *cc.Principal) ([]*cc.QueueS
 		return nil, err
 	}
 	ts.mu.Lock()
-	defer ts.mu.Unlock()
+	defer c.unlock(ts)
 	out := make([]*cc.QueueStatus, 0, len(ts.queues))
 	for _, q := range ts.queues {
 		out = append(out, c.queueStatusLocked(ts, q))
@@ -90,7 +90,7 @@ func (c *Center) Interaction(ctx context.Context, p *cc.Principal, id string) (*
 	if err == nil {
 		cp = *it
 	}
-	ts.mu.Unlock()
+	c.unlock(ts)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -182,7 +182,7 @@ func (c *Center) statusLoop(ctx context.Context) {
 				}
 				delete(ts.dirty, id)
 			}
-			ts.mu.Unlock()
+			c.unlock(ts)
 			for _, e := range events {
 				c.bus.Publish(e)
 			}

@@ -24,14 +24,14 @@ func (c *Center) recover(ctx context.Context) error {
 		}
 		ts.mu.Lock()
 		c.recoverLocked(ctx, ts, it)
-		ts.mu.Unlock()
+		c.unlock(ts)
 	}
 	for _, ts := range c.tenantList() {
 		ts.mu.Lock()
 		for _, a := range ts.agents {
 			c.recoverAgentLocked(ctx, ts, a)
 		}
-		ts.mu.Unlock()
+		c.unlock(ts)
 	}
 	return nil
 }
@@ -93,9 +93,7 @@ func (c *Center) recoverAgentLocked(ctx context.Context, ts *tenantState, a *age
 			a.presence.State = next
 			a.presence.Reason = reason
 			a.presence.Since = c.clock()
-			if err := c.store.SavePresence(ctx, &a.presence); err != nil {
-				c.log.Error("save presence", "error", err)
-			}
+			ts.presenceLocked(a)
 		}
 		return
 	}

@@ -19,7 +19,7 @@ func (c *Center) WrapUp(ctx context.Context, p *cc.Principal, id string, w cc.Wr
 		return nil, err
 	}
 	ts.mu.Lock()
-	defer ts.mu.Unlock()
+	defer c.unlock(ts)
 	it, err := c.visibleInteractionLocked(ctx, ts, p, id)
 	if err != nil {
 		return nil, err
@@ -70,7 +70,7 @@ func (c *Center) Link(ctx context.Context, p *cc.Principal, id, recordID string)
 		return nil, err
 	}
 	ts.mu.Lock()
-	defer ts.mu.Unlock()
+	defer c.unlock(ts)
 	it, err := c.visibleInteractionLocked(ctx, ts, p, id)
 	if err != nil {
 		return nil, err
@@ -165,7 +165,4 @@ func (c *Center) logLocked(ctx context.Context, ts *tenantState, it *cc.Interact
 		}
 	}
 	c.saveLocked(ctx, ts, it, outbox, events...)
-	if len(outbox) > 0 {
-		c.kickOutbox()
-	}
 }

@@ -42,11 +42,8 @@ func (s *DB) CreateInteraction(ctx context.Context, it *cc.Interaction, ch cc.In
 	}
 	var seqs []int64
 	if err := s.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO interactions (`+interactionColumns+`)
-			VALUES (`+placeholders(len(args))+`)`, args...)
-		if err != nil {
-			return constraintError(err, fmt.Sprintf("tenant %q not found", it.TenantID),
-				conflict{"interactions.tenant_id, interactions.id", fmt.Sprintf("interaction %q already exists", it.ID)})
+		if err := insertInteraction(ctx, tx, it, args); err != nil {
+			return err
 		}
 		seqs, err = writeChange(ctx, tx, it.TenantID, ch)
 		return err
@@ -54,6 +51,28 @@ func (s *DB) CreateInteraction(ctx context.Context, it *cc.Interaction, ch cc.In
 		return err
 	}
 	setSeqs(ch.Events, seqs)
+	return nil
+}
+
+func insertInteraction(ctx context.Context, tx *sql.Tx, it *cc.Interaction, args []any) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO interactions (`+interactionColumns+`)
+		VALUES (`+placeholders(len(args))+`)`, args...)
+	if err != nil {
+		return constraintError(err, fmt.Sprintf("tenant %q not found", it.TenantID),
+			conflict{"interactions.tenant_id, interactions.id", fmt.Sprintf("interaction %q already exists", it.ID)})
+	}
+	return nil
+}
+
+// updateInteraction writes it if its version is the stored one.
+func updateInteraction(ctx context.Context, tx *sql.Tx, it *cc.Interaction, args []any) error {
+	n, err := execCount(ctx, tx, updateInteractionSQL, args...)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return versionConflict(ctx, tx, it)
+	}
 	return nil
 }
 
@@ -73,12 +92,8 @@ func (s *DB) UpdateInteraction(ctx context.Context, it *cc.Interaction, ch cc.In
 	}
 	var seqs []int64
 	if err := s.inTx(ctx, func(tx *sql.Tx) error {
-		n, err := execCount(ctx, tx, updateInteractionSQL, args...)
-		if err != nil {
+		if err := updateInteraction(ctx, tx, it, args); err != nil {
 			return err
-		}
-		if n == 0 {
-			return versionConflict(ctx, tx, it)
 		}
 		seqs, err = writeChange(ctx, tx, it.TenantID, ch)
 		return err

@@ -18,28 +18,36 @@ const presenceColumns = `tenant_id, user_id, state, reason, since, available_sin
 // tenant has no such user.
 func (s *DB) SavePresence(ctx context.Context, p *cc.Presence) (err error) {
 	defer wrap(&err, "save presence of user %s", p.UserID)
+	args, err := presenceArgs(p)
+	if err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error { return savePresence(ctx, tx, p, args) })
+}
+
+// presenceArgs checks p and returns its column values.
+func presenceArgs(p *cc.Presence) ([]any, error) {
 	if p.TenantID == "" || p.UserID == "" {
-		return cc.Errorf(cc.EINVALID, "presence needs a tenant and a user")
+		return nil, cc.Errorf(cc.EINVALID, "presence needs a tenant and a user")
 	}
 	if p.State != "" && !p.State.Valid() {
-		return cc.Errorf(cc.EINVALID, "presence state %q is not a known agent state", p.State)
+		return nil, cc.Errorf(cc.EINVALID, "presence state %q is not a known agent state", p.State)
 	}
 	var e encoder
 	args := []any{p.TenantID, p.UserID, string(p.State), p.Reason, e.time("since", p.Since),
 		e.time("available since", p.AvailableSince), p.InteractionID, p.Outbound,
 		string(p.ReturnState), p.ReturnReason, string(p.PendingState), p.PendingReason,
 		e.time("wrap-up deadline", p.WrapUpDeadline), p.Version}
-	if e.err != nil {
-		return e.err
+	return args, e.err
+}
+
+func savePresence(ctx context.Context, tx *sql.Tx, p *cc.Presence, args []any) error {
+	_, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO presence (`+presenceColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+	if err != nil {
+		return constraintError(err, fmt.Sprintf("user %q not found", p.UserID))
 	}
-	return s.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO presence (`+presenceColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
-		if err != nil {
-			return constraintError(err, fmt.Sprintf("user %q not found", p.UserID))
-		}
-		return nil
-	})
+	return nil
 }
 
 // Presences returns the presence of every agent of the tenant that has one,

@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) cc.Store) {
 		{"Interactions", testInteractions},
 		{"InteractionConflict", testInteractionConflict},
 		{"InteractionAtomicity", testInteractionAtomicity},
+		{"Commit", testCommit},
 		{"InteractionFilters", testInteractionFilters},
 		{"InteractionDefaultLimit", testInteractionDefaultLimit},
 		{"OpenInteractions", testOpenInteractions},

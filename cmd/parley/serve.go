@@ -128,7 +128,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if m.Keyring, err = secret.Load(c.KeyFilePath(), true); err != nil {
 		return err
 	}
-	if m.Store, err = sqlite.Open(ctx, c.DatabasePath(), sqlite.Options{Sealer: m.Keyring, Logger: m.Logger}); err != nil {
+	if m.Store, err = sqlite.Open(ctx, c.DatabasePath(), sqlite.Options{Sealer: m.Keyring, Logger: m.Logger, Synchronous: c.DatabaseSync}); err != nil {
 		return fmt.Errorf("open database %s: %w", c.DatabasePath(), err)
 	}
 	m.Registry = prometheus.NewRegistry()

@@ -60,6 +60,7 @@ func TestValidateNamesTheSetting(t *testing.T) {
 		"log.level":          func(c *Config) { c.Log.Level = "loud" },
 		"data_dir":           func(c *Config) { c.DataDir = " " },
 		"sessions.ttl":       func(c *Config) { c.Sessions.TTL = 0 },
+		"database_sync":      func(c *Config) { c.DatabaseSync = "off" },
 	}
 	for want, mutate := range cases {
 		c := Default()

@@ -42,7 +42,16 @@ type Options struct {
 	Sealer cc.Sealer
 	// Logger receives migration and lifecycle messages; nil discards them.
 	Logger *slog.Logger
+	// Synchronous is SQLite's synchronous setting: SyncFull (the default)
+	// or SyncNormal. See dsn.
+	Synchronous string
 }
+
+// Synchronous settings.
+const (
+	SyncFull   = "full"
+	SyncNormal = "normal"
+)
 
 // DB is the SQLite implementation of cc.Store. It is safe for concurrent use.
 type DB struct {
@@ -72,7 +81,15 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	sqldb, err := sql.Open("sqlite", dsn(path))
+	sync := strings.ToLower(opts.Synchronous)
+	switch sync {
+	case "":
+		sync = SyncFull
+	case SyncFull, SyncNormal:
+	default:
+		return nil, cc.Errorf(cc.EINVALID, "database synchronous setting %q: use full or normal", opts.Synchronous)
+	}
+	sqldb, err := sql.Open("sqlite", dsn(path, sync))
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite database %s: %w", path, err)
 	}
@@ -106,19 +123,22 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 //   - journal_mode=WAL: readers do not block the writer, nor it them.
 //   - busy_timeout: wait for another process's lock instead of failing.
 //   - foreign_keys=ON: SQLite leaves them off unless asked, per connection.
-//   - synchronous=FULL: a committed transaction survives power loss, not
-//     only a crash of the process. Interactions and their CRM-log outbox
-//     items are promises to callers and to the CRM; one fsync of the WAL
-//     per write transaction is a small price at contact-center write rates.
+//   - synchronous=FULL (the default): a committed transaction survives power
+//     loss, not only a crash of the process. Interactions and their CRM-log
+//     outbox items are promises to callers and to the CRM. It costs one fsync
+//     of the WAL per write transaction, which bounds the call rate (see
+//     docs/benchmarks.md). NORMAL syncs only at checkpoints: in WAL mode a
+//     committed transaction still survives a crash of the process, but the
+//     last ones may be lost to a power cut or an OS crash.
 //   - _txlock=immediate: BEGIN takes the write lock at once, so a writer
 //     waits under busy_timeout rather than failing with SQLITE_BUSY when it
 //     would upgrade a read lock. Read-only transactions stay deferred.
-func dsn(path string) string {
+func dsn(path, sync string) string {
 	return path + "?" + strings.Join([]string{
 		fmt.Sprintf("_pragma=busy_timeout(%d)", busyTimeout.Milliseconds()),
 		"_pragma=journal_mode(WAL)",
 		"_pragma=foreign_keys(1)",
-		"_pragma=synchronous(FULL)",
+		"_pragma=synchronous(" + strings.ToUpper(sync) + ")",
 		"_txlock=immediate",
 	}, "&")
 }

@@ -99,6 +99,22 @@ func TestPragmas(t *testing.T) {
 	}
 }
 
+func TestSynchronousSetting(t *testing.T) {
+	db := openTest(t, filepath.Join(t.TempDir(), "parley.db"), Options{Synchronous: "Normal"})
+	var got string
+	if err := db.db.QueryRowContext(t.Context(), "PRAGMA synchronous").Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	if got != "1" {
+		t.Errorf("synchronous = %s, want 1 (NORMAL)", got)
+	}
+	db.Close()
+	_, err := Open(t.Context(), filepath.Join(t.TempDir(), "x.db"), Options{Synchronous: "off"})
+	if !cc.IsCode(err, cc.EINVALID) || !strings.Contains(err.Error(), "full or normal") {
+		t.Errorf("synchronous off: %v", err)
+	}
+}
+
 func TestReopenKeepsData(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "parley.db")
 	sealer := newTestSealer(t)

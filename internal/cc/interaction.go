@@ -153,6 +153,13 @@ func (it *Interaction) WrapTime() time.Duration {
 	return it.WrappedAt.Sub(it.EndedAt)
 }
 
+// ErrInteractionNotFound is the one answer for an interaction that does not
+// exist, belongs to another tenant, or is not visible to the caller: the
+// same words in every case, so that the answer reveals nothing.
+func ErrInteractionNotFound(id string) *Error {
+	return Errorf(ENOTFOUND, "interaction %q not found", id)
+}
+
 // InteractionFilter selects interactions.
 type InteractionFilter struct {
 	TenantID string // required

@@ -217,6 +217,12 @@ func (c *Center) Ready(ctx context.Context) error {
 	if c.stop == nil {
 		return cc.Errorf(cc.EUNAVAILABLE, "contact center is starting")
 	}
+	c.mu.Lock()
+	draining := c.draining
+	c.mu.Unlock()
+	if draining {
+		return cc.Errorf(cc.EUNAVAILABLE, "draining: not taking new calls")
+	}
 	for _, f := range c.opts.Ready {
 		if err := f(ctx); err != nil {
 			return err

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -503,4 +504,46 @@ func testLogger() *slog.Logger {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+func TestWrapUpCorrection(t *testing.T) {
+	f := newFixture(t)
+	f.available("alice")
+	h := f.arrive(f.sales, "+12015550123")
+	in := next(t, h)
+	must(t, h.Answered(in.Offer))
+	h.Hangup("customer", "hung up")
+	id := h.Interaction().ID
+	if _, err := f.c.WrapUp(f.ctx, f.principal("alice"), id, cc.WrapUp{Notes: "first", Disposition: "Resolved"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.c.WrapUp(f.ctx, f.principal("alice"), id, cc.WrapUp{}); !cc.IsCode(err, cc.EINVALID) {
+		t.Fatalf("an empty correction was accepted: %v", err)
+	}
+	it, err := f.c.WrapUp(f.ctx, f.principal("sam"), id, cc.WrapUp{Notes: "second"})
+	must(t, err)
+	if it.Notes != "second" || it.Disposition != "Resolved" {
+		t.Fatalf("after the correction: notes %q disposition %q", it.Notes, it.Disposition)
+	}
+	if _, err := f.c.WrapUp(f.ctx, f.principal("bob"), id, cc.WrapUp{Notes: "x"}); !cc.IsCode(err, cc.ENOTFOUND) {
+		t.Fatalf("another agent corrected it: %v", err)
+	}
+	eventually(t, "the corrected log", func() bool {
+		l := f.crm.log(id)
+		return l != nil && strings.Contains(l.Description, "second") && f.interaction(id).LogStatus == cc.LogDelivered
+	})
+	_, _, errOther := f.c.Interaction(f.ctx, f.principal("bob"), id)
+	_, _, errNone := f.c.Interaction(f.ctx, f.principal("bob"), "int_doesnotexist")
+	if cc.ErrorMessage(errOther) != strings.Replace(cc.ErrorMessage(errNone), "int_doesnotexist", id, 1) {
+		t.Fatalf("not found messages differ: %q vs %q", cc.ErrorMessage(errOther), cc.ErrorMessage(errNone))
+	}
+}
+
+func TestReadyWhileDraining(t *testing.T) {
+	f := newFixture(t)
+	must(t, f.c.Ready(f.ctx))
+	f.c.Drain()
+	if err := f.c.Ready(f.ctx); !cc.IsCode(err, cc.EUNAVAILABLE) {
+		t.Fatalf("ready while draining: %v", err)
+	}
 }

@@ -109,7 +109,7 @@ func (c *Center) visibleInteractionLocked(ctx context.Context, ts *tenantState, 
 		return nil, err
 	}
 	if it.TenantID != p.Tenant.ID || (!p.CanSeeTenant() && it.AgentID != p.User.ID) {
-		return nil, cc.Errorf(cc.ENOTFOUND, "interaction %s not found", id)
+		return nil, cc.ErrInteractionNotFound(id)
 	}
 	return it, nil
 }

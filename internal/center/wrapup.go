@@ -25,7 +25,7 @@ func (c *Center) WrapUp(ctx context.Context, p *cc.Principal, id string, w cc.Wr
 		return nil, err
 	}
 	if !p.CanSeeTenant() && it.AgentID != p.User.ID {
-		return nil, cc.Errorf(cc.ENOTFOUND, "interaction %s not found", id)
+		return nil, cc.ErrInteractionNotFound(id)
 	}
 	if it.State != cc.InteractionEnded {
 		return nil, cc.Errorf(cc.ECONFLICT, "interaction %s is still %s: wrap up after it ends", id, it.State)
@@ -57,7 +57,17 @@ func (c *Center) WrapUp(ctx context.Context, p *cc.Principal, id string, w cc.Wr
 		}
 		return it, nil
 	}
-	// A correction after wrap-up.
+	// A correction after wrap-up: fields left empty keep their value, so an
+	// empty body cannot wipe notes by accident.
+	if strings.TrimSpace(w.Notes) == "" && w.Disposition == "" && w.RecordID == "" {
+		return nil, cc.Errorf(cc.EINVALID, "interaction %s is already wrapped up: give the notes, disposition or record to correct", id)
+	}
+	if strings.TrimSpace(w.Notes) == "" {
+		w.Notes = it.Notes
+	}
+	if w.Disposition == "" {
+		w.Disposition = it.Disposition
+	}
 	applyWrapUp(it, &w)
 	c.logLocked(ctx, ts, it, []*cc.Event{c.interactionEvent(ts, it, cc.EventInteractionWrapped, c.clock(), "corrected by "+p.User.Username, "")})
 	return it, nil

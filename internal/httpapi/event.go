@@ -133,6 +133,7 @@ func (c *closeReason) Error() string { return c.text }
 var (
 	closeShutdown  = &closeReason{websocket.StatusGoingAway, "server shutting down", "shutdown"} // the text gets after=<last seq>
 	closeSignedOut = &closeReason{websocket.StatusPolicyViolation, "signed out", "signed_out"}
+	closeExpired   = &closeReason{websocket.StatusPolicyViolation, "session expired: sign in again", "expired"}
 	// closeClientMessage: the socket only sends; requests go to the REST API.
 	closeClientMessage = &closeReason{websocket.StatusPolicyViolation, "this socket takes no messages: use the REST API", "client_message"}
 	// Reasons without a code end the connection without a close handshake:
@@ -237,10 +238,19 @@ func (s *Server) stream(ctx context.Context, c *websocket.Conn, p *cc.Principal,
 
 	ping := time.NewTicker(s.pingInterval)
 	defer ping.Stop()
+	// The socket lives no longer than the session that opened it.
+	var expired <-chan time.Time
+	if p.Session != nil && !p.Session.ExpiresAt.IsZero() {
+		t := time.NewTimer(p.Session.ExpiresAt.Sub(s.clock()))
+		defer t.Stop()
+		expired = t.C
+	}
 	for {
 		select {
 		case <-wctx.Done():
 			return ended(), last
+		case <-expired:
+			return closeExpired, last
 		case e, ok := <-live:
 			if !ok {
 				return closeFellBehind(last), last

@@ -327,6 +327,15 @@ func TestWebSocketClosesOnSignOut(t *testing.T) {
 	}
 }
 
+func TestWebSocketClosesWhenTheSessionExpires(t *testing.T) {
+	e := newWSEnv(t, nil)
+	alice := e.svc.newSession("acme", "alice", 300*time.Millisecond)
+	c, _ := e.connect(t, alice, "")
+	if ce := readClose(t, c); ce.Code != websocket.StatusPolicyViolation || !strings.Contains(ce.Reason, "session expired") {
+		t.Fatalf("close = %d %q, want 1008 session expired", ce.Code, ce.Reason)
+	}
+}
+
 func TestWebSocketClientMessageCloses(t *testing.T) {
 	e := newWSEnv(t, nil)
 	alice := e.svc.newSession("acme", "alice", time.Hour)

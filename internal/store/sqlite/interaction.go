@@ -137,9 +137,7 @@ func versionConflict(ctx context.Context, tx *sql.Tx, it *cc.Interaction) error 
 	return cc.Errorf(cc.ECONFLICT, "interaction %s was changed meanwhile (version %d, not %d): read it again and retry", it.ID, stored, it.Version)
 }
 
-func interactionNotFound(id string) error {
-	return cc.Errorf(cc.ENOTFOUND, "interaction %q not found", id)
-}
+func interactionNotFound(id string) error { return cc.ErrInteractionNotFound(id) }
 
 // checkInteraction checks what the store relies on, and gives the change's
 // events and outbox items the interaction's tenant when they have none.

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -43,11 +44,12 @@ type Main struct {
 	// address when set (--pprof).
 	PprofAddr string
 
-	pprofServer *http.Server
-	httpServer  *http.Server
-	httpLn      net.Listener
-	baseCtx     context.Context
-	cancelBase  context.CancelFunc
+	pprofServer   *http.Server
+	stopHeartbeat func()
+	httpServer    *http.Server
+	httpLn        net.Listener
+	baseCtx       context.Context
+	cancelBase    context.CancelFunc
 }
 
 // NewMain returns a Main with the default configuration.
@@ -144,8 +146,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	heartbeat := filepath.Join(c.DataDir, "heartbeat")
+	lastAlive := readHeartbeat(heartbeat)
 	m.Center = center.New(center.Options{
-		Store: m.Store, Bus: m.Bus, CRM: m.CRM, Logger: m.Logger.With("component", "center"),
+		Store: m.Store, Bus: m.Bus, CRM: m.CRM, Logger: m.Logger.With("component", "center"), LastAlive: lastAlive,
 		SessionTTL: c.Sessions.TTL.D(), LookupTimeout: c.CRM.LookupTimeout.D(), PriorityStep: c.Routing.PriorityStep.D(),
 		Ready: []func(context.Context) error{m.SIP.Ready},
 	})
@@ -159,6 +163,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := m.Center.Start(ctx); err != nil {
 		return err
 	}
+	m.stopHeartbeat = startHeartbeat(heartbeat, m.Logger)
 	if err := m.SIP.Start(ctx); err != nil {
 		return err
 	}
@@ -225,6 +230,10 @@ func (m *Main) Close() error {
 		errs = append(errs, m.SIP.Close())
 		m.SIP = nil
 	}
+	if m.stopHeartbeat != nil {
+		m.stopHeartbeat()
+		m.stopHeartbeat = nil
+	}
 	if m.Center != nil {
 		errs = append(errs, m.Center.Close())
 		m.Center = nil
@@ -242,6 +251,53 @@ func (m *Main) Close() error {
 		m.pprofServer = nil
 	}
 	return errors.Join(errs...)
+}
+
+// The heartbeat file's modification time is the last moment this server
+// was known to be alive; after a crash, calls it carried are taken to have
+// ended then (not at the restart).
+const heartbeatEvery = 2 * time.Second
+
+func readHeartbeat(path string) time.Time {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return time.Time{}
+	}
+	return fi.ModTime().UTC()
+}
+
+// startHeartbeat touches path every heartbeatEvery until the returned stop
+// function is called.
+func startHeartbeat(path string, log *slog.Logger) func() {
+	touch := func() {
+		now := time.Now()
+		if err := os.Chtimes(path, now, now); errors.Is(err, os.ErrNotExist) {
+			err = os.WriteFile(path, nil, 0o600)
+		} else if err != nil {
+			log.Warn("heartbeat", "error", err)
+		}
+	}
+	touch()
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(heartbeatEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				touch()
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-stopped
+		touch()
+	}
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -48,6 +48,10 @@ type Options struct {
 	// may pass (default 2s and 5m); RetryPermanent is the wait after an
 	// error that needs a person (default 1h).
 	RetryMin, RetryMax, RetryPermanent time.Duration
+	// LastAlive is when the previous run was last known to be alive (its
+	// heartbeat). Calls it left open are taken to have ended then, so a
+	// crash does not count the downtime as talk time. Zero means now.
+	LastAlive time.Time
 	// Ready checks other parts (SIP listeners) for /readyz.
 	Ready []func(context.Context) error
 }

@@ -80,6 +80,8 @@ type fixture struct {
 	sales   *cc.Queue
 	support *cc.Queue
 	users   map[string]*cc.User
+	// lastAlive is given to the next center started (see Options.LastAlive).
+	lastAlive time.Time
 }
 
 type plainSealer struct{}
@@ -126,7 +128,7 @@ func (f *fixture) start() {
 	f.c = center.New(center.Options{
 		Store: f.store, Bus: inmem.New(0), CRM: f.crm, Logger: testLogger(),
 		RetryMin: 20 * time.Millisecond, RetryMax: 50 * time.Millisecond, RetryPermanent: 50 * time.Millisecond,
-		RefreshInterval: time.Hour, SweepInterval: time.Hour,
+		RefreshInterval: time.Hour, SweepInterval: time.Hour, LastAlive: f.lastAlive,
 	})
 	must(f.t, f.c.Start(f.ctx))
 	f.t.Cleanup(func() { f.c.Close(); f.store.Close() })
@@ -545,5 +547,21 @@ func TestReadyWhileDraining(t *testing.T) {
 	f.c.Drain()
 	if err := f.c.Ready(f.ctx); !cc.IsCode(err, cc.EUNAVAILABLE) {
 		t.Fatalf("ready while draining: %v", err)
+	}
+}
+
+func TestCrashedCallEndsAtTheLastHeartbeat(t *testing.T) {
+	f := newFixture(t)
+	f.available("alice")
+	h := f.arrive(f.sales, "+12015550123")
+	in := next(t, h)
+	must(t, h.Answered(in.Offer))
+	alive := time.Now().UTC()
+	time.Sleep(300 * time.Millisecond) // the downtime
+	f.lastAlive = alive
+	f.restart()
+	it := f.interaction(h.Interaction().ID)
+	if !it.EndedAt.Equal(alive) {
+		t.Fatalf("ended at %s, want the last heartbeat %s (not the restart)", it.EndedAt, alive)
 	}
 }

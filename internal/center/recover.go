@@ -2,6 +2,7 @@ package center
 
 import (
 	"context"
+	"time"
 
 	"github.com/parley-cc/parley/internal/cc"
 )
@@ -38,12 +39,19 @@ func (c *Center) recover(ctx context.Context) error {
 
 func (c *Center) recoverLocked(ctx context.Context, ts *tenantState, it *cc.Interaction) {
 	now := c.clock()
+	// The end of a call that a crash cut: the previous run's last sign of
+	// life, not the restart.
+	ended := now
+	if la := c.opts.LastAlive; !la.IsZero() && la.Before(now) {
+		ended = la
+	}
+	ended = latest(ended, it.QueuedAt, it.OfferedAt, it.AnsweredAt)
 	c.log.Info("closing interaction left open by the previous run", "interaction", it.ID, "state", it.State)
 	switch it.State {
 	case cc.InteractionConnected:
 		it.State = cc.InteractionEnded
 		it.Outcome = cc.OutcomeAnswered
-		it.EndedAt = now
+		it.EndedAt = ended
 		it.EndReason = "system: " + cc.ReasonServerRestart
 		c.saveLocked(ctx, ts, it, nil, c.interactionEvent(ts, it, cc.EventInteractionEnded, now, "system", cc.ReasonServerRestart))
 		fallthrough
@@ -66,7 +74,7 @@ func (c *Center) recoverLocked(ctx context.Context, ts *tenantState, it *cc.Inte
 		it.State = cc.InteractionEnded
 		it.Outcome = cc.OutcomeSystem
 		it.AgentID = ""
-		it.EndedAt = now
+		it.EndedAt = ended
 		it.EndReason = "system: " + cc.ReasonServerRestart
 		c.logLocked(ctx, ts, it, []*cc.Event{c.interactionEvent(ts, it, cc.EventInteractionEnded, now, "system", cc.ReasonServerRestart)})
 	}
@@ -110,4 +118,14 @@ func (c *Center) recoverAgentLocked(ctx context.Context, ts *tenantState, a *age
 			c.offerLocked(ctx, ts, as)
 		}
 	}
+}
+
+// latest returns the latest of the times.
+func latest(t time.Time, more ...time.Time) time.Time {
+	for _, m := range more {
+		if m.After(t) {
+			t = m
+		}
+	}
+	return t
 }

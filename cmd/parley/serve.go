@@ -167,7 +167,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := m.SIP.Start(ctx); err != nil {
 		return err
 	}
-	m.API = httpapi.New(httpapi.Options{Service: m.Center, Logger: m.Logger.With("component", "http"), Registry: m.Registry, Version: Version})
+	m.API = httpapi.New(httpapi.Options{Service: m.Center, Logger: m.Logger.With("component", "http"), Registry: m.Registry, Version: Version, MetricsToken: c.HTTP.MetricsToken})
 	m.httpLn, err = net.Listen("tcp", c.HTTP.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.HTTP.Listen, err)

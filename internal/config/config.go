@@ -47,6 +47,8 @@ type HTTP struct {
 	Listen string `yaml:"listen" env:"PARLEY_HTTP_LISTEN"`
 	// PublicURL is how browsers and the CRM reach Parley (links in logs).
 	PublicURL string `yaml:"public_url" env:"PARLEY_HTTP_PUBLIC_URL"`
+	// MetricsToken, when set, is the bearer token /metrics requires.
+	MetricsToken string `yaml:"metrics_token" env:"PARLEY_HTTP_METRICS_TOKEN"`
 }
 
 // SIP is the telephony listener.

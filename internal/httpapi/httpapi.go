@@ -39,22 +39,27 @@ type Options struct {
 	Version string
 	// Clock gives the time for tickets and rate limits; nil is the system clock.
 	Clock cc.Clock
+	// MetricsToken, when set, is the bearer token /metrics requires (the
+	// metrics name tenants and queues); empty serves them to anyone who
+	// reaches the listener.
+	MetricsToken string
 }
 
 // Server is the HTTP API. Create it with New, serve Handler, and Close it
 // on shutdown to close the open WebSockets.
 type Server struct {
-	svc     Service
-	log     *slog.Logger
-	reg     *prometheus.Registry
-	version string
-	clock   cc.Clock
-	mux     *http.ServeMux
-	routes  []string // registered patterns, for the OpenAPI test
-	metrics *metrics
-	tickets *ticketStore
-	signIns *signInLimiter
-	sockets *socketSet
+	svc          Service
+	log          *slog.Logger
+	reg          *prometheus.Registry
+	version      string
+	metricsToken string
+	clock        cc.Clock
+	mux          *http.ServeMux
+	routes       []string // registered patterns, for the OpenAPI test
+	metrics      *metrics
+	tickets      *ticketStore
+	signIns      *signInLimiter
+	sockets      *socketSet
 
 	// pingInterval and writeTimeout pace WebSocket keep-alive and writes.
 	pingInterval time.Duration
@@ -81,6 +86,7 @@ func New(opts Options) *Server {
 		reg:          opts.Registry,
 		version:      opts.Version,
 		clock:        opts.Clock,
+		metricsToken: opts.MetricsToken,
 		mux:          http.NewServeMux(),
 		pingInterval: pingInterval,
 		writeTimeout: wsWriteTimeout,

@@ -321,6 +321,18 @@ func TestScenarios(t *testing.T) {
 	})...)
 }
 
+func TestMetricsToken(t *testing.T) {
+	clock := &fakeClock{now: time.Date(2025, 3, 4, 15, 30, 0, 0, time.UTC)}
+	srv := New(Options{Service: newFakeService(clock), Clock: clock.Now, Registry: prometheus.NewRegistry(), MetricsToken: "s3cret-metrics"})
+	t.Cleanup(func() { srv.Close() })
+	kit := &apitest.Kit{Handler: srv.Handler(), Spec: loadSpec(t), ErrorSchema: "Error"}
+	kit.Run(t,
+		apitest.Scenario{Name: "no token", Method: "GET", URL: "/metrics", WantStatus: 401, WantContains: []string{"http.metrics_token"}},
+		apitest.Scenario{Name: "wrong token", Method: "GET", URL: "/metrics", Token: "nope", WantStatus: 401},
+		apitest.Scenario{Name: "token", Method: "GET", URL: "/metrics", Token: "s3cret-metrics", WantStatus: 200, WantContains: []string{"parley_build_info"}},
+	)
+}
+
 // TestResponsesHideInternalCauses checks that an unexpected error reaches the
 // client as a generic message, and a panic as a 500.
 func TestResponsesHideInternalCauses(t *testing.T) {

@@ -1,9 +1,12 @@
 package httpapi
 
 import (
+	"crypto/subtle"
 	"errors"
+	"github.com/parley-cc/parley/internal/cc"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -76,6 +79,12 @@ func (m *metrics) observe(route string, status int, d time.Duration) {
 
 // serveMetrics handles GET /metrics.
 func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) error {
+	if s.metricsToken != "" {
+		got, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if subtle.ConstantTimeCompare([]byte(got), []byte(s.metricsToken)) != 1 {
+			return cc.Errorf(cc.EUNAUTHORIZED, "metrics need the bearer token set in http.metrics_token")
+		}
+	}
 	s.metrics.handler.ServeHTTP(w, r)
 	return nil
 }

@@ -180,10 +180,18 @@ func checkRegion(region string) (string, error) {
 	if region == "" {
 		return "ZZ", nil
 	}
-	if !phonenumbers.GetSupportedRegions()[region] {
+	if !ValidRegion(region) {
 		return "", cc.Errorf(cc.EINVALID, "phone region %s: use a two-letter country code such as US, GB or CH", quote(region))
 	}
 	return region, nil
+}
+
+// ValidRegion reports whether r, an ISO 3166-1 alpha-2 code in any case
+// (e.g. "US" or "gb"), is a region the phone number library has numbering
+// data for. "ZZ" (unknown region) and codes that are not assigned, such as
+// "XX", are not valid.
+func ValidRegion(r string) bool {
+	return phonenumbers.GetSupportedRegions()[strings.ToUpper(strings.TrimSpace(r))]
 }
 
 // clean prepares raw for the parser: it trims spaces and angle brackets,

@@ -5,10 +5,8 @@
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/netip"
 	"net/url"
@@ -130,18 +128,15 @@ func Default() Config {
 	}
 }
 
-// LoadFile applies a YAML file over c. Unknown keys are errors.
+// LoadFile applies a YAML file over c. Unknown keys are errors; every
+// error names the file, the line and the setting, such as
+// `parley.yaml line 3: unknown key "lisen" under http (known: listen, ...)`.
 func (c *Config) LoadFile(path string) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("read config: %w", err)
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("config %s: %w", path, err)
-	}
-	return nil
+	return c.loadYAML(path, b)
 }
 
 // LoadEnv applies PARLEY_* variables over c.
@@ -296,10 +291,4 @@ func checkHostPort(name, v string, optional bool) error {
 		}
 	}
 	return nil
-}
-
-// YAML renders the configuration (for check-config).
-func (c *Config) YAML() string {
-	b, _ := yaml.Marshal(c)
-	return string(b)
 }

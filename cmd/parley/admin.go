@@ -5,7 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
+	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -16,6 +19,7 @@ import (
 	"github.com/parley-cc/parley/internal/phone"
 	"github.com/parley-cc/parley/internal/secret"
 	"github.com/parley-cc/parley/internal/store/sqlite"
+	"github.com/parley-cc/parley/internal/telephony"
 )
 
 const adminUsage = `Usage: parley admin [--config FILE] [--data DIR] COMMAND [flags]
@@ -37,10 +41,45 @@ Run "parley admin COMMAND VERB -h" for the flags of one command.
 
 // adminEnv is an opened database for one admin command.
 type adminEnv struct {
-	store  *sqlite.DB
-	realm  string
-	stdout io.Writer
-	stderr io.Writer
+	store     *sqlite.DB
+	realm     string
+	soundsDir string
+	stdout    io.Writer
+	stderr    io.Writer
+}
+
+// adminCommands are the admin commands and their verbs.
+func (e *adminEnv) commands() map[string]map[string]func(context.Context, []string) error {
+	return map[string]map[string]func(context.Context, []string) error{
+		"tenant":      {"add": e.tenantAdd, "set": e.tenantSet, "list": e.tenantList},
+		"user":        {"add": e.userAdd, "set": e.userSet, "list": e.userList},
+		"queue":       {"add": e.queueAdd, "set": e.queueSet, "list": e.queueList},
+		"entry-point": {"add": e.entryAdd, "remove": e.entryRemove, "list": e.entryList},
+		"trunk":       {"add": e.trunkAdd, "set": e.trunkSet, "list": e.trunkList},
+		"crm":         {"set": e.crmSet, "show": e.crmShow},
+	}
+}
+
+// adminSynopsis is the usage line of each admin command: required flags
+// first, in the order the command checks them.
+var adminSynopsis = map[string]string{
+	"tenant add":         "--name SLUG [--region US] [--tz UTC] [--kind 1|2|3] [--display NAME] [--cluster NAME] [--reasons R,...] [--dispositions D,...]",
+	"tenant set":         "--tenant SLUG [--region R] [--tz ZONE] [--kind 1|2|3] [--display NAME] [--cluster NAME] [--reasons R,...] [--dispositions D,...]",
+	"tenant list":        "",
+	"user add":           "--tenant SLUG --username NAME --role ROLES (--password PW | --generate-password) [--sip-username U (--sip-password PW | --generate-sip-password)] [--skills S,...] [--display NAME] [--email ADDR] [--static-contact URI] [--disable]",
+	"user set":           "--tenant SLUG --username NAME [--role ROLES] [--password PW | --generate-password] [--sip-username U] [--sip-password PW | --generate-sip-password] [--skills S,...] [--display NAME] [--email ADDR] [--static-contact URI] [--enable | --disable]",
+	"user list":          "--tenant SLUG",
+	"queue add":          "--tenant SLUG --name NAME [--skills S,...] [--priority N] [--wrap-up D] [--offer-timeout D] [--max-wait D] [--overflow QUEUE] [--service-level D] [--dispositions D,...] [--announcement FILE] [--hold FILE]",
+	"queue set":          "--tenant SLUG --name NAME [--new-name NAME] [the flags of queue add]",
+	"queue list":         "--tenant SLUG",
+	"entry-point add":    "--tenant SLUG --number NUMBER --queue QUEUE [--name LABEL] [--early-media]",
+	"entry-point remove": "--tenant SLUG --number NUMBER",
+	"entry-point list":   "--tenant SLUG",
+	"trunk add":          "--tenant SLUG --name NAME --cidr NETWORKS [--outbound URI]",
+	"trunk set":          "--tenant SLUG --name NAME [--cidr NETWORKS] [--outbound URI]",
+	"trunk list":         "--tenant SLUG",
+	"crm set":            "--tenant SLUG [--kind salesforce|none] --login-url URL --client-id KEY (--username USER --private-key FILE | --client-secret-file FILE) [--api-version V] [--log-cap BYTES] [--base-url URL]",
+	"crm show":           "--tenant SLUG",
 }
 
 func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -64,6 +103,25 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintln(stdout, secret.NewKeyLine("k"+time.Now().UTC().Format("20060102")))
 		return nil
 	}
+	// The command is checked before the database is opened: a typo creates
+	// nothing.
+	env := &adminEnv{stdout: stdout, stderr: stderr}
+	verbs, ok := env.commands()[rest[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "parley admin: unknown command %q\n\n%s", rest[0], adminUsage)
+		return errUsage
+	}
+	if len(rest) < 2 {
+		fmt.Fprintf(stderr, "parley admin %s: give a verb: %s\n", rest[0], strings.Join(sortedKeys(verbs), ", "))
+		return errUsage
+	}
+	cmd, verb, cargs := rest[0], rest[1], rest[2:]
+	run, ok := verbs[verb]
+	if !ok {
+		fmt.Fprintf(stderr, "parley admin: unknown command %q (%s takes %s)\n\n%s", cmd+" "+verb, cmd, strings.Join(sortedKeys(verbs), ", "), adminUsage)
+		return errUsage
+	}
+	warnUnknownEnv(stderr)
 	if err := m.configure(*cfgFile, *data, "", ""); err != nil {
 		return err
 	}
@@ -79,52 +137,7 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("open database %s: %w", m.Config.DatabasePath(), err)
 	}
 	defer store.Close()
-	env := &adminEnv{store: store, realm: m.Config.SIP.Realm, stdout: stdout, stderr: stderr}
-	if len(rest) < 2 {
-		fmt.Fprintf(stderr, "parley admin %s: give a verb (add, set, list...)\n", rest[0])
-		return errUsage
-	}
-	cmd, verb, cargs := rest[0], rest[1], rest[2:]
-	var run func(context.Context, []string) error
-	switch cmd + " " + verb {
-	case "tenant add":
-		run = env.tenantAdd
-	case "tenant set":
-		run = env.tenantSet
-	case "tenant list":
-		run = env.tenantList
-	case "user add":
-		run = env.userAdd
-	case "user set":
-		run = env.userSet
-	case "user list":
-		run = env.userList
-	case "queue add":
-		run = env.queueAdd
-	case "queue set":
-		run = env.queueSet
-	case "queue list":
-		run = env.queueList
-	case "entry-point add":
-		run = env.entryAdd
-	case "entry-point remove":
-		run = env.entryRemove
-	case "entry-point list":
-		run = env.entryList
-	case "trunk add":
-		run = env.trunkAdd
-	case "trunk set":
-		run = env.trunkSet
-	case "trunk list":
-		run = env.trunkList
-	case "crm set":
-		run = env.crmSet
-	case "crm show":
-		run = env.crmShow
-	default:
-		fmt.Fprintf(stderr, "parley admin: unknown command %q\n\n%s", cmd+" "+verb, adminUsage)
-		return errUsage
-	}
+	env.store, env.realm, env.soundsDir = store, m.Config.SIP.Realm, m.Config.SIP.SoundsDir
 	if err := run(ctx, cargs); err != nil {
 		if cc.ErrorCode(err) != cc.EINTERNAL {
 			return exitError{1, cc.ErrorMessage(err)}
@@ -134,7 +147,25 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
-func (e *adminEnv) flags(name string) *flag.FlagSet { return newFlagSet("admin "+name, e.stderr) }
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// flags returns the flag set of one admin command, whose usage starts with
+// the command's synopsis.
+func (e *adminEnv) flags(name string) *flag.FlagSet {
+	fs := newFlagSet("admin "+name, e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "Usage: parley admin %s %s\n\nFlags:\n", name, adminSynopsis[name])
+		fs.PrintDefaults()
+	}
+	return fs
+}
 
 // listTenant parses the flags of a list command (only --tenant) and
 // returns the tenant.
@@ -171,6 +202,21 @@ func (e *adminEnv) tenant(ctx context.Context, slug string) (*cc.Tenant, error) 
 	return t, err
 }
 
+// uniqueList splits a comma-separated flag value like splitList and
+// refuses an entry given twice (in any case: "Resolved,resolved").
+func uniqueList(flag, s string) ([]string, error) {
+	items := splitList(s)
+	seen := map[string]bool{}
+	for _, it := range items {
+		k := strings.ToLower(it)
+		if seen[k] {
+			return nil, cc.Errorf(cc.EINVALID, "%s lists %q twice: give each once", flag, it)
+		}
+		seen[k] = true
+	}
+	return items, nil
+}
+
 func splitList(s string) []string {
 	var out []string
 	for _, p := range strings.Split(s, ",") {
@@ -205,14 +251,17 @@ func (e *adminEnv) table(header string, rows [][]string) {
 
 func (e *adminEnv) tenantFlags(fs *flag.FlagSet) (display, region, tz *string, kind *int, cluster, reasons, dispositions *string) {
 	display = fs.String("display", "", "display `name`")
-	region = fs.String("region", "", "default phone `region` (two-letter country code, e.g. US)")
-	tz = fs.String("tz", "", "IANA time `zone`, e.g. America/New_York")
-	kind = fs.Int("kind", 0, "tenant `kind`: 1 legacy, 2 unified login, 3 unified login + UC")
+	region = fs.String("region", "", "default phone `region` (two-letter country code, e.g. US; default US)")
+	tz = fs.String("tz", "", "IANA time `zone`, e.g. America/New_York (default UTC)")
+	kind = fs.Int("kind", 0, "tenant `kind`: 1 legacy, 2 unified login, 3 unified login + UC (default 1)")
 	cluster = fs.String("cluster", "", "contact-center `cluster`, e.g. na1")
 	reasons = fs.String("reasons", "", "comma-separated not-ready `reasons`")
 	dispositions = fs.String("dispositions", "", "comma-separated wrap-up `codes`")
 	return
 }
+
+// defaultRegion is the phone region of a tenant added without --region.
+const defaultRegion = "US"
 
 func (e *adminEnv) tenantAdd(ctx context.Context, args []string) error {
 	fs := e.flags("tenant add")
@@ -221,25 +270,68 @@ func (e *adminEnv) tenantAdd(ctx context.Context, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	t := &cc.Tenant{ID: cc.NewID("ten"), Slug: *name, DisplayName: *display, Region: *region, TimeZone: *tz, Kind: cc.TenantKind(*kind), Cluster: *cluster, CreatedAt: time.Now().UTC()}
-	if t.Region == "" {
-		t.Region = "US"
+	if *name == "" {
+		return cc.Errorf(cc.EINVALID, "give --name, the tenant's slug, e.g. --name acme")
 	}
+	t := &cc.Tenant{ID: cc.NewID("ten"), Slug: *name, DisplayName: *display, Region: *region, TimeZone: *tz, Kind: cc.TenantKind(*kind), Cluster: *cluster, CreatedAt: time.Now().UTC()}
+	if strings.TrimSpace(t.Region) == "" {
+		t.Region = defaultRegion
+	}
+	var err error
 	if *reasons != "" {
-		t.NotReadyReasons = splitList(*reasons)
+		if t.NotReadyReasons, err = uniqueList("--reasons", *reasons); err != nil {
+			return err
+		}
 	}
 	if *dispositions != "" {
-		t.Dispositions = splitList(*dispositions)
+		if t.Dispositions, err = uniqueList("--dispositions", *dispositions); err != nil {
+			return err
+		}
 	}
 	t.Normalize()
-	if err := t.Validate(); err != nil {
+	if err := validateTenant(t); err != nil {
 		return err
 	}
 	if err := e.store.CreateTenant(ctx, t); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "tenant %s created (region %s, time zone %s, kind %d)\n", t.Slug, t.Region, t.TimeZone, t.Kind)
+	fmt.Fprintf(e.stdout, "tenant %s created (region %s%s, time zone %s%s, kind %s)\n",
+		t.Slug, t.Region, defaulted(fs, "region", *region), t.TimeZone, defaulted(fs, "tz", *tz), kindName(t.Kind))
 	return nil
+}
+
+// defaulted returns " (default)" when a flag was left out or empty, so
+// that the output says which values nobody chose.
+func defaulted(fs *flag.FlagSet, name, value string) string {
+	if !isSet(fs, name) || strings.TrimSpace(value) == "" {
+		return " (default)"
+	}
+	return ""
+}
+
+// validateTenant checks t, and that its region is one phone numbers are
+// known for (Validate checks only the form).
+func validateTenant(t *cc.Tenant) error {
+	if err := t.Validate(); err != nil {
+		return err
+	}
+	if !phone.ValidRegion(t.Region) {
+		return cc.Errorf(cc.EINVALID, "tenant region %q is not a known phone region: use a two-letter country code such as US, GB or CH", t.Region)
+	}
+	return nil
+}
+
+// kindName is a tenant kind with its meaning, "1 legacy".
+func kindName(k cc.TenantKind) string {
+	switch k {
+	case cc.KindLegacy:
+		return "1 legacy"
+	case cc.KindUnifiedLogin:
+		return "2 unified login"
+	case cc.KindUnifiedLoginUC:
+		return "3 unified login + UC"
+	}
+	return fmt.Sprint(int(k))
 }
 
 func (e *adminEnv) tenantSet(ctx context.Context, args []string) error {
@@ -269,13 +361,17 @@ func (e *adminEnv) tenantSet(ctx context.Context, args []string) error {
 		t.Cluster = *cluster
 	}
 	if isSet(fs, "reasons") {
-		t.NotReadyReasons = splitList(*reasons)
+		if t.NotReadyReasons, err = uniqueList("--reasons", *reasons); err != nil {
+			return err
+		}
 	}
 	if isSet(fs, "dispositions") {
-		t.Dispositions = splitList(*dispositions)
+		if t.Dispositions, err = uniqueList("--dispositions", *dispositions); err != nil {
+			return err
+		}
 	}
 	t.Normalize()
-	if err := t.Validate(); err != nil {
+	if err := validateTenant(t); err != nil {
 		return err
 	}
 	if err := e.store.UpdateTenant(ctx, t); err != nil {
@@ -299,7 +395,7 @@ func (e *adminEnv) tenantList(ctx context.Context, args []string) error {
 		if t.CRM.Kind != "" {
 			crm = t.CRM.Kind + " " + t.CRM.LoginURL
 		}
-		rows = append(rows, []string{t.Slug, t.DisplayName, fmt.Sprint(t.Kind), t.Region, t.TimeZone, crm})
+		rows = append(rows, []string{t.Slug, t.DisplayName, kindName(t.Kind), t.Region, t.TimeZone, crm})
 	}
 	e.table("TENANT\tNAME\tKIND\tREGION\tTIME ZONE\tCRM", rows)
 	return nil
@@ -331,7 +427,34 @@ func (e *adminEnv) userFlags(fs *flag.FlagSet) userFlags {
 	}
 }
 
+// exclusive refuses two flags that say opposite things when both are given.
+func exclusive(fs *flag.FlagSet, pairs ...[2]string) error {
+	for _, p := range pairs {
+		if isSet(fs, p[0]) && isSet(fs, p[1]) {
+			return cc.Errorf(cc.EINVALID, "give --%s or --%s, not both", p[0], p[1])
+		}
+	}
+	return nil
+}
+
+// checkPassword checks a password and names which one is wrong:
+// "SIP password is too short: ...".
+func checkPassword(which, pw string) error {
+	err := auth.CheckPassword(pw)
+	if err == nil {
+		return nil
+	}
+	msg := cc.ErrorMessage(err)
+	if rest, ok := strings.CutPrefix(msg, "password "); ok {
+		return cc.WrapError(cc.EINVALID, err, "%s password %s", which, rest)
+	}
+	return cc.WrapError(cc.EINVALID, err, "%s password: %s", which, msg)
+}
+
 func (e *adminEnv) applyUser(fs *flag.FlagSet, f userFlags, u *cc.User) (shown []string, err error) {
+	if err := exclusive(fs, [2]string{"password", "generate-password"}, [2]string{"sip-password", "generate-sip-password"}, [2]string{"enable", "disable"}); err != nil {
+		return nil, err
+	}
 	if isSet(fs, "role") {
 		if u.Roles, err = cc.ParseRoles(*f.roles); err != nil {
 			return nil, err
@@ -344,7 +467,9 @@ func (e *adminEnv) applyUser(fs *flag.FlagSet, f userFlags, u *cc.User) (shown [
 		u.Email = *f.email
 	}
 	if isSet(fs, "skills") {
-		u.Skills = splitList(*f.skills)
+		if u.Skills, err = uniqueList("--skills", *f.skills); err != nil {
+			return nil, err
+		}
 	}
 	if isSet(fs, "static-contact") {
 		u.StaticContact = *f.static
@@ -361,7 +486,7 @@ func (e *adminEnv) applyUser(fs *flag.FlagSet, f userFlags, u *cc.User) (shown [
 		shown = append(shown, "password: "+pw)
 	}
 	if pw != "" {
-		if err := auth.CheckPassword(pw); err != nil {
+		if err := checkPassword("sign-in", pw); err != nil {
 			return nil, err
 		}
 		if u.PasswordHash, err = auth.HashPassword(pw); err != nil {
@@ -383,12 +508,13 @@ func (e *adminEnv) applyUser(fs *flag.FlagSet, f userFlags, u *cc.User) (shown [
 		if u.SIPUsername == "" {
 			return nil, cc.Errorf(cc.EINVALID, "a SIP password needs --sip-username")
 		}
-		if err := auth.CheckPassword(sp); err != nil {
+		if err := checkPassword("SIP", sp); err != nil {
 			return nil, err
 		}
 		u.SIPHA1 = auth.SIPHA1(u.SIPUsername, e.realm, sp)
 	} else if isSet(fs, "sip-username") && u.SIPUsername != "" {
-		return nil, cc.Errorf(cc.EINVALID, "changing the SIP username needs a new SIP password: add --sip-password or --generate-sip-password")
+		// The stored credential (HA1) is bound to the username.
+		return nil, cc.Errorf(cc.EINVALID, "give --sip-password or --generate-sip-password for SIP user %s", u.SIPUsername)
 	}
 	u.Normalize()
 	return shown, u.Validate()
@@ -400,15 +526,19 @@ func (e *adminEnv) userAdd(ctx context.Context, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	// Required flags are checked in the order of the usage line.
 	t, err := e.tenant(ctx, *f.tenant)
 	if err != nil {
 		return err
 	}
-	if *f.password == "" && !*f.genPassword {
-		return cc.Errorf(cc.EINVALID, "give --password or --generate-password")
+	if *f.username == "" {
+		return cc.Errorf(cc.EINVALID, "give --username, e.g. --username alice")
 	}
 	if *f.roles == "" {
 		return cc.Errorf(cc.EINVALID, "give --role agent, supervisor or admin")
+	}
+	if *f.password == "" && !*f.genPassword {
+		return cc.Errorf(cc.EINVALID, "give --password or --generate-password")
 	}
 	u := &cc.User{ID: cc.NewID("usr"), TenantID: t.ID, Username: *f.username, CreatedAt: time.Now().UTC()}
 	shown, err := e.applyUser(fs, f, u)
@@ -434,6 +564,9 @@ func (e *adminEnv) userSet(ctx context.Context, args []string) error {
 	t, err := e.tenant(ctx, *f.tenant)
 	if err != nil {
 		return err
+	}
+	if *f.username == "" {
+		return cc.Errorf(cc.EINVALID, "give --username, the user to change")
 	}
 	u, err := e.store.UserByUsername(ctx, t.ID, *f.username)
 	if err != nil {
@@ -497,23 +630,51 @@ func (e *adminEnv) queueFlags(fs *flag.FlagSet) queueFlags {
 		skills:       fs.String("skills", "", "comma-separated `skills` agents need (default: the name)"),
 		overflow:     fs.String("overflow", "", "`queue` to move callers to when max wait runs out"),
 		dispositions: fs.String("dispositions", "", "comma-separated wrap-up `codes` (default: the tenant's)"),
-		announcement: fs.String("announcement", "", "announcement `file` (.wav in the sounds directory)"),
-		hold:         fs.String("hold", "", "hold music `file` (.wav in the sounds directory)"),
+		announcement: fs.String("announcement", "", "announcement `file`: a bundled sound or a .wav in sip.sounds_dir"),
+		hold:         fs.String("hold", "", "hold music `file`: a bundled sound or a .wav in sip.sounds_dir"),
 		priority:     fs.Int("priority", 0, "`priority` 0-100, higher first"),
-		wrap:         fs.Duration("wrap-up", cc.DefaultWrapUp, "wrap-up `time` (0 logs at hang-up)"),
-		offer:        fs.Duration("offer-timeout", cc.DefaultOfferTimeout, "how long an agent rings before ring-no-answer"),
-		maxWait:      fs.Duration("max-wait", 0, "longest wait before overflow or the closing message (0 unlimited)"),
-		sl:           fs.Duration("service-level", cc.DefaultServiceLevel, "answer-time target for the service level"),
+		wrap:         fs.Duration("wrap-up", cc.DefaultWrapUp, "wrap-up `time`: 0 logs at hang-up, else at least 1s"),
+		offer:        fs.Duration("offer-timeout", cc.DefaultOfferTimeout, "how long an agent rings before ring-no-answer, 3s to 5m"),
+		maxWait:      fs.Duration("max-wait", 0, "longest wait before overflow or the closing message: 0 unlimited, else at least 10s"),
+		sl:           fs.Duration("service-level", cc.DefaultServiceLevel, "answer-time target for the service level, 1s to 1h"),
 	}
 }
 
-func (e *adminEnv) applyQueue(ctx context.Context, fs *flag.FlagSet, f queueFlags, t *cc.Tenant, q *cc.Queue, all bool) error {
-	set := func(n string) bool { return all || isSet(fs, n) }
-	if isSet(fs, "name") {
-		q.Name = *f.name
+// Lower bounds of queue durations given on the command line. Below them a
+// value is almost surely a slip (5s of waiting before the closing message,
+// 500ms of wrap-up); 0 keeps its meaning.
+const (
+	minMaxWait = 10 * time.Second
+	minWrapUp  = time.Second
+)
+
+// checkQueueDurations refuses durations given explicitly that Normalize
+// would silently replace (0 offer timeout or service level) or that are
+// below the useful minimum. cc.Queue.Validate checks the upper bounds.
+func checkQueueDurations(fs *flag.FlagSet, f queueFlags) error {
+	switch {
+	case isSet(fs, "max-wait") && (*f.maxWait < 0 || *f.maxWait > 0 && *f.maxWait < minMaxWait):
+		return cc.Errorf(cc.EINVALID, "--max-wait %s: use 0 (unlimited) or at least %s", *f.maxWait, minMaxWait)
+	case isSet(fs, "wrap-up") && (*f.wrap < 0 || *f.wrap > 0 && *f.wrap < minWrapUp):
+		return cc.Errorf(cc.EINVALID, "--wrap-up %s: use 0 (log at hang-up) or at least %s", *f.wrap, minWrapUp)
+	case isSet(fs, "offer-timeout") && *f.offer <= 0:
+		return cc.Errorf(cc.EINVALID, "--offer-timeout %s: use 3s to 5m (%s when not given)", *f.offer, cc.DefaultOfferTimeout)
+	case isSet(fs, "service-level") && *f.sl <= 0:
+		return cc.Errorf(cc.EINVALID, "--service-level %s: use 1s to 1h (%s when not given)", *f.sl, cc.DefaultServiceLevel)
 	}
+	return nil
+}
+
+func (e *adminEnv) applyQueue(ctx context.Context, fs *flag.FlagSet, f queueFlags, t *cc.Tenant, q *cc.Queue, all bool) error {
+	if err := checkQueueDurations(fs, f); err != nil {
+		return err
+	}
+	set := func(n string) bool { return all || isSet(fs, n) }
+	var err error
 	if set("skills") {
-		q.Skills = splitList(*f.skills)
+		if q.Skills, err = uniqueList("--skills", *f.skills); err != nil {
+			return err
+		}
 	}
 	if set("priority") {
 		q.Priority = *f.priority
@@ -531,13 +692,15 @@ func (e *adminEnv) applyQueue(ctx context.Context, fs *flag.FlagSet, f queueFlag
 		q.ServiceLevel = *f.sl
 	}
 	if set("dispositions") {
-		q.Dispositions = splitList(*f.dispositions)
+		if q.Dispositions, err = uniqueList("--dispositions", *f.dispositions); err != nil {
+			return err
+		}
 	}
 	if set("announcement") {
-		q.Announcement = *f.announcement
+		q.Announcement = strings.TrimSpace(*f.announcement)
 	}
 	if set("hold") {
-		q.HoldMusic = *f.hold
+		q.HoldMusic = strings.TrimSpace(*f.hold)
 	}
 	if isSet(fs, "overflow") {
 		q.OverflowQueueID = ""
@@ -550,7 +713,60 @@ func (e *adminEnv) applyQueue(ctx context.Context, fs *flag.FlagSet, f queueFlag
 		}
 	}
 	q.Normalize()
-	return q.Validate()
+	if err := q.Validate(); err != nil {
+		return err
+	}
+	var sounds []string
+	if isSet(fs, "announcement") && q.Announcement != "" {
+		sounds = append(sounds, q.Announcement)
+	}
+	if isSet(fs, "hold") && q.HoldMusic != "" {
+		sounds = append(sounds, q.HoldMusic)
+	}
+	return e.checkSounds(q.Name, sounds)
+}
+
+// checkSounds refuses sound files a queue names that are neither bundled
+// nor in sip.sounds_dir, listing those that are.
+func (e *adminEnv) checkSounds(queue string, names []string) error {
+	if len(names) == 0 {
+		return nil
+	}
+	sounds, err := telephony.LoadSounds(e.soundsDir)
+	if err != nil {
+		return cc.Errorf(cc.EINVALID, "check the queue's sounds: %v", err)
+	}
+	for _, n := range names {
+		if sounds.Has(n) {
+			continue
+		}
+		where := "among the bundled sounds (set sip.sounds_dir to add your own)"
+		if e.soundsDir != "" {
+			where = "among the bundled sounds or in sip.sounds_dir " + e.soundsDir
+		}
+		return cc.Errorf(cc.EINVALID, "queue %s: sound %q is not %s: there are %s", queue, n, where, strings.Join(e.soundNames(sounds), ", "))
+	}
+	return nil
+}
+
+// soundNames lists the sounds a queue can name: the bundled ones and the
+// .wav files of sip.sounds_dir.
+func (e *adminEnv) soundNames(s *telephony.Sounds) []string {
+	candidates := []string{telephony.SoundAnnouncement, telephony.SoundHold, telephony.SoundClosed}
+	if e.soundsDir != "" {
+		files, _ := filepath.Glob(filepath.Join(e.soundsDir, "*.wav"))
+		for _, f := range files {
+			candidates = append(candidates, filepath.Base(f))
+		}
+	}
+	var names []string
+	for _, c := range candidates {
+		if s.Has(c) && !slices.Contains(names, c) {
+			names = append(names, c)
+		}
+	}
+	sort.Strings(names)
+	return names
 }
 
 func (e *adminEnv) queueAdd(ctx context.Context, args []string) error {
@@ -562,6 +778,9 @@ func (e *adminEnv) queueAdd(ctx context.Context, args []string) error {
 	t, err := e.tenant(ctx, *f.tenant)
 	if err != nil {
 		return err
+	}
+	if strings.TrimSpace(*f.name) == "" {
+		return cc.Errorf(cc.EINVALID, "give --name, e.g. --name Sales")
 	}
 	q := &cc.Queue{ID: cc.NewID("que"), TenantID: t.ID, Name: *f.name, CreatedAt: time.Now().UTC()}
 	if err := e.applyQueue(ctx, fs, f, t, q, true); err != nil {
@@ -577,7 +796,7 @@ func (e *adminEnv) queueAdd(ctx context.Context, args []string) error {
 func (e *adminEnv) queueSet(ctx context.Context, args []string) error {
 	fs := e.flags("queue set")
 	f := e.queueFlags(fs)
-	queue := fs.String("queue", "", "the `queue` to change (by name)")
+	newName := fs.String("new-name", "", "rename the queue to this `name`")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -585,15 +804,26 @@ func (e *adminEnv) queueSet(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	q, err := e.store.QueueByName(ctx, t.ID, *queue)
+	if strings.TrimSpace(*f.name) == "" {
+		return cc.Errorf(cc.EINVALID, "give --name, the queue to change (--new-name renames it)")
+	}
+	q, err := e.store.QueueByName(ctx, t.ID, *f.name)
 	if err != nil {
-		return cc.Errorf(cc.ENOTFOUND, "no queue %q in %s (--queue names it)", *queue, t.Slug)
+		return cc.Errorf(cc.ENOTFOUND, "no queue %q in %s (parley admin queue list --tenant %s shows them)", *f.name, t.Slug, t.Slug)
+	}
+	old := q.Name
+	if isSet(fs, "new-name") {
+		q.Name = *newName
 	}
 	if err := e.applyQueue(ctx, fs, f, t, q, false); err != nil {
 		return err
 	}
 	if err := e.store.UpdateQueue(ctx, q); err != nil {
 		return err
+	}
+	if q.Name != old {
+		fmt.Fprintf(e.stdout, "queue %s renamed to %s and updated\n", old, q.Name)
+		return nil
 	}
 	fmt.Fprintf(e.stdout, "queue %s updated\n", q.Name)
 	return nil
@@ -632,13 +862,19 @@ func (e *adminEnv) entryAdd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	q, err := e.store.QueueByName(ctx, t.ID, *queue)
-	if err != nil {
-		return cc.Errorf(cc.ENOTFOUND, "no queue %q in %s", *queue, t.Slug)
+	if strings.TrimSpace(*number) == "" {
+		return cc.Errorf(cc.EINVALID, "give --number, e.g. --number +15550100 or a SIP alias such as sales")
+	}
+	if strings.TrimSpace(*queue) == "" {
+		return cc.Errorf(cc.EINVALID, "give --queue, the queue the number reaches")
 	}
 	num, err := entryNumber(*number, t.Region)
 	if err != nil {
 		return err
+	}
+	q, err := e.store.QueueByName(ctx, t.ID, *queue)
+	if err != nil {
+		return cc.Errorf(cc.ENOTFOUND, "no queue %q in %s (parley admin queue list --tenant %s shows them)", *queue, t.Slug, t.Slug)
 	}
 	ep := &cc.EntryPoint{ID: cc.NewID("ent"), TenantID: t.ID, Number: num, QueueID: q.ID, Name: *name, EarlyMedia: *early, CreatedAt: time.Now().UTC()}
 	if err := ep.Validate(); err != nil {
@@ -671,6 +907,9 @@ func (e *adminEnv) entryRemove(ctx context.Context, args []string) error {
 	t, err := e.tenant(ctx, *slug)
 	if err != nil {
 		return err
+	}
+	if strings.TrimSpace(*number) == "" {
+		return cc.Errorf(cc.EINVALID, "give --number, the entry point to remove")
 	}
 	num, err := entryNumber(*number, t.Region)
 	if err != nil {
@@ -727,6 +966,7 @@ func (e *adminEnv) trunkAdd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	e.warnOpenTrunk(*name, prefixes)
 	tr := &cc.Trunk{ID: cc.NewID("trk"), TenantID: t.ID, Name: *name, CIDRs: prefixes, OutboundURI: *out, CreatedAt: time.Now().UTC()}
 	if err := tr.Validate(); err != nil {
 		return err
@@ -736,6 +976,17 @@ func (e *adminEnv) trunkAdd(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "trunk %s created (sources %s)\n", tr.Name, *cidrs)
 	return nil
+}
+
+// warnOpenTrunk warns when a trunk's sources include every address
+// (0.0.0.0/0 or ::/0): anyone who can reach Parley's SIP port may then
+// place calls into its queues.
+func (e *adminEnv) warnOpenTrunk(name string, prefixes []netip.Prefix) {
+	for _, p := range prefixes {
+		if p.Bits() == 0 {
+			fmt.Fprintf(e.stderr, "warning: trunk %s: --cidr %s lets any address send calls into the queues; give the carrier's networks instead\n", name, p)
+		}
+	}
 }
 
 func (e *adminEnv) trunkSet(ctx context.Context, args []string) error {
@@ -763,6 +1014,7 @@ func (e *adminEnv) trunkSet(ctx context.Context, args []string) error {
 			if tr.CIDRs, err = cc.ParseCIDRs(*cidrs); err != nil {
 				return err
 			}
+			e.warnOpenTrunk(tr.Name, tr.CIDRs)
 		}
 		if isSet(fs, "outbound") {
 			tr.OutboundURI = *out
@@ -813,7 +1065,7 @@ func (e *adminEnv) crmSet(ctx context.Context, args []string) error {
 	keyFile := fs.String("private-key", "", "PEM RSA private key `file` for the JWT bearer flow")
 	secretFile := fs.String("client-secret-file", "", "`file` holding the client secret (client credentials grant)")
 	version := fs.String("api-version", "", "REST API `version`, e.g. 62.0")
-	capBytes := fs.Int("log-cap", 0, "byte cap of the logged Comments (default 4000)")
+	capBytes := fs.Int("log-cap", 0, "byte cap of the logged Task Description (labelled Comments in Salesforce; default 4000)")
 	base := fs.String("base-url", "", "Parley's public `URL`, linked from cut logs")
 	if err := parseFlags(fs, args); err != nil {
 		return err

@@ -34,7 +34,7 @@ func TestAdminCommands(t *testing.T) {
 		{a("queue", "add", "--tenant", "acme", "--name", "Support", "--overflow", "Sales", "--max-wait", "5m"), 0, []string{"queue Support created"}},
 		{a("queue", "add", "--tenant", "acme", "--name", "X", "--offer-timeout", "1s"), 1, []string{"offer timeout"}},
 		{a("queue", "add", "--tenant", "nope", "--name", "X"), 1, []string{`no tenant "nope"`}},
-		{a("queue", "set", "--tenant", "acme", "--queue", "Sales", "--priority", "5"), 0, []string{"queue Sales updated"}},
+		{a("queue", "set", "--tenant", "acme", "--name", "Sales", "--priority", "5"), 0, []string{"queue Sales updated"}},
 		{a("queue", "list", "--tenant", "acme"), 0, []string{"Sales", "5", "45s", "Support"}},
 		{a("entry-point", "add", "--tenant", "acme", "--number", "(555) 010-0199", "--queue", "Sales"), 0, []string{"+15550100199"}},
 		{a("entry-point", "add", "--tenant", "acme", "--number", "sales", "--queue", "Sales"), 0, []string{"entry point sales -> Sales"}},

@@ -385,7 +385,7 @@ func TestRingNoAnswerRequeuesToNextAgent(t *testing.T) {
 	skipIfShort(t)
 	sippeer.RequireTool(t, sippeer.ToolBaresip)
 	e := startEnv(t)
-	e.admin("queue", "set", "--tenant", demoTenant, "--queue", "Sales", "--offer-timeout", "3s")
+	e.admin("queue", "set", "--tenant", demoTenant, "--name", "Sales", "--offer-timeout", "3s")
 	ringing := sippeer.StartSIPpUAS(t, sippeer.SIPpUAS{Scenario: sippeer.ScenarioRing, Service: "alice", Calls: 1})
 	echo := sippeer.StartSIPpUAS(t, sippeer.SIPpUAS{Scenario: sippeer.ScenarioEcho, Service: "bob", Calls: 1})
 	e.setStaticContact("alice", ringing.URI("alice"))
@@ -447,7 +447,7 @@ func TestCallerHangsUpWhileAgentRings(t *testing.T) {
 	// ringingAgent makes alice available with a phone that rings until
 	// cancelled.
 	ringingAgent := func(t *testing.T, e *testEnv) (*sippeer.Baresip, string) {
-		e.admin("queue", "set", "--tenant", demoTenant, "--queue", "Sales", "--offer-timeout", "2m")
+		e.admin("queue", "set", "--tenant", demoTenant, "--name", "Sales", "--offer-timeout", "2m")
 		phone := startBaresip(t, "alice", "<sip:alice@127.0.0.1>;regint=0", 1000)
 		e.setStaticContact("alice", phone.URI("alice"))
 		token := e.signIn("alice")
@@ -714,7 +714,7 @@ func TestWithheldCallerIsNeverSearched(t *testing.T) {
 	skipIfShort(t)
 	sippeer.RequireTool(t, sippeer.ToolSIPp)
 	e := startEnv(t)
-	e.admin("queue", "set", "--tenant", demoTenant, "--queue", "Sales", "--wrap-up", "0s")
+	e.admin("queue", "set", "--tenant", demoTenant, "--name", "Sales", "--wrap-up", "0s")
 	echo := sippeer.StartSIPpUAS(t, sippeer.SIPpUAS{Scenario: sippeer.ScenarioEcho, Service: "bob"})
 	e.setStaticContact("bob", echo.URI("bob"))
 	bob := e.signIn("bob")

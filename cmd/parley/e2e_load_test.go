@@ -25,7 +25,7 @@ func TestSIPpSmokeLoad(t *testing.T) {
 	skipIfShort(t)
 	sippeer.RequireTool(t, sippeer.ToolSIPp)
 	e := startEnv(t)
-	e.admin("queue", "set", "--tenant", demoTenant, "--queue", "Sales", "--wrap-up", "0s")
+	e.admin("queue", "set", "--tenant", demoTenant, "--name", "Sales", "--wrap-up", "0s")
 	phones := sippeer.StartSIPpUAS(t, sippeer.SIPpUAS{Scenario: sippeer.ScenarioEcho, Service: "agent", Calls: loadCalls})
 	e.addLoadAgents(loadAgents, phones)
 	// The agents' presence was written to the store; a restart loads it.

@@ -2,13 +2,16 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
 
 	"github.com/parley-cc/parley/internal/auth"
+	"github.com/parley-cc/parley/internal/cc"
 	"github.com/parley-cc/parley/internal/devcrm"
 )
 
@@ -24,8 +27,11 @@ func runDevCRM(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(*data, 0o700); err != nil {
+	if err := checkSeedDir(*seed); err != nil {
 		return err
+	}
+	if err := os.MkdirAll(*data, 0o700); err != nil {
+		return fmt.Errorf("create the devcrm data directory: %w", err)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	srv, err := devcrm.New(devcrm.Config{Addr: *addr, DBPath: filepath.Join(*data, "devcrm.db"), SeedDir: *seed, DescriptionCapBytes: *capBytes, Logger: log})
@@ -49,5 +55,23 @@ func runDevCRM(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	fmt.Fprintf(stdout, "REST: %s/services/data/v%s/  token: %s/services/oauth2/token\n", srv.URL(), devcrm.DefaultAPIVersion, srv.URL())
 	<-ctx.Done()
+	return nil
+}
+
+// checkSeedDir refuses a --seed that is not a directory, before anything
+// is created ("" means the bundled records).
+func checkSeedDir(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return cc.Errorf(cc.EINVALID, "seed directory %s does not exist", dir)
+	case err != nil:
+		return cc.Errorf(cc.EINVALID, "seed directory %s: %v", dir, err)
+	case !fi.IsDir():
+		return cc.Errorf(cc.EINVALID, "seed directory %s is not a directory: give the directory that holds Account.csv, Contact.csv, Lead.csv and User.csv", dir)
+	}
 	return nil
 }

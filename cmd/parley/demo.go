@@ -88,10 +88,19 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	warnUnknownEnv(stderr)
 	if err := os.MkdirAll(*data, 0o700); err != nil {
 		return fmt.Errorf("create %s: %w", *data, err)
 	}
+	// Lock before devcrm and seeding touch the directory; Main.Run keeps
+	// the lock and Close releases it.
+	lock, err := lockDataDir(*data)
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
 	m := NewMain()
+	m.dataLock = lock
 	if err := m.configure("", *data, *httpAddr, *sipAddr); err != nil {
 		return err
 	}
@@ -355,11 +364,16 @@ Try a call, each command in its own terminal (from the repository root):
   2. alice signs in and becomes available:
      TOKEN=$(curl -s -X POST %[3]s/api/v1/sessions -H 'Content-Type: application/json' -d '{"tenant":"%[4]s","username":"alice","password":"%[5]s"}' | sed -E 's/.*"token":"([^"]+)".*/\1/')
      curl -s -X PUT %[3]s/api/v1/me/state -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"state":"available"}'
-  3. a customer calls Sales from (201) 555-0123, a Contact in devcrm:
-     go run ./cmd/parley call --to %[6]s --from 2015550123 --tone 440 --duration 10s
-  4. the interaction, then its wrap-up (the log goes to devcrm as a Task):
+  3. a customer calls Sales from (201) 555-0123, a Contact in devcrm, and records what they hear:
+     go run ./cmd/parley call --to %[6]s --from 2015550123 --tone 440 --record caller.wav --duration 10s
+  4. the interaction, then alice's wrap-up (the log then goes to devcrm as a Task):
      curl -s %[3]s/api/v1/interactions -H "Authorization: Bearer $TOKEN"
-`, sipAddr, alice.SIPPassword, f.HTTP, f.Tenant, alice.Password, f.EntryPoints[0].URI)
+     ID=$(curl -s %[3]s/api/v1/interactions -H "Authorization: Bearer $TOKEN" | sed -E 's/^\[\{"id":"([^"]+)".*/\1/')
+     curl -s -X PUT %[3]s/api/v1/interactions/$ID/wrapup -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"notes":"Asked about the invoice.","disposition":"Resolved"}'
+  5. the Task in devcrm:
+     CRM_TOKEN=$(curl -s -X POST %[7]s/services/oauth2/token -d grant_type=client_credentials -d client_id=%[8]s -d client_secret=%[9]s | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
+     curl -s -G %[7]s/services/data/v%[10]s/query -H "Authorization: Bearer $CRM_TOKEN" --data-urlencode "q=SELECT Id, Subject, CallType, CallDurationInSeconds, CallDisposition, WhoId, Description FROM Task"
+`, sipAddr, alice.SIPPassword, f.HTTP, f.Tenant, alice.Password, f.EntryPoints[0].URI, f.CRM, f.CRMClient.ID, f.CRMClient.Secret, devcrm.DefaultAPIVersion)
 	}
 	fmt.Fprintf(w, "\nAll of this is saved in %s. Ctrl-C stops the demo; run it again to continue with the same data.\n\n", path)
 }

@@ -50,6 +50,10 @@ type Main struct {
 	httpLn        net.Listener
 	baseCtx       context.Context
 	cancelBase    context.CancelFunc
+	// dataLock is held from Run to Close, so that a second server on the
+	// same data directory refuses to start. The demo takes it before
+	// seeding and hands it over.
+	dataLock *dataLock
 }
 
 // NewMain returns a Main with the default configuration.
@@ -73,6 +77,7 @@ func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
 			return err
 		}
 	}
+	warnUnknownEnv(stderr)
 	return m.configure(*cfgFile, *data, *httpAddr, *sipAddr)
 }
 
@@ -107,7 +112,8 @@ func newLogger(c config.Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// Run opens the store and starts the contact center, SIP and HTTP, in
+// Run locks the data directory (ECONFLICT when another server holds it),
+// opens the store and starts the contact center, SIP and HTTP, in
 // dependency order. It returns once everything listens.
 func (m *Main) Run(ctx context.Context) (err error) {
 	if m.Logger == nil {
@@ -119,13 +125,18 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		}
 	}()
 	c := m.Config
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	if m.dataLock == nil {
+		if m.dataLock, err = lockDataDir(c.DataDir); err != nil {
+			return err
+		}
+	}
 	if m.PprofAddr != "" {
 		if m.pprofServer, _, err = startPprof(m.PprofAddr, m.Logger); err != nil {
 			return err
 		}
-	}
-	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
-		return fmt.Errorf("create data directory: %w", err)
 	}
 	if m.Keyring, err = secret.Load(c.KeyFilePath(), true); err != nil {
 		return err
@@ -250,6 +261,8 @@ func (m *Main) Close() error {
 		errs = append(errs, stopPprof(m.pprofServer))
 		m.pprofServer = nil
 	}
+	errs = append(errs, m.dataLock.Close())
+	m.dataLock = nil
 	return errors.Join(errs...)
 }
 
@@ -328,10 +341,14 @@ func runCheckConfig(args []string, stdout, stderr io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	warnUnknownEnv(stderr)
 	if err := m.configure(*cfgFile, "", "", ""); err != nil {
 		return exitError{1, "configuration is not valid: " + err.Error()}
 	}
-	fmt.Fprintln(stdout, "# configuration is valid")
+	fmt.Fprintln(stdout, "# configuration is valid; the values Parley runs with:")
+	if os.Getenv("PARLEY_SECRET_KEY") != "" {
+		fmt.Fprintln(stdout, "# PARLEY_SECRET_KEY is set: it is the keyring, and secrets.key_file is not read")
+	}
 	fmt.Fprint(stdout, strings.TrimSpace(m.Config.YAML())+"\n")
 	return nil
 }

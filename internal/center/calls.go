@@ -95,10 +95,17 @@ func (c *Center) Arrive(ctx context.Context, a cc.Arrival) (cc.CallHandle, error
 	cl := &call{c: c, ts: ts, it: it, queue: q, instr: make(chan cc.Instruction, 8), enteredQueue: now}
 	ts.createLocked(it)
 	ts.eventsLocked(c.interactionEvent(ts, it, cc.EventInteractionQueued, now, "", ""))
-	if err := c.flushLocked(ts); err != nil {
-		c.unlock(ts)
-		return nil, err
+	// The call exists once its interaction is stored: wait for the write
+	// without holding the lock, then take the lock again to route it.
+	job := c.prepareLocked(ts)
+	ts.mu.Unlock()
+	if job != nil {
+		<-job.done
+		if job.err != nil {
+			return nil, job.err
+		}
 	}
+	ts.mu.Lock()
 	ts.live[it.ID] = cl
 	ts.lookups[q.ID] = append(ts.lookups[q.ID], now)
 	ts.dirty[q.ID] = true

@@ -70,6 +70,11 @@ type Center struct {
 	tenants  map[string]*tenantState // by tenant id
 	draining bool
 
+	writes     chan *commitJob // to the writer (batch.go)
+	writerDone chan struct{}
+	writeMu    sync.RWMutex // sends hold it shared; closing the writer holds it
+	writerShut bool
+
 	wake  chan struct{} // outbox worker
 	dirty chan struct{} // queue status flusher
 	stop  context.CancelFunc
@@ -113,16 +118,18 @@ func New(opts Options) *Center {
 		opts.RetryPermanent = time.Hour
 	}
 	return &Center{
-		opts:    opts,
-		store:   opts.Store,
-		bus:     opts.Bus,
-		crm:     opts.CRM,
-		clock:   opts.Clock,
-		log:     opts.Logger,
-		metric:  newMetrics(),
-		tenants: map[string]*tenantState{},
-		wake:    make(chan struct{}, 1),
-		dirty:   make(chan struct{}, 1),
+		opts:       opts,
+		store:      opts.Store,
+		bus:        opts.Bus,
+		crm:        opts.CRM,
+		clock:      opts.Clock,
+		log:        opts.Logger,
+		metric:     newMetrics(),
+		tenants:    map[string]*tenantState{},
+		wake:       make(chan struct{}, 1),
+		writes:     make(chan *commitJob, 4096),
+		writerDone: make(chan struct{}),
+		dirty:      make(chan struct{}, 1),
 	}
 }
 
@@ -130,6 +137,7 @@ func New(opts Options) *Center {
 // starts the background workers (outbox, sweeper, status, refresh).
 func (c *Center) Start(ctx context.Context) error {
 	c.start = c.clock()
+	go c.writeLoop()
 	tenants, err := c.store.Tenants(ctx)
 	if err != nil {
 		return fmt.Errorf("start center: %w", err)
@@ -210,6 +218,16 @@ func (c *Center) Close() error {
 		}
 		c.unlock(ts)
 	}
+	// Everything handed to the writer is written before the store closes.
+	c.writeMu.Lock()
+	if !c.writerShut {
+		c.writerShut = true
+		close(c.writes)
+	}
+	c.writeMu.Unlock()
+	if c.stop != nil {
+		<-c.writerDone
+	}
 	return nil
 }
 
@@ -269,6 +287,7 @@ type tenantState struct {
 	stats    map[string]*queueStats
 	dirty    map[string]bool // queues whose status changed
 	batch    batch           // writes of the current step (see batch.go)
+	pending  map[string]*pendingWrite
 	closed   bool
 }
 

@@ -462,10 +462,11 @@ func TestMaxWaitOverflowsThenCloses(t *testing.T) {
 	if !in.Close {
 		t.Fatalf("want the closing message, got %+v", in)
 	}
-	it := f.interaction(h.Interaction().ID)
-	if it.Outcome != cc.OutcomeMaxWait || it.QueueID != f.support.ID {
-		t.Fatalf("after max wait: %+v", it)
-	}
+	// The instruction goes to the media side before the step is stored.
+	eventually(t, "the max-wait outcome stored", func() bool {
+		it := f.interaction(h.Interaction().ID)
+		return it.Outcome == cc.OutcomeMaxWait && it.QueueID == f.support.ID
+	})
 }
 
 func TestSignInAndSessions(t *testing.T) {

@@ -201,5 +201,11 @@ func (c *Center) loadInteractionLocked(ctx context.Context, ts *tenantState, id 
 	if it := ts.wrapping[id]; it != nil {
 		return it, nil
 	}
+	if pw := ts.pending[id]; pw != nil {
+		// written (or being written) by an earlier step: newer than, or
+		// the same as, what the store would give
+		cp := pw.it
+		return &cp, nil
+	}
 	return c.store.Interaction(ctx, ts.tenant.ID, id)
 }

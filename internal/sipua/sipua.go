@@ -199,8 +199,20 @@ func (u *UA) Call(ctx context.Context, uri string) (*Result, error) {
 		}
 		hdrs = append(hdrs, sip.NewHeader(strings.TrimSpace(name), strings.TrimSpace(val)))
 	}
-	rctx, cancel := context.WithTimeout(ctx, u.opts.Ring)
-	defer cancel()
+	// When the ring time runs out: CANCEL if the far end answered anything
+	// (RFC 3261 allows CANCEL only after a provisional response), else give
+	// up at once rather than wait out the INVITE transaction (32 s).
+	var responded atomic.Bool
+	rctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	ringTimer := time.AfterFunc(u.opts.Ring, func() {
+		if responded.Load() {
+			cancel(context.DeadlineExceeded)
+		} else {
+			cancel(sipgo.WaitAnswerForceCancelErr)
+		}
+	})
+	defer ringTimer.Stop()
 	dlg, err := u.dg.NewDialog(to, diago.NewDialogOptions{Transport: u.opts.Transport})
 	if err != nil {
 		return nil, err
@@ -209,6 +221,7 @@ func (u *UA) Call(ctx context.Context, uri string) (*Result, error) {
 	med, err := dlg.Invite(rctx, diago.InviteClientOptions{
 		Headers: hdrs,
 		OnResponse: func(r *sip.Response) error {
+			responded.Store(true)
 			res.Status, res.Reason = r.StatusCode, r.Reason
 			if r.StatusCode == 183 {
 				res.Early = true
@@ -231,6 +244,7 @@ func (u *UA) Call(ctx context.Context, uri string) (*Result, error) {
 		}
 		return res, nil
 	}
+	ringTimer.Stop()
 	if err := dlg.Ack(rctx); err != nil {
 		return res, fmt.Errorf("ack: %w", err)
 	}

@@ -106,7 +106,8 @@ func answerCalls(ctx context.Context, o sipua.Options, to string, stdout io.Writ
 		if err := checkBindReaches(ctx, "--register", o.Bind, host); err != nil {
 			return err
 		}
-		o.Logger = slog.New(&registrationReporter{Handler: o.Logger.Handler(), out: stdout, uri: o.Register, once: &sync.Once{}})
+		var once sync.Once
+		o.OnRegistered = func() { once.Do(func() { fmt.Fprintf(stdout, "registered as %s\n", o.Register) }) }
 	}
 	if err := createRecording(o.Record); err != nil {
 		return err
@@ -312,46 +313,4 @@ func createRecording(path string) error {
 		return exitError{1, fmt.Sprintf("--record: %v", err)}
 	}
 	return f.Close()
-}
-
-// registrationReporter hands sipua's log records on and prints "registered
-// as URI" on out once the user agent's registration has succeeded: sipua
-// reports it as the Info record "registered" with the registrar.
-type registrationReporter struct {
-	slog.Handler
-	out  io.Writer
-	uri  string
-	once *sync.Once
-}
-
-// Enabled lets Info records through to Handle, where the registration is
-// seen; others go by the wrapped handler's level.
-func (r *registrationReporter) Enabled(ctx context.Context, l slog.Level) bool {
-	return l == slog.LevelInfo || r.Handler.Enabled(ctx, l)
-}
-
-// Handle prints the registration and passes on what the wrapped handler
-// takes.
-func (r *registrationReporter) Handle(ctx context.Context, rec slog.Record) error {
-	if rec.Level == slog.LevelInfo && rec.Message == "registered" {
-		r.once.Do(func() { fmt.Fprintf(r.out, "registered as %s\n", r.uri) })
-	}
-	if !r.Handler.Enabled(ctx, rec.Level) {
-		return nil
-	}
-	return r.Handler.Handle(ctx, rec)
-}
-
-// WithAttrs keeps the reporter around the derived handler.
-func (r *registrationReporter) WithAttrs(as []slog.Attr) slog.Handler {
-	c := *r
-	c.Handler = r.Handler.WithAttrs(as)
-	return &c
-}
-
-// WithGroup keeps the reporter around the derived handler.
-func (r *registrationReporter) WithGroup(name string) slog.Handler {
-	c := *r
-	c.Handler = r.Handler.WithGroup(name)
-	return &c
 }

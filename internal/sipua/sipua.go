@@ -59,7 +59,9 @@ type Options struct {
 	Register string
 	Username string
 	Password string
-	Logger   *slog.Logger
+	// OnRegistered is called each time the registration succeeds.
+	OnRegistered func()
+	Logger       *slog.Logger
 }
 
 // Result is the outcome of one call.
@@ -450,7 +452,12 @@ func Serve(ctx context.Context, opts Options, onCall func(*Result)) error {
 		return fmt.Errorf("--register %q is not a SIP URI: write it like sip:alice@127.0.0.1:5060", opts.Register)
 	}
 	err = u.dg.Register(ctx, reg, diago.RegisterOptions{Username: opts.Username, Password: opts.Password, Expiry: 120 * time.Second,
-		OnRegistered: func() { opts.Logger.Info("registered", "registrar", opts.Register) }})
+		OnRegistered: func() {
+			opts.Logger.Info("registered", "registrar", opts.Register)
+			if opts.OnRegistered != nil {
+				opts.OnRegistered()
+			}
+		}})
 	if ctx.Err() != nil {
 		return nil
 	}

@@ -2,12 +2,16 @@ package telephony
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/diago"
@@ -128,7 +132,8 @@ type route struct {
 
 // route finds the trunk by source address and the entry point by the
 // dialled number: 403 for a source no trunk allows, 404 for a number no
-// entry point has.
+// entry point has. When trunks of several tenants allow the source, the
+// most specific one is tried first (see routeOrder).
 func (s *Server) route(ctx context.Context, req *sip.Request) (route, int, string) {
 	src, ok := sourceAddr(req)
 	if !ok {
@@ -143,28 +148,77 @@ func (s *Server) route(ctx context.Context, req *sip.Request) (route, int, strin
 	if user == "" {
 		user = req.To().Address.User
 	}
-	var matched bool
-	seen := map[string]bool{}
+	var cands []trunkMatch
 	for _, t := range trunks {
-		if !t.Allows(src) || seen[t.TenantID] {
+		bits, ok := matchBits(t, src)
+		if !ok {
 			continue
 		}
-		matched = true
-		seen[t.TenantID] = true
 		tenant, err := s.deps.Store.Tenant(ctx, t.TenantID)
-		if err != nil {
-			continue
+		if cc.IsCode(err, cc.ENOTFOUND) {
+			continue // a trunk left by a tenant being removed
 		}
-		for _, num := range dialedForms(user, tenant.Region) {
-			if ep, err := s.deps.Store.EntryPointByNumber(ctx, t.TenantID, num); err == nil {
-				return route{tenant: tenant, trunk: t, entry: ep, dialed: num}, 0, ""
+		if err != nil {
+			s.log.Error("read the tenant of a trunk", "trunk", t.Name, "tenant", t.TenantID, "error", err)
+			return route{}, sip.StatusServiceUnavailable, "Service Unavailable"
+		}
+		cands = append(cands, trunkMatch{trunk: t, tenant: tenant, bits: bits})
+	}
+	if len(cands) == 0 {
+		return route{}, sip.StatusForbidden, "Forbidden"
+	}
+	routeOrder(cands)
+	seen := map[string]bool{}
+	for _, m := range cands {
+		if seen[m.tenant.ID] {
+			continue // the tenant's most specific trunk was tried
+		}
+		seen[m.tenant.ID] = true
+		for _, num := range dialedForms(user, m.tenant.Region) {
+			if ep, err := s.deps.Store.EntryPointByNumber(ctx, m.tenant.ID, num); err == nil {
+				return route{tenant: m.tenant, trunk: m.trunk, entry: ep, dialed: num}, 0, ""
 			}
 		}
 	}
-	if !matched {
-		return route{}, sip.StatusForbidden, "Forbidden"
-	}
 	return route{}, sip.StatusNotFound, "Not Found"
+}
+
+// trunkMatch is a trunk that allows a call's source.
+type trunkMatch struct {
+	trunk  *cc.Trunk
+	tenant *cc.Tenant
+	bits   int // length of the trunk's longest prefix holding the source
+}
+
+// routeOrder sorts the trunks that allow a source in the order their
+// tenants are tried for the dialled number: the most specific prefix first
+// (127.0.0.1/32, then 127.0.0.0/8, then 0.0.0.0/0), ties by tenant slug,
+// then by trunk name. So a catch-all trunk never takes a number from a
+// tenant whose trunk names the source more narrowly, and the outcome does
+// not depend on the order the store returns trunks in.
+func routeOrder(ms []trunkMatch) {
+	slices.SortStableFunc(ms, func(a, b trunkMatch) int {
+		if c := cmp.Compare(b.bits, a.bits); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.tenant.Slug, b.tenant.Slug); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.trunk.Name, b.trunk.Name)
+	})
+}
+
+// matchBits returns the length of t's longest prefix that holds addr, and
+// whether any does (the test of cc.Trunk.Allows, keeping the length).
+func matchBits(t *cc.Trunk, addr netip.Addr) (int, bool) {
+	addr = addr.Unmap()
+	best, ok := 0, false
+	for _, p := range t.CIDRs {
+		if p.Contains(addr) && (!ok || p.Bits() > best) {
+			best, ok = p.Bits(), true
+		}
+	}
+	return best, ok
 }
 
 // dialedForms returns the entry point keys a dialled user part may match:
@@ -220,7 +274,7 @@ func (c *inboundCall) answer() error {
 func (c *inboundCall) run() {
 	if err := c.answer(); err != nil {
 		c.log.Warn("could not answer the caller", "error", err)
-		c.h.Hangup("system", "answer failed: "+err.Error())
+		c.h.Hangup("system", "answer failed")
 		return
 	}
 	defer c.med.Close()
@@ -248,7 +302,7 @@ func (c *inboundCall) run() {
 		case <-ctx.Done():
 			pl.stop()
 			c.log.Info("caller hung up", "ringing", ring != nil)
-			c.h.Hangup("customer", "caller hung up")
+			c.h.Hangup("customer", "hung up")
 			return
 		case <-c.done:
 			pl.stop()
@@ -271,7 +325,11 @@ func (c *inboundCall) run() {
 				}
 				pl.stop()
 				c.playOnce(c.s.sounds.Get(in.Announcement+".wav", SoundClosed))
-				c.h.Hangup("system", in.Reason)
+				reason := in.Reason
+				if reason == "" {
+					reason = "closed"
+				}
+				c.h.Hangup("system", reason)
 				return
 			}
 		case r := <-results:
@@ -310,36 +368,25 @@ func (c *inboundCall) connect(r ringResult) {
 	c.mu.Lock()
 	c.agentLeg = leg
 	c.mu.Unlock()
-	br := diago.NewBridge()
-	// Relay RFC 4733 DTMF only when both legs agreed on telephone-event:
-	// diago cannot read or write DTMF on a leg without it, and asking for
-	// it there fails the whole bridge.
-	br.DTMFpass = negotiatedDTMF(c.med) && negotiatedDTMF(leg.med)
-	relayUnpaced(c.med)
-	relayUnpaced(leg.med)
-	err := br.AddDialogMedia(c.med)
-	if err == nil {
-		err = br.AddDialogMedia(leg.med)
-	}
-	if err != nil {
+	if err := bridgeLegs(c.med, leg.med, c.log); err != nil {
 		c.log.Error("bridge failed", "error", err)
 		leg.hangup()
-		c.h.Hangup("system", "bridge failed: "+err.Error())
+		c.h.Hangup("system", "bridge failed")
 		return
 	}
 	c.log.Info("connected", "agent", r.offer.Agent.Username)
-	by := "customer"
+	by, detail := "customer", "hung up"
 	select {
 	case <-c.d.Context().Done():
 		leg.hangup()
 	case <-leg.dlg.Context().Done():
 		by = "agent"
 	case <-c.done:
-		by = "system"
+		by, detail = "system", "server shutting down"
 		leg.hangup()
 	}
 	c.log.Info("call ended", "by", by)
-	c.h.Hangup(by, "")
+	c.h.Hangup(by, detail)
 }
 
 // negotiatedDTMF reports whether a leg's offer and answer agreed on
@@ -455,12 +502,15 @@ func (p *player) stop() {
 type agentLeg struct {
 	dlg *diago.DialogClientSession
 	med *diago.DialogMedia
+	log *slog.Logger
 }
 
 func (l *agentLeg) hangup() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_ = l.dlg.Hangup(ctx)
+	if err := l.dlg.Hangup(ctx); err != nil {
+		l.log.Warn("hang up the agent's phone", "error", err)
+	}
 	_ = l.dlg.Close()
 }
 
@@ -563,16 +613,42 @@ func (s *Server) inviteAgent(ctx context.Context, caller *diago.DialogServerSess
 	from := &sip.FromHeader{DisplayName: display, Address: sip.Uri{User: fromUser, Host: host}, Params: sip.NewParams()}
 	from.Params.Add("tag", sip.GenerateTagN(16))
 	hdrs := []sip.Header{from, sip.NewHeader("X-Parley-Interaction", it.ID)}
-	med, err := dlg.Invite(ctx, diago.InviteClientOptions{Originator: caller, Headers: hdrs})
+	// When ctx ends (the offer timed out, another endpoint answered, the
+	// caller left) the INVITE must end too. RFC 3261 section 9.1 allows a
+	// CANCEL only once a provisional response came: a phone that sent one
+	// is cancelled and answers 487. A phone that sent nothing (one killed
+	// while its registration lives on) cannot be cancelled; sipgo would wait
+	// for a provisional until Timer B (32 s), keeping the agent offered and
+	// the caller waiting, so the attempt is given up at once instead.
+	var provisional atomic.Bool
+	ictx, icancel := context.WithCancelCause(context.Background())
+	defer icancel(nil)
+	stop := context.AfterFunc(ctx, func() {
+		if provisional.Load() {
+			icancel(context.Cause(ctx))
+		} else {
+			icancel(sipgo.WaitAnswerForceCancelErr)
+		}
+	})
+	defer stop()
+	med, err := dlg.Invite(ictx, diago.InviteClientOptions{Originator: caller, Headers: hdrs, OnResponse: func(r *sip.Response) error {
+		if r.IsProvisional() {
+			provisional.Store(true)
+		}
+		return nil
+	}})
 	if err != nil {
 		dlg.Close()
+		if !provisional.Load() && (ctx.Err() != nil || errors.Is(err, sip.ErrTransactionTimeout)) {
+			return nil, fmt.Errorf("ring %s: %w", uri.String(), errNoResponse)
+		}
 		return nil, err
 	}
-	if err := dlg.Ack(ctx); err != nil {
+	if err := dlg.Ack(ictx); err != nil {
 		dlg.Close()
 		return nil, err
 	}
-	leg := &agentLeg{dlg: dlg, med: med}
+	leg := &agentLeg{dlg: dlg, med: med, log: s.log.With("call_id", callID(caller.InviteRequest), "agent", offer.Agent.Username, "endpoint", uri.String())}
 	if ctx.Err() != nil {
 		leg.hangup()
 		return nil, ctx.Err()
@@ -580,8 +656,14 @@ func (s *Server) inviteAgent(ctx context.Context, caller *diago.DialogServerSess
 	return leg, nil
 }
 
+// errNoResponse is a ring that ended without any response from the phone.
+var errNoResponse = errors.New("no response from the phone")
+
 // classifyRingError maps a failed INVITE to the agent's system reason.
 func classifyRingError(ctx context.Context, err error) (string, string) {
+	if errors.Is(err, errNoResponse) {
+		return cc.ReasonRingNoAnswer, errNoResponse.Error()
+	}
 	var de *sipgo.ErrDialogResponse
 	if errors.As(err, &de) && de.Res != nil {
 		detail := fmt.Sprintf("%d %s", de.Res.StatusCode, de.Res.Reason)

@@ -5,6 +5,12 @@
 // static contact) and bridges the two legs. G.711 only (PCMU, PCMA), over UDP
 // and TCP.
 //
+// A source address may belong to trunks of several tenants (a catch-all
+// 0.0.0.0/0 beside a carrier's 203.0.113.0/24, say). The tenants are then
+// tried in one fixed order until one has an entry point for the dialled
+// number: the trunk whose prefix holding the source is longest first, ties
+// by tenant slug, then by trunk name. The store's order never decides.
+//
 // What happens to a call is decided by a cc.CallDirector (the contact
 // center); this package only carries it out and reports back.
 package telephony

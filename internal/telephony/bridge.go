@@ -1,0 +1,121 @@
+package telephony
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/emiago/diago"
+	"github.com/emiago/diago/media"
+)
+
+// bridgeLegs connects the caller's and the agent's legs: audio both ways,
+// relayed as it arrives (relayUnpaced), and RFC 4733 digits from each leg
+// to the other. diago's Bridge.AddDialogMedia with DTMFpass wires a leg's
+// digit reader to the same leg's digit writer, so every digit went back to
+// whoever pressed it; here the two legs are built by hand and crossed.
+//
+// Digits are relayed only when both legs agreed on telephone-event: diago
+// cannot read or write them on a leg without it. Each leg reads and writes
+// them on its own negotiated payload type. Only audio packets are relayed
+// as audio: a telephone-event (or comfort-noise) payload copied into the
+// other leg's audio stream would be played there as noise.
+func bridgeLegs(caller, agent *diago.DialogMedia, log *slog.Logger) error {
+	dtmf := negotiatedDTMF(caller) && negotiatedDTMF(agent)
+	relayUnpaced(caller)
+	relayUnpaced(agent)
+	a, err := newRelayLeg(caller, dtmf)
+	if err != nil {
+		return fmt.Errorf("bridge the caller's leg: %w", err)
+	}
+	b, err := newRelayLeg(agent, dtmf)
+	if err != nil {
+		return fmt.Errorf("bridge the agent's leg: %w", err)
+	}
+	if dtmf {
+		a.digits.OnDTMF(relayDigit(b.tones, "agent", log))
+		b.digits.OnDTMF(relayDigit(a.tones, "caller", log))
+	}
+	br := diago.NewBridge()
+	if err := br.AddAudioMedia(&a.media); err != nil {
+		return fmt.Errorf("bridge the caller's leg: %w", err)
+	}
+	if err := br.AddAudioMedia(&b.media); err != nil {
+		return fmt.Errorf("bridge the agent's leg: %w", err)
+	}
+	return nil
+}
+
+// relayLeg is one leg as the bridge sees it.
+type relayLeg struct {
+	media  diago.BridgeAudioMedia
+	digits *diago.DTMFReader // the digits the leg's phone sends; nil without DTMF
+	tones  *diago.DTMFWriter // sends digits to the leg's phone; nil without DTMF
+}
+
+func newRelayLeg(m *diago.DialogMedia, dtmf bool) (*relayLeg, error) {
+	l := &relayLeg{}
+	ropts := []diago.AudioReaderOption{diago.WithAudioReaderMediaProps(&l.media.ReaderProps)}
+	wopts := []diago.AudioWriterOption{diago.WithAudioWriterMediaProps(&l.media.WriterProps)}
+	if dtmf {
+		l.digits, l.tones = &diago.DTMFReader{}, &diago.DTMFWriter{}
+		ropts = append(ropts, diago.WithAudioReaderDTMF(l.digits))
+		wopts = append(wopts, diago.WithAudioWriterDTMF(l.tones))
+	}
+	r, err := m.AudioReader(ropts...)
+	if err != nil {
+		return nil, err
+	}
+	w, err := m.AudioWriter(wopts...)
+	if err != nil {
+		return nil, err
+	}
+	l.media.Reader = &audioOnlyReader{r: r, leg: m}
+	l.media.Writer = w
+	l.media.StopRTP = func() error { return m.StopRTP(0, 0) }
+	l.media.StartRTP = func() error { return m.StartRTP(0, 0) }
+	return l, nil
+}
+
+// relayDigit returns the callback that sends a digit read on one leg to
+// the other (named to). A digit that cannot be sent is logged, not
+// returned: an error would stop the leg's audio relay with it.
+func relayDigit(to *diago.DTMFWriter, name string, log *slog.Logger) func(rune) error {
+	return func(d rune) error {
+		if err := to.WriteDTMF(d); err != nil {
+			log.Debug("relay DTMF", "to", name, "digit", string(d), "error", err)
+		}
+		return nil
+	}
+}
+
+// audioOnlyReader reads a leg's audio payloads for the relay and skips the
+// rest: RFC 4733 events (relayed as digits, if at all), comfort noise, and
+// the empty reads of a leg whose media is on hold.
+type audioOnlyReader struct {
+	r   io.Reader
+	leg *diago.DialogMedia
+}
+
+// Read returns the next audio payload.
+func (a *audioOnlyReader) Read(b []byte) (int, error) {
+	for {
+		n, err := a.r.Read(b)
+		if err != nil {
+			return n, err
+		}
+		if n > 0 && a.leg.RTPPacketReader.PacketHeader.PayloadType == audioPayloadType(a.leg) {
+			return n, nil
+		}
+	}
+}
+
+// audioPayloadType is the payload type the leg's phone sends audio on. It is
+// read per packet: a re-INVITE may renegotiate it.
+func audioPayloadType(m *diago.DialogMedia) uint8 {
+	ms := m.MediaSession()
+	if ms == nil {
+		return 0
+	}
+	return media.CodecAudioFromSession(ms).PayloadTypeRecv()
+}

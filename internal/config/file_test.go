@@ -171,3 +171,24 @@ func FuzzLoadYAML(f *testing.F) {
 		}
 	})
 }
+
+// TestYAMLHidesSecrets: check-config's output can be pasted into a ticket;
+// a set metrics token is not in it, only the note that it is set.
+func TestYAMLHidesSecrets(t *testing.T) {
+	c := Default()
+	c.HTTP.MetricsToken = "s3cr3t-metrics-token"
+	out := c.YAML()
+	if strings.Contains(out, "s3cr3t") {
+		t.Fatalf("the metrics token is printed:\n%s", out)
+	}
+	if !strings.Contains(out, `metrics_token: "" # set, not printed`) {
+		t.Errorf("YAML does not say the token is set:\n%s", out)
+	}
+	if c.HTTP.MetricsToken != "s3cr3t-metrics-token" {
+		t.Errorf("YAML changed the configuration")
+	}
+	def := Default()
+	if out := def.YAML(); strings.Contains(out, "not printed") {
+		t.Errorf("an unset token is marked as set:\n%s", out)
+	}
+}

@@ -250,13 +250,40 @@ var derivedComments = []struct {
 	{"sip.rtp_ports", func(c *Config) bool { return c.SIP.RTPPorts == "" }, "empty: any port"},
 }
 
+// hiddenComments mark the secret settings YAML leaves out: a set secret
+// is printed empty, with this comment, so check-config's output can be
+// shared without leaking it.
+var hiddenComments = []struct {
+	path  string
+	clear func(c *Config) bool // empties the setting; reports whether it was set
+}{
+	{"http.metrics_token", func(c *Config) bool {
+		set := c.HTTP.MetricsToken != ""
+		c.HTTP.MetricsToken = ""
+		return set
+	}},
+}
+
 // YAML renders the effective configuration (for check-config): the values
 // Parley runs with, the derived ones filled in and commented with where
-// they come from. The result loads as a configuration file.
+// they come from. Secrets are not printed (hiddenComments). The result
+// loads as a configuration file; a hidden secret must be added back.
 func (c *Config) YAML() string {
 	var root yaml.Node
-	if err := root.Encode(c.Effective()); err != nil {
+	eff := c.Effective()
+	var hidden []string
+	for _, h := range hiddenComments {
+		if h.clear(&eff) {
+			hidden = append(hidden, h.path)
+		}
+	}
+	if err := root.Encode(eff); err != nil {
 		return "# cannot render the configuration: " + err.Error() + "\n"
+	}
+	for _, path := range hidden {
+		if n := lookup(&root, path); n != nil {
+			n.LineComment = "set, not printed"
+		}
 	}
 	for _, dc := range derivedComments {
 		if dc.empty(c) {

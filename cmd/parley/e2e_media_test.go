@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -203,4 +204,45 @@ func TestMostSpecificTrunkTakesTheCall(t *testing.T) {
 		t.Fatalf("call to the Sales number: %s, want 200", res)
 	}
 	eventually(t, 20*time.Second, "the call in the demo tenant", func() bool { return len(e.interactions(sam)) == before+1 })
+}
+
+// TestStoppedPhoneUnregisters: a `parley call --answer --register` phone
+// stopped by Ctrl-C (its context ends) sends the un-REGISTER before its
+// listener closes, so Parley forgets it at once: the agent cannot go
+// available on a phone that is gone.
+func TestStoppedPhoneUnregisters(t *testing.T) {
+	e := startEnv(t)
+	alice := e.user("alice")
+	token := e.signIn("alice")
+	registered := make(chan struct{}, 1)
+	opts := sipua.Options{
+		Bind:     fmt.Sprintf("127.0.0.1:%d", sippeer.FreePort(t)),
+		Logger:   e.logger().With("component", "phone alice"),
+		Register: "sip:" + alice.SIPUsername + "@" + e.sipAddr, Username: alice.SIPUsername, Password: alice.SIPPassword,
+		OnRegistered: func() {
+			select {
+			case registered <- struct{}{}:
+			default:
+			}
+		},
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- sipua.Serve(ctx, opts, func(*sipua.Result) {}) }()
+	select {
+	case <-registered:
+	case <-time.After(30 * time.Second):
+		cancel()
+		t.Fatal("the phone did not register within 30s")
+	}
+	e.setState(token, "available", "")
+	e.setState(token, "not_ready", "break")
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("the phone stopped with %v", err)
+	}
+	st, body := e.apiBody("PUT", "/api/v1/me/state", token, map[string]string{"state": "available"})
+	if st != 409 || !strings.Contains(string(body), alice.SIPUsername) {
+		t.Fatalf("available after the phone stopped: %d %s, want 409 naming SIP user %q", st, body, alice.SIPUsername)
+	}
 }

@@ -437,7 +437,13 @@ func Serve(ctx context.Context, opts Options, onCall func(*Result)) error {
 		u.talk(ctx, d.Context(), med, res, func(ctx context.Context) error { return d.Hangup(ctx) })
 		onCall(res)
 	}
-	u, err := New(ctx, opts, handler)
+	// The listener outlives ctx: when ctx ends, diago's Register sends the
+	// un-REGISTER (Contact: *, Expires: 0) through it and waits for the
+	// answer, so the registrar forgets this phone at once. It stops with
+	// Serve.
+	lctx, lcancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer lcancel()
+	u, err := New(lctx, opts, handler)
 	close(ready)
 	if err != nil {
 		return err

@@ -1,0 +1,195 @@
+// Package browser runs real, headless Chromium for tests through chromedp.
+//
+// New starts one browser per test (a fresh profile in a temporary
+// directory, so tests share no cookies or storage) and returns a context
+// for chromedp.Run; Tab opens another tab in the same browser (same
+// profile: shared localStorage and BroadcastChannel, as two CRM tabs of one
+// agent). The browser is the Debian chromium package; a missing binary skips
+// the test, or fails it when PARLEY_REQUIRE_PEERS=1 (as scripts/test sets),
+// like the SIP peers of internal/testkit/sippeer.
+//
+// Flags: --no-sandbox when running as root (Chromium refuses to start
+// otherwise), a fake microphone and camera (--use-fake-device-for-media-stream
+// --use-fake-ui-for-media-stream, with Options.FakeAudio as the microphone's
+// WAV file), autoplay without a gesture, and a fixed window size.
+//
+// Console messages and uncaught exceptions of every page are logged with
+// t.Log, so a failing test shows what the page said.
+package browser
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/parley-cc/parley/internal/testkit/sippeer"
+)
+
+// Chromium is the Debian package that provides the browser.
+var Chromium = sippeer.Tool{Binary: "chromium", Package: "chromium"}
+
+// Options tune the browser New starts.
+type Options struct {
+	// Width and Height are the window size; 0 means 1280x900.
+	Width, Height int
+	// FakeAudio is a WAV file the fake microphone plays; empty means
+	// Chromium's own beep.
+	FakeAudio string
+	// DenyMedia makes getUserMedia fail as if the user refused.
+	DenyMedia bool
+	// Timeout bounds the whole browser context; 0 means 3 minutes.
+	Timeout time.Duration
+}
+
+// New starts a headless Chromium for the test and returns its first tab's
+// context. The browser is closed when the test ends.
+func New(t testing.TB, opts Options) context.Context {
+	t.Helper()
+	bin := sippeer.RequireTool(t, Chromium)
+	if opts.Width == 0 {
+		opts.Width, opts.Height = 1280, 900
+	}
+	if opts.Timeout == 0 {
+		opts.Timeout = 3 * time.Minute
+	}
+	flags := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(bin),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(opts.Width, opts.Height),
+		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
+		chromedp.Flag("use-fake-device-for-media-stream", true),
+		chromedp.Flag("disable-features", "Translate,MediaRouter,OptimizationHints"),
+	)
+	if !opts.DenyMedia {
+		flags = append(flags, chromedp.Flag("use-fake-ui-for-media-stream", true))
+	} else {
+		flags = append(flags, chromedp.Flag("deny-permission-prompts", true))
+	}
+	if opts.FakeAudio != "" {
+		abs, err := filepath.Abs(opts.FakeAudio)
+		if err != nil {
+			t.Fatalf("browser: fake audio %s: %v", opts.FakeAudio, err)
+		}
+		flags = append(flags, chromedp.Flag("use-file-for-fake-audio-capture", abs))
+	}
+	if os.Geteuid() == 0 {
+		flags = append(flags, chromedp.NoSandbox)
+	}
+	ctx, cancelTimeout := context.WithTimeout(context.Background(), opts.Timeout)
+	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, flags...)
+	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf), chromedp.WithErrorf(func(f string, a ...any) {
+		// chromedp reports protocol messages it does not know as errors;
+		// they are noise for a test, but keep them visible.
+		t.Logf("chromedp: "+f, a...)
+	}))
+	t.Cleanup(func() {
+		cancelBrowser()
+		cancelAlloc()
+		cancelTimeout()
+	})
+	if err := chromedp.Do(bctx); err != nil {
+		t.Fatalf("browser: start %s: %v (is the %s package installed? apt-get install -y %s)", bin, err, Chromium.Binary, Chromium.Package)
+	}
+	listen(t, bctx, "tab 1")
+	return bctx
+}
+
+// Tab opens another tab in the browser of ctx (a context from New) and
+// returns its context. It closes when the test ends.
+func Tab(t testing.TB, ctx context.Context, name string) context.Context {
+	t.Helper()
+	tctx, cancel := chromedp.NewContext(ctx)
+	t.Cleanup(cancel)
+	if err := chromedp.Do(tctx); err != nil {
+		t.Fatalf("browser: open %s: %v", name, err)
+	}
+	listen(t, tctx, name)
+	return tctx
+}
+
+// listen logs the page's console messages and uncaught exceptions until
+// the tab closes. It starts the tab when it is not running yet.
+func listen(t testing.TB, ctx context.Context, name string) {
+	messages := chromedp.Console(ctx)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			logf(t, "browser %s: %s", name, m)
+		}
+	}()
+}
+
+// logf logs unless the test is over (t.Log then panics).
+func logf(t testing.TB, format string, args ...any) {
+	defer func() { _ = recover() }()
+	t.Logf(format, args...)
+}
+
+// Screenshot saves a PNG of the page of ctx as dir/name.png and returns its
+// path. With an empty dir it uses PARLEY_SCREENSHOTS, or the test's
+// temporary directory.
+func Screenshot(t testing.TB, ctx context.Context, dir, name string) string {
+	t.Helper()
+	if dir == "" {
+		dir = os.Getenv("PARLEY_SCREENSHOTS")
+	}
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatalf("browser: screenshot dir: %v", err)
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	if err != nil {
+		t.Fatalf("browser: screenshot %s: %v", name, err)
+	}
+	path := filepath.Join(dir, name+".png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatalf("browser: screenshot %s: %v", name, err)
+	}
+	t.Logf("browser: screenshot %s", path)
+	return path
+}
+
+// ElementScreenshot saves a PNG of the first element matching sel (an
+// iframe holding the panel, say) as dir/name.png, with the same directory
+// rules as Screenshot.
+func ElementScreenshot(t testing.TB, ctx context.Context, dir, name, sel string) string {
+	t.Helper()
+	if dir == "" {
+		dir = os.Getenv("PARLEY_SCREENSHOTS")
+	}
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatalf("browser: screenshot dir: %v", err)
+	}
+	png, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS(sel)))
+	if err != nil {
+		t.Fatalf("browser: screenshot %s of %s: %v", name, sel, err)
+	}
+	path := filepath.Join(dir, name+".png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatalf("browser: screenshot %s: %v", name, err)
+	}
+	return path
+}
+
+// Version returns the browser's version line (for benchmark reports).
+func Version() (string, error) {
+	out, err := exec.Command(Chromium.Binary, "--version").Output()
+	if err != nil {
+		return "", fmt.Errorf("chromium --version: %w", err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}

@@ -153,7 +153,24 @@ func New(ctx context.Context, opts Options, handler func(*diago.DialogServerSess
 		ua.Close()
 		return nil, fmt.Errorf("listen on %s: %w", opts.Bind, err)
 	}
+	if opts.Transport == "udp" {
+		waitPooled(ctx, ua)
+	}
 	return &UA{opts: opts, ua: ua, dg: dg, log: opts.Logger, host: host}, nil
+}
+
+// waitPooled waits until sipgo's UDP connection pool holds the listener.
+// sipgo signals that it listens before it adds the listener to the pool
+// (sipgo issue 367): a request sent in between finds no connection for its
+// Via address, binds a new socket to the listener's own port and fails
+// with "address already in use". The gap is microseconds; the bound is for
+// a stalled machine, after which the request takes its chance.
+func waitPooled(ctx context.Context, ua *sipgo.UserAgent) {
+	pool := ua.TransportLayer().Pool("udp")
+	deadline := time.Now().Add(2 * time.Second)
+	for pool != nil && pool.Size() == 0 && time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // Close stops the user agent.

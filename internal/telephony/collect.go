@@ -161,12 +161,10 @@ func (p *oneShot) stop() {
 }
 
 // collectData asks the caller for the entry point's digits and returns the
-// call's data with them added under the collection's key (a key the SIP
-// header also gave is replaced: what the caller keyed in wins). A caller
-// whose leg did not negotiate telephone-event is not asked, and one who
-// keys in nothing is queued without the key; both fall back to the
-// caller-ID search. It returns errCollectStopped when the caller left or
-// the server is shutting down.
+// call's data with them added under the collection's key. A caller whose leg did not negotiate telephone-event is
+// not asked, and one who keys in nothing is queued without the key; both
+// fall back to the caller-ID search. It returns errCollectStopped when the
+// caller left or the server is shutting down.
 func (c *inboundCall) collectData(col *cc.DigitCollection, data map[string]string) (map[string]string, error) {
 	if !negotiatedDTMF(c.med) {
 		c.log.Info("caller's leg has no telephone-event (RFC 4733): not asking for digits", "key", col.Key)

@@ -59,7 +59,13 @@ func (s *Server) handleInvite(d *diago.DialogServerSession) {
 	}
 	s.track(c, true)
 	defer s.track(c, false)
-	if col := rt.entry.Collect; col != nil {
+	col := rt.entry.Collect
+	if col != nil && data[col.Key] != "" {
+		// An IVR in front of Parley asked already: X-Parley-Data has the key.
+		c.log.Info("X-Parley-Data gave the entry point's data key: not asking for digits", "key", col.Key)
+		col = nil
+	}
+	if col != nil {
 		// The caller is answered (or hears early media) to be asked for
 		// digits; the call is queued with them.
 		if err := c.answer(); err != nil {

@@ -2,10 +2,14 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/parley-cc/parley/internal/sipua"
+	"github.com/parley-cc/parley/internal/testkit/sippeer"
 )
 
 // offeredData is the part of an interaction.offered or connected event the
@@ -116,6 +120,40 @@ func TestSearchOnData(t *testing.T) {
 			}
 		})
 	}
+
+	// SIPp offering PCMU alone (no telephone-event) cannot key in digits:
+	// it is queued at once, not after the prompt and the digit timeout, and
+	// found by its number. Its call lasts 5s, shorter than the 9s of a
+	// prompt and a timeout, so an offer at all shows it was not asked.
+	t.Run("caller without telephone-event is not asked", func(t *testing.T) {
+		sippeer.RequireTool(t, sippeer.ToolSIPp)
+		eventually(t, 20*time.Second, "alice available", func() bool { return e.getMe(alice).Presence.State == "available" })
+		xml, err := sippeer.ScenarioXML(sippeer.ScenarioCall)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pcmu := strings.NewReplacer("RTP/AVP 0 101", "RTP/AVP 0", "a=rtpmap:101 telephone-event/8000", "", "a=fmtp:101 0-15", "").Replace(string(xml))
+		if pcmu == string(xml) || strings.Contains(pcmu, "telephone-event/8000") {
+			t.Fatal("the kit's caller scenario changed: cannot remove telephone-event from its offer")
+		}
+		path := filepath.Join(t.TempDir(), "pcmu_only.xml")
+		if err := os.WriteFile(path, []byte(pcmu), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		res := sippeer.RunSIPp(t, sippeer.SIPpRun{Scenario: path, Target: e.sipAddr, Service: "+15550101",
+			Keys: map[string]string{"talk_ms": "5000", "from_user": "2015550123", "from_name": "Jane"}})
+		if !res.OK() {
+			t.Fatalf("SIPp caller: %s", res)
+		}
+		od, _ := nextOffer(t)
+		if len(od.Interaction.Data) != 0 || len(od.Interaction.Matches) != 1 || od.Interaction.Matches[0].Name != "Jane Doe" || od.Interaction.Matches[0].MatchedBy != "phone" {
+			t.Errorf("offer data %v, matches %+v; want no data and Jane Doe by phone", od.Interaction.Data, od.Interaction.Matches)
+		}
+		if !strings.Contains(e.logs.String(), "no telephone-event (RFC 4733): not asking for digits") {
+			t.Error("the log does not say why the caller was not asked")
+		}
+		phone.Next(t, 30*time.Second)
+	})
 
 	// The Sales queue keeps the default timing.
 	t.Run("default screen pop", func(t *testing.T) {

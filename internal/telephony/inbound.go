@@ -66,8 +66,10 @@ func (s *Server) handleInvite(d *diago.DialogServerSession) {
 		col = nil
 	}
 	if col != nil {
-		// The caller is answered (or hears early media) to be asked for
-		// digits; the call is queued with them.
+		// The caller is answered to be asked for digits, even on an entry
+		// point with early media: phones send digits in an answered call.
+		// The call is queued with them.
+		c.early = false
 		if err := c.answer(); err != nil {
 			c.log.Warn("could not answer the caller", "error", err)
 			return

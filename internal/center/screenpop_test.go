@@ -3,6 +3,7 @@ package center_test
 import (
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/parley-cc/parley/internal/cc"
 	"github.com/parley-cc/parley/internal/view"
@@ -48,4 +49,28 @@ func TestScreenPopInEvents(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// TestScreenPopFollowsOverflow: a call that overflows takes the screen-pop
+// timing of the queue it moves to.
+func TestScreenPopFollowsOverflow(t *testing.T) {
+	f := newFixture(t, func(f *fixture) {
+		f.sales.MaxWait = 50 * time.Millisecond
+		f.sales.OverflowQueueID = f.support.ID
+		f.support.ScreenPop = cc.ScreenPopOffer
+		must(t, f.store.UpdateQueue(f.ctx, f.sales))
+		must(t, f.store.UpdateQueue(f.ctx, f.support))
+	})
+	h := f.arrive(f.sales, "+12015550123")
+	if it := h.Interaction(); it.ScreenPop != cc.ScreenPopAnswer {
+		t.Fatalf("in Sales: screen pop %q, want answer", it.ScreenPop)
+	}
+	if in := next(t, h); in.Queue == nil || in.Queue.ID != f.support.ID {
+		t.Fatalf("want overflow to Support, got %+v", in)
+	}
+	eventually(t, "the overflow stored", func() bool {
+		it := f.interaction(h.Interaction().ID)
+		return it.QueueID == f.support.ID && it.ScreenPop == cc.ScreenPopOffer
+	})
+	h.Hangup("customer", "")
 }

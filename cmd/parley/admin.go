@@ -69,10 +69,10 @@ var adminSynopsis = map[string]string{
 	"user add":           "--tenant SLUG --username NAME --role ROLES (--password PW | --generate-password) [--sip-username U (--sip-password PW | --generate-sip-password)] [--skills S,...] [--display NAME] [--email ADDR] [--static-contact URI] [--disable]",
 	"user set":           "--tenant SLUG --username NAME [--role ROLES] [--password PW | --generate-password] [--sip-username U] [--sip-password PW | --generate-sip-password] [--skills S,...] [--display NAME] [--email ADDR] [--static-contact URI] [--enable | --disable]",
 	"user list":          "--tenant SLUG",
-	"queue add":          "--tenant SLUG --name NAME [--skills S,...] [--priority N] [--wrap-up D] [--offer-timeout D] [--max-wait D] [--overflow QUEUE] [--service-level D] [--dispositions D,...] [--announcement FILE] [--hold FILE]",
+	"queue add":          "--tenant SLUG --name NAME [--skills S,...] [--priority N] [--wrap-up D] [--offer-timeout D] [--max-wait D] [--overflow QUEUE] [--service-level D] [--dispositions D,...] [--announcement FILE] [--hold FILE] [--screen-pop offer|answer] [--search-field KEY=Object.Field]...",
 	"queue set":          "--tenant SLUG --name NAME [--new-name NAME] [the flags of queue add]",
 	"queue list":         "--tenant SLUG",
-	"entry-point add":    "--tenant SLUG --number NUMBER --queue QUEUE [--name LABEL] [--early-media]",
+	"entry-point add":    "--tenant SLUG --number NUMBER --queue QUEUE [--name LABEL] [--early-media] [--collect KEY:MAX-DIGITS [--collect-prompt FILE] [--digit-timeout D]]",
 	"entry-point remove": "--tenant SLUG --number NUMBER",
 	"entry-point list":   "--tenant SLUG",
 	"trunk add":          "--tenant SLUG --name NAME --cidr NETWORKS [--outbound URI]",
@@ -618,9 +618,22 @@ func (e *adminEnv) userList(ctx context.Context, args []string) error {
 // --- queues
 
 type queueFlags struct {
-	tenant, name, skills, overflow, dispositions, announcement, hold *string
-	priority                                                         *int
-	wrap, offer, maxWait, sl                                         *time.Duration
+	tenant, name, skills, overflow, dispositions, announcement, hold, screenPop *string
+	priority                                                                    *int
+	wrap, offer, maxWait, sl                                                    *time.Duration
+	searchFields                                                                *repeated
+}
+
+// repeated is a flag that may be given several times.
+type repeated []string
+
+// String returns the values given, comma-separated.
+func (r *repeated) String() string { return strings.Join(*r, ",") }
+
+// Set adds one value.
+func (r *repeated) Set(v string) error {
+	*r = append(*r, v)
+	return nil
 }
 
 func (e *adminEnv) queueFlags(fs *flag.FlagSet) queueFlags {
@@ -637,7 +650,33 @@ func (e *adminEnv) queueFlags(fs *flag.FlagSet) queueFlags {
 		offer:        fs.Duration("offer-timeout", cc.DefaultOfferTimeout, "how long an agent rings before ring-no-answer, 3s to 5m"),
 		maxWait:      fs.Duration("max-wait", 0, "longest wait before overflow or the closing message: 0 unlimited, else at least 10s"),
 		sl:           fs.Duration("service-level", cc.DefaultServiceLevel, "answer-time target for the service level, 1s to 1h"),
+		screenPop:    fs.String("screen-pop", "answer", "when the agent's panel pops the CRM record: `offer` (the call rings) or answer"),
+		searchFields: searchFieldFlag(fs),
 	}
+}
+
+// searchFieldFlag defines the repeatable --search-field flag.
+func searchFieldFlag(fs *flag.FlagSet) *repeated {
+	r := &repeated{}
+	fs.Var(r, "search-field", "`key=Object.Field`: search the CRM field for the call's data under key before the caller's number, "+
+		"e.g. account_number=Account.AccountNumber; repeat it for several, in order; none clears them")
+	return r
+}
+
+// parseSearchFields reads the --search-field values; "none" alone clears.
+func parseSearchFields(vals []string) ([]cc.SearchField, error) {
+	if len(vals) == 1 && strings.EqualFold(strings.TrimSpace(vals[0]), "none") {
+		return nil, nil
+	}
+	var out []cc.SearchField
+	for _, v := range vals {
+		f, err := cc.ParseSearchField(v)
+		if err != nil {
+			return nil, cc.Errorf(cc.EINVALID, "--search-field: %s", cc.ErrorMessage(err))
+		}
+		out = append(out, f)
+	}
+	return out, nil
 }
 
 // Lower bounds of queue durations given on the command line. Below them a
@@ -701,6 +740,16 @@ func (e *adminEnv) applyQueue(ctx context.Context, fs *flag.FlagSet, f queueFlag
 	}
 	if set("hold") {
 		q.HoldMusic = strings.TrimSpace(*f.hold)
+	}
+	if set("screen-pop") {
+		if q.ScreenPop, err = cc.ParseScreenPop(*f.screenPop); err != nil {
+			return cc.Errorf(cc.EINVALID, "--screen-pop: %s", cc.ErrorMessage(err))
+		}
+	}
+	if set("search-field") {
+		if q.SearchFields, err = parseSearchFields(*f.searchFields); err != nil {
+			return err
+		}
 	}
 	if isSet(fs, "overflow") {
 		q.OverflowQueueID = ""
@@ -840,9 +889,14 @@ func (e *adminEnv) queueList(ctx context.Context, args []string) error {
 	}
 	var rows [][]string
 	for _, q := range qs {
-		rows = append(rows, []string{q.Name, fmt.Sprint(q.Priority), strings.Join(q.Skills, ","), q.WrapUp.String(), q.OfferTimeout.String(), q.MaxWait.String(), names[q.OverflowQueueID]})
+		var fields []string
+		for _, f := range q.SearchFields {
+			fields = append(fields, f.String())
+		}
+		rows = append(rows, []string{q.Name, fmt.Sprint(q.Priority), strings.Join(q.Skills, ","), q.WrapUp.String(), q.OfferTimeout.String(), q.MaxWait.String(), names[q.OverflowQueueID],
+			string(q.PopTiming()), strings.Join(fields, ",")})
 	}
-	e.table("QUEUE\tPRIORITY\tSKILLS\tWRAP-UP\tOFFER TIMEOUT\tMAX WAIT\tOVERFLOW", rows)
+	e.table("QUEUE\tPRIORITY\tSKILLS\tWRAP-UP\tOFFER TIMEOUT\tMAX WAIT\tOVERFLOW\tSCREEN POP\tSEARCH FIELDS", rows)
 	return nil
 }
 
@@ -855,6 +909,9 @@ func (e *adminEnv) entryAdd(ctx context.Context, args []string) error {
 	queue := fs.String("queue", "", "`queue` name")
 	name := fs.String("name", "", "optional `label`")
 	early := fs.Bool("early-media", false, "play queue audio as early media; answer when an agent answers")
+	collect := fs.String("collect", "", "`key:max-digits`: ask the caller for up to max digits (RFC 4733, '#' ends) before queueing, stored under key, e.g. account_number:8")
+	prompt := fs.String("collect-prompt", "", "prompt `file` for --collect: a bundled sound or a .wav in sip.sounds_dir (default "+telephony.SoundEnterAccount+")")
+	digitTimeout := fs.Duration("digit-timeout", cc.DefaultDigitTimeout, "with --collect: the longest wait for the next digit, 1s to 1m")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -877,8 +934,26 @@ func (e *adminEnv) entryAdd(ctx context.Context, args []string) error {
 		return cc.Errorf(cc.ENOTFOUND, "no queue %q in %s (parley admin queue list --tenant %s shows them)", *queue, t.Slug, t.Slug)
 	}
 	ep := &cc.EntryPoint{ID: cc.NewID("ent"), TenantID: t.ID, Number: num, QueueID: q.ID, Name: *name, EarlyMedia: *early, CreatedAt: time.Now().UTC()}
+	switch {
+	case *collect != "":
+		if ep.Collect, err = cc.ParseDigitCollection(*collect); err != nil {
+			return cc.Errorf(cc.EINVALID, "--collect: %s", cc.ErrorMessage(err))
+		}
+		ep.Collect.Prompt = strings.TrimSpace(*prompt)
+		ep.Collect.Timeout = *digitTimeout
+		if ep.Collect.Timeout == cc.DefaultDigitTimeout {
+			ep.Collect.Timeout = 0
+		}
+	case isSet(fs, "collect-prompt") || isSet(fs, "digit-timeout"):
+		return cc.Errorf(cc.EINVALID, "--collect-prompt and --digit-timeout go with --collect KEY:MAX-DIGITS, e.g. --collect account_number:8")
+	}
 	if err := ep.Validate(); err != nil {
 		return err
+	}
+	if ep.Collect != nil && ep.Collect.Prompt != "" {
+		if err := e.checkSounds("entry point "+ep.Number, []string{ep.Collect.Prompt}); err != nil {
+			return err
+		}
 	}
 	if err := e.store.CreateEntryPoint(ctx, ep); err != nil {
 		return err
@@ -941,9 +1016,17 @@ func (e *adminEnv) entryList(ctx context.Context, args []string) error {
 	}
 	var rows [][]string
 	for _, ep := range eps {
-		rows = append(rows, []string{ep.Number, names[ep.QueueID], ep.Name, fmt.Sprint(ep.EarlyMedia)})
+		collect := ""
+		if c := ep.Collect; c != nil {
+			prompt := c.Prompt
+			if prompt == "" {
+				prompt = telephony.SoundEnterAccount
+			}
+			collect = fmt.Sprintf("%s:%d (%s, %s)", c.Key, c.MaxDigits, prompt, c.DigitTimeout())
+		}
+		rows = append(rows, []string{ep.Number, names[ep.QueueID], ep.Name, fmt.Sprint(ep.EarlyMedia), collect})
 	}
-	e.table("NUMBER\tQUEUE\tLABEL\tEARLY MEDIA", rows)
+	e.table("NUMBER\tQUEUE\tLABEL\tEARLY MEDIA\tCOLLECT", rows)
 	return nil
 }
 

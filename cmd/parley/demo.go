@@ -73,9 +73,15 @@ var demoUsers = []struct {
 var demoQueues = []struct {
 	name, number string
 	priority     int
+	// collect and search: Support asks for an account number (up to 8
+	// digits, '#' ends) and searches devcrm's Account.AccountNumber with it
+	// before the caller's number.
+	collect *cc.DigitCollection
+	search  []cc.SearchField
 }{
-	{"Sales", "+15550100", 1},
-	{"Support", "+15550101", 0},
+	{"Sales", "+15550100", 1, nil, nil},
+	{"Support", "+15550101", 0, &cc.DigitCollection{Key: "account_number", MaxDigits: 8},
+		[]cc.SearchField{{Key: "account_number", Object: "Account", Field: "AccountNumber"}}},
 }
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -242,7 +248,7 @@ func createDemoTenant(ctx context.Context, store *sqlite.DB) (*cc.Tenant, error)
 	queues := map[string]*cc.Queue{}
 	for _, dq := range demoQueues {
 		q := &cc.Queue{ID: cc.NewID("que"), TenantID: t.ID, Name: dq.name, Priority: dq.priority, Skills: []string{strings.ToLower(dq.name)},
-			WrapUp: 30 * time.Second, OfferTimeout: 15 * time.Second, CreatedAt: now}
+			WrapUp: 30 * time.Second, OfferTimeout: 15 * time.Second, SearchFields: dq.search, CreatedAt: now}
 		q.Normalize()
 		if err := q.Validate(); err != nil {
 			return nil, err
@@ -251,7 +257,7 @@ func createDemoTenant(ctx context.Context, store *sqlite.DB) (*cc.Tenant, error)
 			return nil, err
 		}
 		queues[dq.name] = q
-		ep := &cc.EntryPoint{ID: cc.NewID("ent"), TenantID: t.ID, Number: dq.number, QueueID: q.ID, Name: dq.name + " line", CreatedAt: now}
+		ep := &cc.EntryPoint{ID: cc.NewID("ent"), TenantID: t.ID, Number: dq.number, QueueID: q.ID, Name: dq.name + " line", Collect: dq.collect, CreatedAt: now}
 		if err := store.CreateEntryPoint(ctx, ep); err != nil {
 			return nil, err
 		}
@@ -374,6 +380,13 @@ Try a call, each command in its own terminal (from the repository root):
      CRM_TOKEN=$(curl -s -X POST %[7]s/services/oauth2/token -d grant_type=client_credentials -d client_id=%[8]s -d client_secret=%[9]s | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
      curl -s -G %[7]s/services/data/v%[10]s/query -H "Authorization: Bearer $CRM_TOKEN" --data-urlencode "q=SELECT Id, Subject, CallType, CallDurationInSeconds, CallDisposition, WhoId, Description FROM Task"
 `, sipAddr, alice.SIPPassword, f.HTTP, f.Tenant, alice.Password, f.EntryPoints[0].URI, f.CRM, f.CRMClient.ID, f.CRMClient.Secret, devcrm.DefaultAPIVersion)
+		for _, e := range f.EntryPoints {
+			if e.Queue == "Support" {
+				fmt.Fprintf(w, `  6. Support asks for an account number: an unknown caller keys in 1234#, Acme Corporation's, and the offer carries that Account:
+     go run ./cmd/parley call --to %s --from 9995550000 --dtmf 1234# --tone 440 --duration 10s
+`, e.URI)
+			}
+		}
 	}
 	fmt.Fprintf(w, "\nAll of this is saved in %s. Ctrl-C stops the demo; run it again to continue with the same data.\n\n", path)
 }

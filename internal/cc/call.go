@@ -13,7 +13,10 @@ type Arrival struct {
 	Customer   Customer
 	Dialed     string // the dialled number, E.164
 	SIPCallID  string
-	Data       map[string]string
+	// Data is what the call brought: X-Parley-Data pairs and the digits
+	// the entry point collected (ValidDataKey keys, ValidDataValue values).
+	// The queue's SearchFields search the CRM with it.
+	Data map[string]string
 }
 
 // Offer asks the media side to ring an agent for an interaction.

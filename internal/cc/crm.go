@@ -25,6 +25,7 @@ type CallLog struct {
 type CRM interface {
 	// FindByPhone returns every record whose phone fields match the E.164
 	// number, Contacts first, then Leads, then Accounts, each by name and id.
+	// (A CRM that can also search by field values implements FieldSearcher.)
 	FindByPhone(ctx context.Context, e164 string) ([]CRMRecord, error)
 	// WriteLog creates the log activity, or updates the one already written
 	// for the same interaction, and returns its id. Retrying never creates a

@@ -76,7 +76,14 @@ type CRMRecord struct {
 	Name    string `json:"name"`
 	Phone   string `json:"phone,omitempty"`
 	Company string `json:"company,omitempty"` // the account name or the lead's company
+	// MatchedBy says what found the record: the data key of the queue's
+	// search field ("account_number"), or MatchedByPhone.
+	MatchedBy string `json:"matched_by,omitempty"`
 }
+
+// MatchedByPhone is the CRMRecord.MatchedBy of a record found by the
+// caller's number.
+const MatchedByPhone = "phone"
 
 // Interaction is one customer contact: a call, a chat, a voicemail.
 type Interaction struct {
@@ -95,6 +102,9 @@ type Interaction struct {
 	SIPCallID    string
 	// Data is what an IVR step or a SIP header collected.
 	Data map[string]string
+	// ScreenPop is when the agent's panel pops the record: the setting of
+	// the queue the call arrived in (or overflowed to).
+	ScreenPop ScreenPop
 	// Timestamps. QueuedAt is the original enqueue time: a requeue after ring
 	// no answer keeps it, so the interaction keeps its place.
 	CreatedAt  time.Time

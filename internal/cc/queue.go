@@ -32,6 +32,12 @@ type Queue struct {
 	// sounds directory; empty means the bundled defaults.
 	Announcement string
 	HoldMusic    string
+	// ScreenPop is when agents' panels open the caller's record: on offer,
+	// or on answer (the default; empty means answer, see PopTiming).
+	ScreenPop ScreenPop
+	// SearchFields map interaction data to CRM fields: the lookup searches
+	// them, in order, before it falls back to the caller's number.
+	SearchFields []SearchField
 	CreatedAt    time.Time
 }
 
@@ -56,6 +62,9 @@ func (q *Queue) Normalize() {
 	}
 	if len(q.Skills) == 0 && q.Name != "" {
 		q.Skills = []string{nameSkill(q.Name)}
+	}
+	if q.ScreenPop == "" {
+		q.ScreenPop = ScreenPopAnswer
 	}
 }
 
@@ -121,11 +130,35 @@ func (q *Queue) Validate() error {
 		}
 	}
 	for _, f := range []string{q.Announcement, q.HoldMusic} {
-		if f != "" && (strings.ContainsAny(f, `/\`) || strings.HasPrefix(f, ".") || !strings.HasSuffix(strings.ToLower(f), ".wav")) {
+		if f != "" && !validSoundName(f) {
 			return Errorf(EINVALID, "queue %s: sound %q: name a .wav file in the sounds directory, without a path", q.Name, f)
 		}
 	}
+	if q.ScreenPop != "" && q.ScreenPop != ScreenPopOffer && q.ScreenPop != ScreenPopAnswer {
+		return Errorf(EINVALID, "queue %s: screen pop %q: use offer (pop when the call rings) or answer (pop when the agent answers)", q.Name, q.ScreenPop)
+	}
+	if len(q.SearchFields) > MaxDataKeys {
+		return Errorf(EINVALID, "queue %s: %d search fields: use at most %d", q.Name, len(q.SearchFields), MaxDataKeys)
+	}
+	for i, f := range q.SearchFields {
+		if err := f.Validate(); err != nil {
+			return Errorf(EINVALID, "queue %s: %s", q.Name, ErrorMessage(err))
+		}
+		for _, g := range q.SearchFields[:i] {
+			if g.Key == f.Key && g.Object == f.Object && strings.EqualFold(g.Field, f.Field) {
+				return Errorf(EINVALID, "queue %s: search field %s is given twice", q.Name, f)
+			}
+		}
+	}
 	return nil
+}
+
+// PopTiming returns ScreenPop, or ScreenPopAnswer when it is empty.
+func (q *Queue) PopTiming() ScreenPop {
+	if q.ScreenPop == "" {
+		return ScreenPopAnswer
+	}
+	return q.ScreenPop
 }
 
 // DispositionsFor returns the wrap-up codes of the queue, or the tenant's.
@@ -163,7 +196,11 @@ type EntryPoint struct {
 	// EarlyMedia plays the queue's audio as 183 early media and answers the
 	// caller only when an agent answers. The default answers at once.
 	EarlyMedia bool
-	CreatedAt  time.Time
+	// Collect, when set, asks the caller for digits before the call is
+	// queued (RFC 4733 only; a caller whose leg has no telephone-event is
+	// queued without being asked).
+	Collect   *DigitCollection
+	CreatedAt time.Time
 }
 
 // Validate returns EINVALID naming the first field that is wrong.
@@ -176,6 +213,11 @@ func (e *EntryPoint) Validate() error {
 	}
 	if len(e.Name) > 80 {
 		return Errorf(EINVALID, "entry point name is longer than 80 bytes")
+	}
+	if e.Collect != nil {
+		if err := e.Collect.Validate(); err != nil {
+			return Errorf(EINVALID, "entry point %s: %s", e.Number, ErrorMessage(err))
+		}
 	}
 	return nil
 }

@@ -86,6 +86,7 @@ func (c *Center) Arrive(ctx context.Context, a cc.Arrival) (cc.CallHandle, error
 		QueueID:      q.ID,
 		SIPCallID:    a.SIPCallID,
 		Data:         a.Data,
+		ScreenPop:    q.PopTiming(),
 		CreatedAt:    now,
 		QueuedAt:     now,
 	}
@@ -117,24 +118,29 @@ func (c *Center) Arrive(ctx context.Context, a cc.Arrival) (cc.CallHandle, error
 	c.unlock(ts)
 	c.kickStatus()
 
-	lookup := !a.Customer.Withheld && a.Customer.Number != "" && c.crm != nil
-	if !lookup {
+	number := a.Customer.Number
+	if a.Customer.Withheld {
+		number = ""
+	}
+	qs := searchData(q.SearchFields, a.Data)
+	if c.crm == nil || number == "" && len(qs) == 0 {
 		c.lookedUp(cl, nil, "")
 		return cl, nil
 	}
-	go c.lookup(cl, a.Tenant, a.Customer.Number)
+	go c.lookup(cl, a.Tenant, qs, number)
 	return cl, nil
 }
 
-// lookup searches the CRM for the caller, then queues the call.
-func (c *Center) lookup(cl *call, t *cc.Tenant, number string) {
+// lookup searches the CRM for the caller (by the queue's search fields,
+// then by number: findCustomer), then queues the call.
+func (c *Center) lookup(cl *call, t *cc.Tenant, qs []cc.FieldQuery, number string) {
 	ctx, cancel := context.WithTimeout(context.Background(), c.opts.LookupTimeout)
 	defer cancel()
 	start := time.Now()
 	crm, err := c.crm.CRM(ctx, t)
 	var recs []cc.CRMRecord
 	if err == nil && crm != nil {
-		recs, err = crm.FindByPhone(ctx, number)
+		recs, err = findCustomer(ctx, crm, qs, number, c.log.With("interaction", cl.it.ID))
 	}
 	result := "ok"
 	msg := ""
@@ -144,7 +150,7 @@ func (c *Center) lookup(cl *call, t *cc.Tenant, number string) {
 		if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			msg = "the CRM did not answer in time"
 		}
-		c.log.Warn("CRM lookup failed; routing without matches", "interaction", cl.it.ID, "error", err)
+		c.log.Warn("CRM lookup failed; routing with what it found", "interaction", cl.it.ID, "matches", len(recs), "error", err)
 	}
 	c.metric.lookupSeconds.WithLabelValues(result).Observe(time.Since(start).Seconds())
 	c.lookedUp(cl, recs, msg)
@@ -477,6 +483,7 @@ func (c *Center) maxWaitLocked(ctx context.Context, cl *call) {
 		from := cl.queue
 		ts.dirty[it.QueueID] = true
 		it.QueueID = next.ID
+		it.ScreenPop = next.PopTiming()
 		cl.queue = next
 		cl.enteredQueue = now
 		c.saveLocked(ctx, ts, it, nil, c.interactionEvent(ts, it, cc.EventInteractionOverflowed, now, "max wait in "+from.Name, ""))

@@ -137,6 +137,17 @@ func newObject(o *object, fields ...*field) *object {
 	return o
 }
 
+// addFields appends fields that a later migration added to o's table: ALTER
+// TABLE ADD COLUMN puts them after the system fields, and the schema keeps
+// the table's column order.
+func addFields(o *object, fields ...*field) *object {
+	o.fields = append(o.fields, fields...)
+	for _, f := range fields {
+		o.byName[strings.ToLower(f.name)] = f
+	}
+	return o
+}
+
 // The object names.
 const (
 	objAccount = "Account"
@@ -158,11 +169,14 @@ var objects = []*object{
 		computedName(),
 		&field{name: "IsActive", label: "Active", typ: typeBool, createable: true, updateable: true, def: true},
 	),
-	newObject(&object{name: objAccount, label: "Account", prefix: PrefixAccount,
+	addFields(newObject(&object{name: objAccount, label: "Account", prefix: PrefixAccount,
 		phoneFields: []string{"Phone"}, nameFields: []string{"Name"}},
 		required(str("Name", "Account Name", 255)),
 		phone("Phone", "Account Phone"),
 		owner(),
+	),
+		// migrations/002_account_number.sql
+		str("AccountNumber", "Account Number", 40),
 	),
 	newObject(&object{name: objContact, label: "Contact", prefix: PrefixContact,
 		phoneFields: []string{"Phone", "MobilePhone"}, emailFields: []string{"Email"}, nameFields: []string{"Name"}},

@@ -95,16 +95,11 @@ func cleanDisplay(s string) string {
 	return s
 }
 
-// Limits of data taken from X-Parley-Data.
-const (
-	maxDataKeys     = 20
-	maxDataValueLen = 256
-)
-
-// parseData reads X-Parley-Data headers: "key=value; key2=value2". Keys are
-// lowercase letters, digits and '_' (at most 40); values are at most 256
-// bytes of printable text. Pairs that break the rules are dropped and named
-// in the second result.
+// parseData reads X-Parley-Data headers: "key=value; key2=value2". Keys
+// are cc.ValidDataKey (lowercase letters, digits and '_', at most 40 bytes,
+// starting with a letter) and values cc.ValidDataValue (at most 256 bytes of
+// printable text), at most cc.MaxDataKeys pairs. Pairs that break the rules
+// are dropped and named in the second result.
 func parseData(req *sip.Request) (map[string]string, []string) {
 	var out map[string]string
 	var bad []string
@@ -116,31 +111,19 @@ func parseData(req *sip.Request) (map[string]string, []string) {
 			}
 			k, v, ok := strings.Cut(pair, "=")
 			k, v = strings.ToLower(strings.TrimSpace(k)), strings.TrimSpace(v)
-			if !ok || !validDataKey(k) || len(v) > maxDataValueLen || !utf8.ValidString(v) || strings.IndexFunc(v, unicode.IsControl) >= 0 {
-				bad = append(bad, pair)
+			if !ok || !cc.ValidDataKey(k) || !cc.ValidDataValue(v) {
+				bad = append(bad, cleanDisplay(pair))
 				continue
 			}
 			if out == nil {
 				out = map[string]string{}
 			}
-			if len(out) >= maxDataKeys {
-				bad = append(bad, pair)
+			if _, dup := out[k]; !dup && len(out) >= cc.MaxDataKeys {
+				bad = append(bad, cleanDisplay(pair))
 				continue
 			}
 			out[k] = v
 		}
 	}
 	return out, bad
-}
-
-func validDataKey(k string) bool {
-	if k == "" || len(k) > 40 {
-		return false
-	}
-	for _, r := range k {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_') {
-			return false
-		}
-	}
-	return true
 }

@@ -1,11 +1,17 @@
 package telephony
 
 import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
 	"github.com/icholy/digest"
+
+	"github.com/parley-cc/parley/internal/cc"
 )
 
 func invite(t testing.TB, headers ...string) *sip.Request {
@@ -69,6 +75,78 @@ func TestParseData(t *testing.T) {
 	}
 }
 
+func TestParseDataRules(t *testing.T) {
+	many := make([]string, 0, cc.MaxDataKeys+2)
+	for i := range cc.MaxDataKeys + 2 {
+		many = append(many, fmt.Sprintf("k%d=%d", i, i))
+	}
+	for _, tc := range []struct {
+		name   string
+		header string
+		keep   []string // key=value kept, sorted
+		bad    int
+	}{
+		{"pairs", "account_number=12345678;email=a@b.example", []string{"account_number=12345678", "email=a@b.example"}, 0},
+		{"key case folds", "Account_Number=1", []string{"account_number=1"}, 0},
+		{"key starting with a digit", "1abc=1", nil, 1},
+		{"key with a dash", "account-number=1", nil, 1},
+		{"key too long", strings.Repeat("k", 41) + "=1", nil, 1},
+		{"empty value", "account_number=", nil, 1},
+		{"value too long", "note=" + strings.Repeat("x", 257), nil, 1},
+		{"value of 256 bytes", "note=" + strings.Repeat("x", 256), []string{"note=" + strings.Repeat("x", 256)}, 0},
+		{"quotes and wildcards are data", `note=O'Brien \ 100%_*`, []string{`note=O'Brien \ 100%_*`}, 0},
+		{"invalid UTF-8", "note=\xff", nil, 1},
+		{"no equals sign", "account_number", nil, 1},
+		{"too many keys", strings.Join(many, ";"), nil, 2},
+		{"repeated key keeps the last", "a=1;a=2", []string{"a=2"}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data, bad := parseData(invite(t, `From: <sip:1@c>;tag=a`, "X-Parley-Data: "+tc.header))
+			var kept []string
+			for _, k := range slices.Sorted(maps.Keys(data)) {
+				kept = append(kept, k+"="+data[k])
+			}
+			if tc.name == "too many keys" {
+				if len(data) != cc.MaxDataKeys || len(bad) != tc.bad {
+					t.Errorf("kept %d, bad %v", len(data), bad)
+				}
+				return
+			}
+			if !slices.Equal(kept, tc.keep) || len(bad) != tc.bad {
+				t.Errorf("kept %q, bad %q; want %q and %d bad", kept, bad, tc.keep, tc.bad)
+			}
+		})
+	}
+}
+
+func TestDigitCollector(t *testing.T) {
+	for _, tc := range []struct {
+		keys     string
+		max      int
+		want     string
+		complete bool // the collection ended on the keys
+	}{
+		{"12345678", 8, "12345678", true},
+		{"1234#", 8, "1234", true},
+		{"#", 8, "", true},
+		{"12*3A4", 4, "1234", true},
+		{"123", 8, "123", false}, // the timeout ends it
+		{"123456789", 8, "12345678", true},
+	} {
+		g := &digitCollector{col: &cc.DigitCollection{Key: "k", MaxDigits: tc.max}}
+		complete := false
+		for _, k := range tc.keys {
+			if g.add(k) {
+				complete = true
+				break
+			}
+		}
+		if g.digits.String() != tc.want || complete != tc.complete {
+			t.Errorf("keys %q max %d: %q complete=%v, want %q complete=%v", tc.keys, tc.max, g.digits.String(), complete, tc.want, tc.complete)
+		}
+	}
+}
+
 func TestDigestResponse(t *testing.T) {
 	// RFC 2617 section 3.5.
 	c := &digest.Credentials{Username: "Mufasa", Realm: "testrealm@host.com", Nonce: "dcd98b7102dd2f0e8b11d0f600bfb0c093",
@@ -123,8 +201,13 @@ func FuzzCallerFromRequest(f *testing.F) {
 			t.Fatalf("number not E.164: %q", cu.Number)
 		}
 		data, _ := parseData(req)
-		if len(data) > maxDataKeys {
+		if len(data) > cc.MaxDataKeys {
 			t.Fatalf("%d data keys", len(data))
+		}
+		for k, v := range data {
+			if !cc.ValidDataKey(k) || !cc.ValidDataValue(v) {
+				t.Fatalf("kept data %q=%q", k, v)
+			}
 		}
 	})
 }

@@ -51,6 +51,37 @@ func (s *Server) handleInvite(d *diago.DialogServerSession) {
 	if len(bad) > 0 {
 		log.Warn("ignored malformed X-Parley-Data pairs", "pairs", bad)
 	}
+	c := &inboundCall{
+		s: s, d: d,
+		early: rt.entry.EarlyMedia,
+		log:   log.With("tenant", rt.tenant.Slug),
+		done:  make(chan struct{}),
+	}
+	s.track(c, true)
+	defer s.track(c, false)
+	col := rt.entry.Collect
+	if col != nil && data[col.Key] != "" {
+		// An IVR in front of Parley asked already: X-Parley-Data has the key.
+		c.log.Info("X-Parley-Data gave the entry point's data key: not asking for digits", "key", col.Key)
+		col = nil
+	}
+	if col != nil {
+		// The caller is answered to be asked for digits, even on an entry
+		// point with early media: phones send digits in an answered call.
+		// The call is queued with them.
+		c.early = false
+		if err := c.answer(); err != nil {
+			c.log.Warn("could not answer the caller", "error", err)
+			return
+		}
+		defer c.med.Close()
+		var err error
+		if data, err = c.collectData(col, data); err != nil {
+			c.log.Info("caller left while keying in digits", "key", col.Key, "reason", err)
+			s.metrics.calls.WithLabelValues("left_in_collection").Inc()
+			return
+		}
+	}
 	h, err := s.deps.Director.Arrive(d.Context(), cc.Arrival{
 		Tenant:     rt.tenant,
 		Trunk:      rt.trunk,
@@ -64,21 +95,28 @@ func (s *Server) handleInvite(d *diago.DialogServerSession) {
 		log.Error("contact center refused the call", "error", err)
 		code, reason := sipStatus(err)
 		s.metrics.calls.WithLabelValues(fmt.Sprint(code)).Inc()
-		respond(d, log, code, reason)
+		if c.med == nil {
+			respond(d, log, code, reason)
+		} else {
+			c.hangupCaller() // answered to collect digits: too late for a final response
+		}
 		return
 	}
 	s.metrics.calls.WithLabelValues("accepted").Inc()
 	it := h.Interaction()
-	c := &inboundCall{
-		s: s, d: d, h: h,
-		early: rt.entry.EarlyMedia,
-		log:   log.With("interaction", it.ID, "tenant", rt.tenant.Slug),
-		done:  make(chan struct{}),
-	}
-	c.log.Info("inbound call", "to", rt.dialed, "queue", h.Queue().Name, "caller", cust.Number, "withheld", cust.Withheld)
-	s.track(c, true)
-	defer s.track(c, false)
+	c.h = h
+	c.log = c.log.With("interaction", it.ID)
+	c.log.Info("inbound call", "to", rt.dialed, "queue", h.Queue().Name, "caller", cust.Number, "withheld", cust.Withheld, "data_keys", len(data))
 	c.run()
+}
+
+// hangupCaller ends an answered caller's call from our side.
+func (c *inboundCall) hangupCaller() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.d.Hangup(ctx); err != nil {
+		c.log.Debug("hang up the caller", "error", err)
+	}
 }
 
 func (s *Server) track(c *inboundCall, add bool) {
@@ -272,12 +310,14 @@ func (c *inboundCall) answer() error {
 // run answers (or sends early media), plays queue audio, rings the agents
 // the contact center offers the call to, and bridges the one who answers.
 func (c *inboundCall) run() {
-	if err := c.answer(); err != nil {
-		c.log.Warn("could not answer the caller", "error", err)
-		c.h.Hangup("system", "answer failed")
-		return
+	if c.med == nil {
+		if err := c.answer(); err != nil {
+			c.log.Warn("could not answer the caller", "error", err)
+			c.h.Hangup("system", "answer failed")
+			return
+		}
+		defer c.med.Close()
 	}
-	defer c.med.Close()
 	ctx := c.d.Context()
 	pl := startPlayer(c.med, c.s.sounds, c.h.Queue(), c.log)
 	stopDrain, err := c.med.ListenBackground()

@@ -94,23 +94,27 @@ type Interaction struct {
 	AgentID      string              `json:"agent_id,omitempty"`
 	AgentName    string              `json:"agent_name,omitempty"`
 	Data         map[string]string   `json:"data,omitempty"`
-	CreatedAt    time.Time           `json:"created_at"`
-	QueuedAt     time.Time           `json:"queued_at,omitzero"`
-	OfferedAt    time.Time           `json:"offered_at,omitzero"`
-	AnsweredAt   time.Time           `json:"answered_at,omitzero"`
-	EndedAt      time.Time           `json:"ended_at,omitzero"`
-	WrappedAt    time.Time           `json:"wrapped_at,omitzero"`
-	Offers       int                 `json:"offers"`
-	EndReason    string              `json:"end_reason,omitempty"`
-	WaitSeconds  int64               `json:"wait_seconds"`
-	TalkSeconds  int64               `json:"talk_seconds"`
-	WrapSeconds  int64               `json:"wrap_seconds"`
-	Disposition  string              `json:"disposition,omitempty"`
-	Notes        string              `json:"notes,omitempty"`
-	Matches      []cc.CRMRecord      `json:"matches"`
-	LookupError  string              `json:"lookup_error,omitempty"`
-	LinkedRecord *cc.CRMRecord       `json:"linked_record,omitempty"`
-	Log          Log                 `json:"log"`
+	// ScreenPop is when the agent's panel pops the CRM record: "offer"
+	// (when the call rings) or "answer"; empty for interactions that
+	// predate the setting.
+	ScreenPop    cc.ScreenPop   `json:"screen_pop,omitempty"`
+	CreatedAt    time.Time      `json:"created_at"`
+	QueuedAt     time.Time      `json:"queued_at,omitzero"`
+	OfferedAt    time.Time      `json:"offered_at,omitzero"`
+	AnsweredAt   time.Time      `json:"answered_at,omitzero"`
+	EndedAt      time.Time      `json:"ended_at,omitzero"`
+	WrappedAt    time.Time      `json:"wrapped_at,omitzero"`
+	Offers       int            `json:"offers"`
+	EndReason    string         `json:"end_reason,omitempty"`
+	WaitSeconds  int64          `json:"wait_seconds"`
+	TalkSeconds  int64          `json:"talk_seconds"`
+	WrapSeconds  int64          `json:"wrap_seconds"`
+	Disposition  string         `json:"disposition,omitempty"`
+	Notes        string         `json:"notes,omitempty"`
+	Matches      []cc.CRMRecord `json:"matches"`
+	LookupError  string         `json:"lookup_error,omitempty"`
+	LinkedRecord *cc.CRMRecord  `json:"linked_record,omitempty"`
+	Log          Log            `json:"log"`
 }
 
 // Names resolves queue and agent ids to display names; it returns "" for an
@@ -137,6 +141,7 @@ func NewInteraction(it *cc.Interaction, region string, names Names) *Interaction
 		QueueID:      it.QueueID,
 		AgentID:      it.AgentID,
 		Data:         maps.Clone(it.Data),
+		ScreenPop:    it.ScreenPop,
 		CreatedAt:    utc(it.CreatedAt),
 		QueuedAt:     utc(it.QueuedAt),
 		OfferedAt:    utc(it.OfferedAt),

@@ -25,9 +25,13 @@ var devcrmSeed = map[string]string{
 005gK0Usr000001QCA,integration@parley.test,integration@parley.test,Parley,Integration
 005gK0Usr000002QCA,runas@parley.test,runas@parley.test,Run,As
 `,
-	"Account.csv": `Id,Name,Phone
-001gK0Acc000001QCA,Acme Corporation,(201) 555-0199
-001gK0Acc000002QCA,Other Inc,(201) 555-0100
+	"Account.csv": `Id,Name,Phone,AccountNumber
+001gK0Acc000001QCA,Acme Corporation,(201) 555-0199,12345678
+001gK0Acc000002QCA,Other Inc,(201) 555-0100,1000
+001gK0Acc000003QCA,Quote Ltd,,"O'Brien\1"
+001gK0Acc000004QCA,Percent Co,,100%
+001gK0Acc000005QCA,Twin A,,AB-7
+001gK0Acc000006QCA,Twin B,,ab-7
 `,
 	"Contact.csv": `Id,FirstName,LastName,Phone,MobilePhone,Email,AccountId
 003gK0Con000001QCA,Hugo,Hall,(201) 555-0199,,hugo@acme.test,001gK0Acc000001QCA

@@ -123,7 +123,7 @@ func (c *Client) confirm(r *searchRecord, e164 string) (cc.CRMRecord, bool) {
 		if strings.TrimSpace(p) == "" || !phone.Equal(p, e164, c.region) {
 			continue
 		}
-		rec := cc.CRMRecord{Type: r.Attributes.Type, ID: r.ID, Name: r.Name, Phone: p}
+		rec := cc.CRMRecord{Type: r.Attributes.Type, ID: r.ID, Name: r.Name, Phone: p, MatchedBy: cc.MatchedByPhone}
 		switch r.Attributes.Type {
 		case "Contact":
 			if r.Account != nil {

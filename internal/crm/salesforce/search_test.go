@@ -79,18 +79,18 @@ func TestFindByPhoneReturnsEveryMatchInOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []cc.CRMRecord{
-		{Type: "Contact", ID: "003xx00000ZZZ01AAA", Name: "Abe", Phone: company, Company: "Acme Corp"},
-		{Type: "Contact", ID: "003xx00000ZZZ05AAA", Name: "Abe", Phone: company, Company: "Acme Corp"},
-		{Type: "Contact", ID: "003xx00000ZZZ07AAA", Name: "Bea", Phone: company, Company: "Acme Corp"},
-		{Type: "Contact", ID: "003xx00000ZZZ06AAA", Name: "Cid", Phone: company, Company: "Acme Corp"},
-		{Type: "Contact", ID: "003xx00000ZZZ04AAA", Name: "Dee", Phone: company, Company: "Acme Corp"},
-		{Type: "Contact", ID: "003xx00000ZZZ02AAA", Name: "eve", Phone: company, Company: "Acme Corp"},
-		{Type: "Contact", ID: "003xx00000ZZZ03AAA", Name: "Gus", Phone: company, Company: "Acme Corp"},
-		{Type: "Contact", ID: "003xx00000ZZZ08AAA", Name: "hank", Phone: company, Company: "Acme Corp"},
-		{Type: "Contact", ID: "003xx00000ZZZ09AAA", Name: "Mobile Only", Phone: "+1 201 555 0123"},
-		{Type: "Lead", ID: "00Qxx0000016ZQCEA2", Name: "Ann Lead", Phone: "2015550123 x45", Company: "Initech"},
-		{Type: "Lead", ID: "00Qxx0000016ZQDEA2", Name: "Zed Lead", Phone: "201.555.0123", Company: "Globex"},
-		{Type: "Account", ID: "001xx000003DGb2AAG", Name: "Acme Corp", Phone: "+12015550123"},
+		{Type: "Contact", ID: "003xx00000ZZZ01AAA", Name: "Abe", Phone: company, Company: "Acme Corp", MatchedBy: "phone"},
+		{Type: "Contact", ID: "003xx00000ZZZ05AAA", Name: "Abe", Phone: company, Company: "Acme Corp", MatchedBy: "phone"},
+		{Type: "Contact", ID: "003xx00000ZZZ07AAA", Name: "Bea", Phone: company, Company: "Acme Corp", MatchedBy: "phone"},
+		{Type: "Contact", ID: "003xx00000ZZZ06AAA", Name: "Cid", Phone: company, Company: "Acme Corp", MatchedBy: "phone"},
+		{Type: "Contact", ID: "003xx00000ZZZ04AAA", Name: "Dee", Phone: company, Company: "Acme Corp", MatchedBy: "phone"},
+		{Type: "Contact", ID: "003xx00000ZZZ02AAA", Name: "eve", Phone: company, Company: "Acme Corp", MatchedBy: "phone"},
+		{Type: "Contact", ID: "003xx00000ZZZ03AAA", Name: "Gus", Phone: company, Company: "Acme Corp", MatchedBy: "phone"},
+		{Type: "Contact", ID: "003xx00000ZZZ08AAA", Name: "hank", Phone: company, Company: "Acme Corp", MatchedBy: "phone"},
+		{Type: "Contact", ID: "003xx00000ZZZ09AAA", Name: "Mobile Only", Phone: "+1 201 555 0123", MatchedBy: "phone"},
+		{Type: "Lead", ID: "00Qxx0000016ZQCEA2", Name: "Ann Lead", Phone: "2015550123 x45", Company: "Initech", MatchedBy: "phone"},
+		{Type: "Lead", ID: "00Qxx0000016ZQDEA2", Name: "Zed Lead", Phone: "201.555.0123", Company: "Globex", MatchedBy: "phone"},
+		{Type: "Account", ID: "001xx000003DGb2AAG", Name: "Acme Corp", Phone: "+12015550123", MatchedBy: "phone"},
 	}
 	if !reflect.DeepEqual(recs, want) {
 		g, _ := json.MarshalIndent(recs, "", " ")

@@ -10,7 +10,7 @@ import (
 
 var _ cc.EntryPointStore = (*DB)(nil)
 
-const entryPointColumns = `tenant_id, id, number, queue_id, name, early_media, created_at`
+const entryPointColumns = `tenant_id, id, number, queue_id, name, early_media, created_at, collect`
 
 // CreateEntryPoint stores a new entry point. It assigns an ID and CreatedAt
 // when they are empty. ECONFLICT if the number is taken in the tenant;
@@ -23,12 +23,12 @@ func (s *DB) CreateEntryPoint(ctx context.Context, ep *cc.EntryPoint) (err error
 	ep.ID = newID(ep.ID, "ep")
 	ep.CreatedAt = created(ep.CreatedAt)
 	var e encoder
-	args := []any{ep.TenantID, ep.ID, ep.Number, ep.QueueID, ep.Name, ep.EarlyMedia, e.time("created at", ep.CreatedAt)}
+	args := []any{ep.TenantID, ep.ID, ep.Number, ep.QueueID, ep.Name, ep.EarlyMedia, e.time("created at", ep.CreatedAt), e.json("digit collection", ep.Collect)}
 	if e.err != nil {
 		return e.err
 	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO entry_points (`+entryPointColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`, args...)
+		_, err := tx.ExecContext(ctx, `INSERT INTO entry_points (`+entryPointColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, args...)
 		return scopedConstraintError(ctx, tx, err, ep.TenantID, fmt.Sprintf("queue %q not found", ep.QueueID),
 			func(tenant string) []conflict {
 				return []conflict{
@@ -66,7 +66,7 @@ func (s *DB) DeleteEntryPoint(ctx context.Context, tenantID, id string) (err err
 
 func scanEntryPoint(sc scanner) (*cc.EntryPoint, error) {
 	var ep cc.EntryPoint
-	if err := sc.Scan(&ep.TenantID, &ep.ID, &ep.Number, &ep.QueueID, &ep.Name, &ep.EarlyMedia, timeCol{&ep.CreatedAt}); err != nil {
+	if err := sc.Scan(&ep.TenantID, &ep.ID, &ep.Number, &ep.QueueID, &ep.Name, &ep.EarlyMedia, timeCol{&ep.CreatedAt}, jsonCol{&ep.Collect}); err != nil {
 		return nil, err
 	}
 	return &ep, nil

@@ -17,7 +17,7 @@ const interactionColumns = `tenant_id, id, channel, direction, state, outcome,
 	dialed_number, entry_point_id, queue_id, agent_id, trunk_id, sip_call_id, data,
 	created_at, queued_at, offered_at, answered_at, ended_at, wrapped_at, offers, end_reason,
 	disposition, notes, matches, lookup_error, linked_record,
-	log_status, log_ref, log_error, log_text, version`
+	log_status, log_ref, log_error, log_text, screen_pop, version`
 
 // Interaction list limits.
 const (
@@ -268,7 +268,7 @@ func interactionArgs(it *cc.Interaction) ([]any, error) {
 		e.time("created at", it.CreatedAt), e.time("queued at", it.QueuedAt), e.time("offered at", it.OfferedAt),
 		e.time("answered at", it.AnsweredAt), e.time("ended at", it.EndedAt), e.time("wrapped at", it.WrappedAt),
 		int64(it.Offers), it.EndReason, it.Disposition, it.Notes, e.json("CRM matches", it.Matches), it.LookupError,
-		e.json("linked record", it.LinkedRecord), string(it.LogStatus), it.LogRef, it.LogError, it.LogText, it.Version}
+		e.json("linked record", it.LinkedRecord), string(it.LogStatus), it.LogRef, it.LogError, it.LogText, string(it.ScreenPop), it.Version}
 	return args, e.err
 }
 
@@ -281,7 +281,7 @@ func scanInteraction(sc scanner) (*cc.Interaction, error) {
 		timeCol{&it.CreatedAt}, timeCol{&it.QueuedAt}, timeCol{&it.OfferedAt},
 		timeCol{&it.AnsweredAt}, timeCol{&it.EndedAt}, timeCol{&it.WrappedAt},
 		&it.Offers, &it.EndReason, &it.Disposition, &it.Notes, jsonCol{&it.Matches}, &it.LookupError,
-		jsonCol{&it.LinkedRecord}, &it.LogStatus, &it.LogRef, &it.LogError, &it.LogText, &it.Version)
+		jsonCol{&it.LinkedRecord}, &it.LogStatus, &it.LogRef, &it.LogError, &it.LogText, &it.ScreenPop, &it.Version)
 	if err != nil {
 		return nil, err
 	}

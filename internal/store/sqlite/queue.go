@@ -11,7 +11,8 @@ import (
 var _ cc.QueueStore = (*DB)(nil)
 
 const queueColumns = `tenant_id, id, name, priority, skills, service_level, wrap_up,
-	offer_timeout, max_wait, overflow_queue_id, dispositions, announcement, hold_music, created_at`
+	offer_timeout, max_wait, overflow_queue_id, dispositions, announcement, hold_music, created_at,
+	screen_pop, search_fields`
 
 // CreateQueue stores a new queue. It assigns an ID and CreatedAt when they
 // are empty. ECONFLICT if the name is taken in the tenant (case-insensitively);
@@ -29,7 +30,7 @@ func (s *DB) CreateQueue(ctx context.Context, q *cc.Queue) (err error) {
 	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO queues (`+queueColumns+`, name_key)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
 		return queueConflict(ctx, tx, err, q)
 	})
 }
@@ -50,7 +51,7 @@ func (s *DB) UpdateQueue(ctx context.Context, q *cc.Queue) (err error) {
 		err := execOne(ctx, tx, queueNotFound(q.ID), `UPDATE queues SET
 			name = ?3, priority = ?4, skills = ?5, service_level = ?6, wrap_up = ?7,
 			offer_timeout = ?8, max_wait = ?9, overflow_queue_id = ?10, dispositions = ?11,
-			announcement = ?12, hold_music = ?13, name_key = ?15
+			announcement = ?12, hold_music = ?13, screen_pop = ?15, search_fields = ?16, name_key = ?17
 			WHERE tenant_id = ?1 AND id = ?2`, args...)
 		return queueConflict(ctx, tx, err, q)
 	})
@@ -99,7 +100,7 @@ func queueArgs(q *cc.Queue) ([]any, error) {
 	args := []any{q.TenantID, q.ID, q.Name, int64(q.Priority), e.json("skills", q.Skills),
 		int64(q.ServiceLevel), int64(q.WrapUp), int64(q.OfferTimeout), int64(q.MaxWait),
 		q.OverflowQueueID, e.json("dispositions", q.Dispositions), q.Announcement, q.HoldMusic,
-		e.time("created at", q.CreatedAt), nameKey(q.Name)}
+		e.time("created at", q.CreatedAt), string(q.ScreenPop), e.json("search fields", q.SearchFields), nameKey(q.Name)}
 	return args, e.err
 }
 
@@ -108,7 +109,7 @@ func scanQueue(sc scanner) (*cc.Queue, error) {
 	err := sc.Scan(&q.TenantID, &q.ID, &q.Name, &q.Priority, jsonCol{&q.Skills},
 		durationCol{&q.ServiceLevel}, durationCol{&q.WrapUp}, durationCol{&q.OfferTimeout},
 		durationCol{&q.MaxWait}, &q.OverflowQueueID, jsonCol{&q.Dispositions}, &q.Announcement,
-		&q.HoldMusic, timeCol{&q.CreatedAt})
+		&q.HoldMusic, timeCol{&q.CreatedAt}, &q.ScreenPop, jsonCol{&q.SearchFields})
 	if err != nil {
 		return nil, err
 	}

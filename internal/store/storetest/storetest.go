@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) cc.Store) {
 		{"Queues", testQueues},
 		{"EntryPoints", testEntryPoints},
 		{"Trunks", testTrunks},
+		{"SearchData", testSearchData},
 		{"Interactions", testInteractions},
 		{"InteractionConflict", testInteractionConflict},
 		{"InteractionAtomicity", testInteractionAtomicity},

@@ -338,7 +338,7 @@ func (s *Server) createRecord(ctx context.Context, db *sql.DB, o *object, rec re
 			rec[f.name] = f.def
 		}
 	}
-	if rec["OwnerId"] == nil && o.field("OwnerId") != nil {
+	if rec["OwnerId"] == nil && o.field("OwnerId") != nil && userID != "" {
 		rec["OwnerId"] = userID
 	}
 	if err := checkRequired(o, rec); err != nil {

@@ -45,7 +45,7 @@ const (
 var pageObjects = []string{objContact, objLead, objAccount}
 
 var templates = template.Must(template.New("").Funcs(template.FuncMap{
-	"lower": strings.ToLower,
+	"lower":  strings.ToLower,
 	"rowsOf": func(v *view, l relatedList) rowsData { return rowsData{View: v, List: l} },
 }).ParseFS(webFS, "web/*.html"))
 

@@ -36,25 +36,25 @@ func (p Problem) String() string {
 // wraps them: errors.As(err, &problems) lists them one by one.
 type Problems []Problem
 
-// Error joins the problems, one per line.
+// Error joins the problems with "; ".
 func (ps Problems) Error() string {
 	lines := make([]string, len(ps))
 	for i, p := range ps {
 		lines[i] = p.String()
 	}
-	return strings.Join(lines, "\n")
+	return strings.Join(lines, "; ")
 }
 
 // Parse reads a call center definition file and checks it as Salesforce's
 // import does. A file that breaks a rule gives an EINVALID error whose
-// message names each line at fault, wrapping Problems.
+// Error() names each line at fault: it wraps Problems.
 func Parse(r io.Reader) (*CallCenter, error) {
 	p := &parser{dec: xml.NewDecoder(io.LimitReader(r, maxFileBytes+1))}
 	c := p.parse()
 	p.validate(c)
 	if len(p.problems) > 0 {
 		sort.SliceStable(p.problems, func(i, j int) bool { return p.problems[i].Line < p.problems[j].Line })
-		return nil, cc.WrapError(cc.EINVALID, p.problems, "call center definition: %s", strings.ReplaceAll(p.problems.Error(), "\n", "; "))
+		return nil, cc.WrapError(cc.EINVALID, p.problems, "call center definition is not valid")
 	}
 	return c, nil
 }

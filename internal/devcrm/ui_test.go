@@ -53,7 +53,7 @@ func newUIEnv(t testing.TB, adapterURL string) *uiEnv {
 		t.Fatal(err)
 	}
 	if adapterURL != "" {
-		xml = []byte(strings.Replace(string(xml), "http://127.0.0.1:9/cti/salesforce.html", adapterURL, 2))
+		xml = []byte(strings.Replace(string(xml), "http://127.0.0.1:9/cti/salesforce.html?env=salesforce&amp;", strings.ReplaceAll(adapterURL, "&", "&amp;")+"&amp;", 2))
 	}
 	if _, err := srv.ImportCallCenter(ctx, strings.NewReader(string(xml))); err != nil {
 		t.Fatal(err)

@@ -204,23 +204,14 @@ func signIn(t testing.TB, ctx context.Context, base, username, next string) {
 	}
 }
 
-// waitJS waits until expr is true in the top page.
 func waitJS(t testing.TB, ctx context.Context, what, expr string) {
 	t.Helper()
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(15*time.Second))); err != nil {
-		html, _ := chromedp.Run(ctx, chromedp.Evaluate[string]("location.href + '\\n' + (document.querySelector('main') || document.body).innerHTML.slice(0, 3000)"))
-		t.Logf("the page is at %s", html)
-		t.Fatalf("waiting for %s (%s): %v", what, expr, err)
-	}
+	browser.Until(t, ctx, what, expr)
 }
 
 func evalTop[T any](t testing.TB, ctx context.Context, expr string) T {
 	t.Helper()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
-	if err != nil {
-		t.Fatalf("evaluate %s: %v", expr, err)
-	}
-	return v
+	return browser.Eval[T](t, ctx, expr)
 }
 
 func TestOpenCTILightningInChromium(t *testing.T) {

@@ -248,6 +248,9 @@ func (s *Server) signedIn(h uiHandler) http.HandlerFunc {
 		w.Header().Set("Cache-Control", "no-store")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Header().Set("Referrer-Policy", "same-origin")
+		// Clickjacking protection, as Salesforce's pages have: only devcrm
+		// may frame devcrm.
+		w.Header().Set("X-Frame-Options", "SAMEORIGIN")
 		h(w, r, u, db)
 	}
 }

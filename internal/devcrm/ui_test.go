@@ -96,6 +96,18 @@ func get(t testing.TB, c *http.Client, u string, header ...string) (int, string)
 	return resp.StatusCode, string(b)
 }
 
+// postForm posts a form and returns the final status, body and URL.
+func postForm(t testing.TB, c *http.Client, u string, form url.Values) (int, string, *url.URL) {
+	t.Helper()
+	resp, err := c.PostForm(u, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), resp.Request.URL
+}
+
 func TestSignIn(t *testing.T) {
 	e := newUIEnv(t, "")
 	jar, _ := cookiejar.New(nil)
@@ -225,33 +237,21 @@ func TestNewRecordForm(t *testing.T) {
 	if !strings.Contains(form, `name="Phone" value="&#43;1 201 555 0188"`) && !strings.Contains(form, `name="Phone" value="+1 201 555 0188"`) {
 		t.Fatalf("defaultFieldValues not in the form:\n%s", form)
 	}
-	resp, err := c.PostForm(e.srv.URL()+"/lightning/o/Contact/new", url.Values{"LastName": {"Caller"}, "Phone": {"+1 201 555 0188"}})
-	if err != nil {
-		t.Fatal(err)
+	status, body, at := postForm(t, c, e.srv.URL()+"/lightning/o/Contact/new", url.Values{"LastName": {"Caller"}, "Phone": {"+1 201 555 0188"}})
+	if status != http.StatusOK || !strings.HasPrefix(at.Path, "/lightning/r/Contact/003") || !strings.Contains(body, "&#43;1 201 555 0188") {
+		t.Fatalf("create: %d at %s", status, at)
 	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Request.URL.Path, "/lightning/r/Contact/003") || !strings.Contains(string(body), "&#43;1 201 555 0188") {
-		t.Fatalf("create: %d at %s", resp.StatusCode, resp.Request.URL)
-	}
-	// Required fields are checked as REST checks them.
-	resp, err = c.PostForm(e.srv.URL()+"/lightning/o/Contact/new", url.Values{"FirstName": {"No"}, "Email": {"not an address"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ = io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "Email") {
-		t.Fatalf("bad form: %d %s", resp.StatusCode, body)
-	}
-	resp, err = c.PostForm(e.srv.URL()+"/lightning/o/Contact/new", url.Values{"FirstName": {"No"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ = io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "Required fields are missing: [LastName]") {
-		t.Fatalf("missing LastName: %d %s", resp.StatusCode, body)
+	// Fields are checked as REST checks them.
+	for _, c2 := range []struct {
+		form url.Values
+		want string
+	}{
+		{url.Values{"LastName": {"No"}, "Email": {"not an address"}}, "Email"},
+		{url.Values{"FirstName": {"No"}}, "Required fields are missing: [LastName]"},
+	} {
+		if status, body, _ := postForm(t, c, e.srv.URL()+"/lightning/o/Contact/new", c2.form); status != http.StatusBadRequest || !strings.Contains(body, c2.want) {
+			t.Errorf("form %v: %d, want 400 saying %q\n%s", c2.form, status, c2.want, body)
+		}
 	}
 }
 
@@ -323,37 +323,20 @@ func TestManageCallCenterUsers(t *testing.T) {
 	if !strings.Contains(none, "No other user matches") {
 		t.Errorf("filter zzz:\n%s", none)
 	}
-	resp, err := c.PostForm(base, url.Values{"action": {"add"}, "user": {"005gK0Usr000004QCA"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "1 user(s) added to the call center") || !strings.Contains(string(body), "Users in this call center (2)") {
-		t.Fatalf("add bob: %d\n%s", resp.StatusCode, body)
+	status, body, _ := postForm(t, c, base, url.Values{"action": {"add"}, "user": {"005gK0Usr000004QCA"}})
+	if status != http.StatusOK || !strings.Contains(body, "1 user(s) added to the call center") || !strings.Contains(body, "Users in this call center (2)") {
+		t.Fatalf("add bob: %d\n%s", status, body)
 	}
 	// bob now has the softphone.
 	_, bobs := get(t, e.client(bobUser), e.srv.URL()+"/lightning/page/home")
 	if !strings.Contains(bobs, `id="devcrm-cti"`) {
 		t.Errorf("bob has no softphone after being added")
 	}
-	resp, err = c.PostForm(base, url.Values{"action": {"remove"}, "user": {"005gK0Usr000003QCA", "005gK0Usr000004QCA"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ = io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !strings.Contains(string(body), "Users in this call center (0)") {
+	if _, body, _ := postForm(t, c, base, url.Values{"action": {"remove"}, "user": {"005gK0Usr000003QCA", "005gK0Usr000004QCA"}}); !strings.Contains(body, "Users in this call center (0)") {
 		t.Fatalf("remove both:\n%s", body)
 	}
-	resp, err = c.PostForm(base, url.Values{"action": {"add"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ = io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "Select at least one user") {
-		t.Errorf("nothing selected: %d %s", resp.StatusCode, body)
+	if status, body, _ := postForm(t, c, base, url.Values{"action": {"add"}}); status != http.StatusBadRequest || !strings.Contains(body, "Select at least one user") {
+		t.Errorf("nothing selected: %d %s", status, body)
 	}
 	if err := e.srv.AssignCallCenterUsers(context.Background(), "NoSuchCenter", aliceUser); !cc.IsCode(err, cc.ENOTFOUND) {
 		t.Errorf("unknown call center: %v", err)
@@ -365,7 +348,7 @@ func TestManageCallCenterUsers(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodPost, base, strings.NewReader("action=add&user=005gK0Usr000004QCA"))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Origin", "http://evil.example.com")
-	resp, err = c.Do(req)
+	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

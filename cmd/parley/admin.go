@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/parley-cc/parley/internal/auth"
+	"github.com/parley-cc/parley/internal/callcenter"
 	"github.com/parley-cc/parley/internal/cc"
 	"github.com/parley-cc/parley/internal/phone"
 	"github.com/parley-cc/parley/internal/secret"
@@ -34,6 +35,7 @@ Commands:
   entry-point add|remove|list numbers that reach a queue
   trunk add|set|list          SIP trunks allowed to send calls (by source network)
   crm set|show                the tenant's CRM connection (Salesforce or devcrm)
+  callcenter-xml              the Salesforce call center definition file of a tenant
   secret-key                  print a new secret key line for a keyring file
 
 Run "parley admin COMMAND VERB -h" for the flags of one command.
@@ -44,6 +46,7 @@ type adminEnv struct {
 	store     *sqlite.DB
 	realm     string
 	soundsDir string
+	publicURL string // http.public_url, or one built from http.listen
 	stdout    io.Writer
 	stderr    io.Writer
 }
@@ -80,6 +83,7 @@ var adminSynopsis = map[string]string{
 	"trunk list":         "--tenant SLUG",
 	"crm set":            "--tenant SLUG [--kind salesforce|none] --login-url URL --client-id KEY (--username USER --private-key FILE | --client-secret-file FILE) [--api-version V] [--log-cap BYTES] [--base-url URL]",
 	"crm show":           "--tenant SLUG",
+	"callcenter-xml":     "--tenant SLUG [--sandbox] [--out FILE] [--standby-url URL] [--timeout MS] [--outside-prefix DIGITS]",
 }
 
 func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -107,6 +111,11 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// nothing.
 	env := &adminEnv{stdout: stdout, stderr: stderr}
 	verbs, ok := env.commands()[rest[0]]
+	if rest[0] == "callcenter-xml" {
+		// A command without verbs.
+		verbs, ok = map[string]func(context.Context, []string) error{"": env.callCenterXML}, true
+		rest = append([]string{rest[0], ""}, rest[1:]...)
+	}
 	if !ok {
 		fmt.Fprintf(stderr, "parley admin: unknown command %q\n\n%s", rest[0], adminUsage)
 		return errUsage
@@ -138,6 +147,7 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer store.Close()
 	env.store, env.realm, env.soundsDir = store, m.Config.SIP.Realm, m.Config.SIP.SoundsDir
+	env.publicURL = m.Config.PublicURL()
 	if err := run(ctx, cargs); err != nil {
 		if cc.ErrorCode(err) != cc.EINTERNAL {
 			return exitError{1, cc.ErrorMessage(err)}
@@ -1232,5 +1242,37 @@ func (e *adminEnv) crmShow(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "kind: %s\nlogin URL: %s\nAPI version: %s\nclient id: %s\nusername: %s\nprivate key: %s\nclient secret: %s\nlog cap: %d bytes\nbase URL: %s\n",
 		c.Kind, c.LoginURL, c.APIVersion, c.ClientID, c.Username, secretState(c.PrivateKey), secretState(c.ClientSecret), c.LogCapBytes, c.BaseURL)
+	return nil
+}
+
+// callCenterXML writes the tenant's call center definition file for
+// Salesforce (Setup, Call Centers, Import).
+func (e *adminEnv) callCenterXML(ctx context.Context, args []string) error {
+	fs := e.flags("callcenter-xml")
+	slug := fs.String("tenant", "", "tenant `slug`")
+	sandbox := fs.Bool("sandbox", false, "for a Salesforce sandbox org (adds sandbox=true to the adapter URL)")
+	out := fs.String("out", "", "write to this `file` instead of standard output")
+	standby := fs.String("standby-url", "", "standby adapter `URL` (default: the adapter URL with standby=true)")
+	timeout := fs.Int("timeout", callcenter.DefaultTimeoutMS, "`milliseconds` Salesforce waits for the adapter before the standby URL")
+	outside := fs.String("outside-prefix", "", "`digits` dialled for an outside line")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	t, err := e.tenant(ctx, *slug)
+	if err != nil {
+		return err
+	}
+	xml, err := callcenter.Generate(t, callcenter.Options{PublicURL: e.publicURL, Sandbox: *sandbox, StandbyURL: *standby, TimeoutMS: *timeout, OutsidePrefix: *outside})
+	if err != nil {
+		return err
+	}
+	if *out == "" {
+		_, err := e.stdout.Write(xml)
+		return err
+	}
+	if err := os.WriteFile(*out, xml, 0o644); err != nil {
+		return cc.Errorf(cc.EINVALID, "write --out %s: %v", *out, err)
+	}
+	fmt.Fprintf(e.stdout, "call center definition of %s written to %s; import it in Salesforce: Setup, Call Centers, Import\n", t.Slug, *out)
 	return nil
 }

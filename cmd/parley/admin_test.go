@@ -135,3 +135,41 @@ func TestCheckConfigAndUsage(t *testing.T) {
 		t.Fatalf("serve --bogus: exit %d", code)
 	}
 }
+
+func TestAdminCallCenterXML(t *testing.T) {
+	t.Setenv("PARLEY_SECRET_KEY", "")
+	t.Setenv("PARLEY_HTTP_PUBLIC_URL", "")
+	dir := t.TempDir()
+	a := func(args ...string) []string { return append([]string{"admin", "--data", dir}, args...) }
+	if code, _, errOut := cli(t, a("tenant", "add", "--name", "acme", "--region", "GB", "--kind", "3")...); code != 0 {
+		t.Fatalf("tenant add: %s", errOut)
+	}
+	// The default public URL is http on loopback: accepted (the demo).
+	code, out, errOut := cli(t, a("callcenter-xml", "--tenant", "acme")...)
+	if code != 0 || !strings.Contains(out, `/cti/salesforce.html?env=salesforce&amp;companel=vcc&amp;vccmode=3&amp;vccDomain=`) ||
+		!strings.Contains(out, `name="reqInternationalPrefix" label="International Prefix">00<`) || !strings.Contains(out, `>0</item>`) {
+		t.Fatalf("callcenter-xml: %d\n%s\n%s", code, out, errOut)
+	}
+	t.Setenv("PARLEY_HTTP_PUBLIC_URL", "http://parley.example.com")
+	if code, _, errOut := cli(t, a("callcenter-xml", "--tenant", "acme")...); code != 1 || !strings.Contains(errOut, "http.public_url") || !strings.Contains(errOut, "https") {
+		t.Fatalf("http public URL: %d %s", code, errOut)
+	}
+	t.Setenv("PARLEY_HTTP_PUBLIC_URL", "https://parley.example.com")
+	file := filepath.Join(dir, "cc.xml")
+	if code, out, errOut := cli(t, a("callcenter-xml", "--tenant", "acme", "--sandbox", "--out", file)...); code != 0 || !strings.Contains(out, "written to "+file) {
+		t.Fatalf("--out: %d %s %s", code, out, errOut)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "https://parley.example.com/cti/salesforce.html?env=salesforce&amp;companel=vcc&amp;vccmode=3&amp;vccDomain=parley.example.com&amp;sandbox=true&amp;tenant=acme") || !strings.Contains(string(b), "SANDBOX") {
+		t.Errorf("sandbox file:\n%s", b)
+	}
+	if code, _, errOut := cli(t, a("callcenter-xml", "--tenant", "nope")...); code != 1 || !strings.Contains(errOut, `no tenant "nope"`) {
+		t.Errorf("unknown tenant: %d %s", code, errOut)
+	}
+	if code, _, _ := cli(t, a("callcenter-xml", "--bogus")...); code != 2 {
+		t.Errorf("bad flag: exit %d, want 2", code)
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -14,9 +15,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"testing/fstest"
 	"time"
 
 	"github.com/parley-cc/parley/internal/auth"
+	"github.com/parley-cc/parley/internal/callcenter"
 	"github.com/parley-cc/parley/internal/cc"
 	"github.com/parley-cc/parley/internal/devcrm"
 	"github.com/parley-cc/parley/internal/secret"
@@ -32,6 +35,25 @@ type demoFile struct {
 	EntryPoints []demoEntry   `json:"entry_points"`
 	Users       []demoUser    `json:"users"`
 	CRMClient   demoCRMClient `json:"crm_client"`
+	// CRMConsole is where to open devcrm with the softphone; CRMUsers sign
+	// in there.
+	CRMConsole demoCRMConsole `json:"crm_console"`
+	CRMUsers   []demoCRMLogin `json:"crm_users"`
+
+	tenant *cc.Tenant // seeded, for the call center definition
+	prev   *demoFile  // the previous run's file, nil on the first
+}
+
+type demoCRMConsole struct {
+	Lightning string `json:"lightning"`
+	Classic   string `json:"classic"`
+}
+
+// demoCRMLogin signs in to devcrm's pages.
+type demoCRMLogin struct {
+	Username   string `json:"username"`
+	Password   string `json:"password"`
+	CallCenter bool   `json:"call_center_user"`
 }
 
 type demoEntry struct {
@@ -135,6 +157,12 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	info.HTTP = m.HTTPURL()
 	info.SIP = "sip:" + *sipAddr
 	info.CRM = crm.URL()
+	// The call center points at Parley's listener, known once it runs.
+	if info.CRMUsers, err = seedDemoCRMUsers(ctx, m.HTTPURL(), crm, info.tenant, info.prev); err != nil {
+		m.Close()
+		return fmt.Errorf("seed devcrm's call center: %w", err)
+	}
+	info.CRMConsole = demoCRMConsole{Lightning: crm.URL() + "/lightning/page/home", Classic: crm.URL() + "/console"}
 	for i := range info.EntryPoints {
 		info.EntryPoints[i].URI = "sip:" + info.EntryPoints[i].Number + "@" + *sipAddr
 	}
@@ -201,6 +229,7 @@ func seedDemo(ctx context.Context, m *Main, crm *devcrm.Server) (*demoFile, erro
 	for _, q := range demoQueues {
 		info.EntryPoints = append(info.EntryPoints, demoEntry{Number: q.number, Queue: q.name})
 	}
+	info.tenant, info.prev = t, prev
 	// Users: keep the passwords demo.json holds; set new ones otherwise
 	// (the database keeps only hashes).
 	known := map[string]demoUser{}
@@ -233,6 +262,65 @@ func seedDemo(ctx context.Context, m *Main, crm *devcrm.Server) (*demoFile, erro
 		info.Users = append(info.Users, entry)
 	}
 	return info, nil
+}
+
+// demoCRMUsers are the devcrm users the demo signs in with; the agents are
+// in the call center (they get the softphone), the others are not.
+var demoCRMUsers = []struct {
+	id, username, first, last string
+	callCenter                bool
+}{
+	{"005gK0Usr000003QCA", "alice@devcrm.example.com", "Alice", "Agent", true},
+	{"005gK0Usr000004QCA", "bob@devcrm.example.com", "Bob", "Agent", true},
+	{"005gK0Usr000006QCA", "sam@devcrm.example.com", "Sam", "Supervisor", false},
+	{"005gK0Usr000001QCA", "admin@devcrm.example.com", "Ada", "Admin", false},
+}
+
+// seedDemoCRMUsers imports the tenant's call center definition into
+// devcrm, assigns the agents to it and sets the devcrm passwords (kept in
+// demo.json between runs).
+func seedDemoCRMUsers(ctx context.Context, parleyURL string, crm *devcrm.Server, t *cc.Tenant, prev *demoFile) ([]demoCRMLogin, error) {
+	def, err := callcenter.Generate(t, callcenter.Options{PublicURL: parleyURL})
+	if err != nil {
+		return nil, err
+	}
+	center, err := crm.ImportCallCenter(ctx, bytes.NewReader(def))
+	if err != nil {
+		return nil, fmt.Errorf("import the call center into devcrm: %w", err)
+	}
+	known := map[string]string{}
+	if prev != nil {
+		for _, u := range prev.CRMUsers {
+			known[u.Username] = u.Password
+		}
+	}
+	var out []demoCRMLogin
+	var agents []string
+	for _, du := range demoCRMUsers {
+		pw := known[du.username]
+		if pw == "" {
+			pw = auth.GeneratePassword(12)
+		}
+		err := crm.SetUserPassword(ctx, du.username, pw)
+		if cc.IsCode(err, cc.ENOTFOUND) {
+			// A devcrm database seeded before the user was in User.csv.
+			row := fmt.Sprintf("Id,Username,Email,FirstName,LastName\n%s,%s,%s,%s,%s\n", du.id, du.username, du.username, du.first, du.last)
+			if _, err = crm.ImportCSV(ctx, fstest.MapFS{"User.csv": {Data: []byte(row)}}); err == nil {
+				err = crm.SetUserPassword(ctx, du.username, pw)
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("devcrm user %s: %w", du.username, err)
+		}
+		if du.callCenter {
+			agents = append(agents, du.username)
+		}
+		out = append(out, demoCRMLogin{Username: du.username, Password: pw, CallCenter: du.callCenter})
+	}
+	if err := crm.AssignCallCenterUsers(ctx, center.InternalName, agents...); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 func createDemoTenant(ctx context.Context, store *sqlite.DB) (*cc.Tenant, error) {
@@ -362,6 +450,15 @@ Numbers to call:
 		fmt.Fprintln(w, line)
 	}
 	fmt.Fprintf(w, "\ndevcrm client credentials: id %s secret %s\n", f.CRMClient.ID, f.CRMClient.Secret)
+	fmt.Fprintf(w, "\nThe CRM with the softphone (devcrm's pages; sign in at %s/login):\n  Lightning-like app: %s\n  Service Console:    %s\n",
+		f.CRM, f.CRMConsole.Lightning, f.CRMConsole.Classic)
+	for _, u := range f.CRMUsers {
+		note := ""
+		if u.CallCenter {
+			note = "   (call center user: gets the softphone)"
+		}
+		fmt.Fprintf(w, "  %-26s password %s%s\n", u.Username, u.Password, note)
+	}
 	if alice.Username != "" && len(f.EntryPoints) > 0 {
 		fmt.Fprintf(w, `
 Try a call, each command in its own terminal (from the repository root):

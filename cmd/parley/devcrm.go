@@ -24,6 +24,7 @@ func runDevCRM(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	appID := fs.String("client-id", "", "register a connected app with this consumer `key` (client credentials)")
 	appSecret := fs.String("client-secret", "", "its `secret` (generated and printed when empty)")
 	runAs := fs.String("run-as", "integration@devcrm.example.com", "`username` the app acts as")
+	pagesPassword := fs.String("password", "", "`password` of admin@devcrm.example.com on devcrm's pages (generated and printed when empty)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -52,6 +53,18 @@ func runDevCRM(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 		fmt.Fprintf(stdout, "connected app %s registered; client secret: %s\n", *appID, secret)
+	}
+	pw := *pagesPassword
+	if pw == "" {
+		pw = auth.GeneratePassword(12)
+	}
+	switch err := srv.SetUserPassword(ctx, "admin@devcrm.example.com", pw); {
+	case cc.IsCode(err, cc.ENOTFOUND):
+		fmt.Fprintf(stdout, "pages: %s/lightning/page/home  (no admin@devcrm.example.com in the seed: nobody can sign in to the pages)\n", srv.URL())
+	case err != nil:
+		return err
+	default:
+		fmt.Fprintf(stdout, "pages: %s/lightning/page/home  sign in as admin@devcrm.example.com, password %s (Setup: %s/setup/callcenters)\n", srv.URL(), pw, srv.URL())
 	}
 	fmt.Fprintf(stdout, "REST: %s/services/data/v%s/  token: %s/services/oauth2/token\n", srv.URL(), devcrm.DefaultAPIVersion, srv.URL())
 	<-ctx.Done()

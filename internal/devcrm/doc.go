@@ -40,6 +40,16 @@
 //   - Fault injection for tests (Fault): 503, 401, 403 or a delay on the
 //     next calls.
 //
+// # Pages and Open CTI
+//
+// Users sign in at /login (SetUserPassword sets their passwords). The
+// Lightning-like app (/lightning/...), the Service Console (/console) and
+// Classic record pages (/{Id}) host the Open CTI softphone of the user's call
+// center (ImportCallCenter, AssignCallCenterUsers; Setup pages at
+// /setup/callcenters) and answer it over postMessage from web/host.js.
+// devcrm's own builds of opencti.js and interaction.js are served under
+// /support/api/NN.0/. See docs/architecture.md, "devcrm's pages".
+//
 // # What it does not
 //
 // devcrm serves the subset Parley uses, and says so when asked for more:
@@ -54,6 +64,5 @@
 // bulk APIs, external-Id upserts, sharing rules, triggers, validation rules
 // or field history. The authorization code, refresh token and password
 // grants, the identity URL and the OpenID provider are not served yet; the
-// server's single mux and its User table leave room for them, for
-// Lightning-like record pages and for an Open CTI host page.
+// server's single mux and its User table leave room for them.
 package devcrm

@@ -315,47 +315,7 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, c *call) {
 	if !ok {
 		return
 	}
-	for _, f := range o.storedFields() {
-		if _, set := rec[f.name]; !set {
-			rec[f.name] = f.def
-		}
-	}
-	if rec["OwnerId"] == nil && o.field("OwnerId") != nil {
-		rec["OwnerId"] = c.userID
-	}
-	if err := checkRequired(o, rec); err != nil {
-		writeErrors(w, err)
-		return
-	}
-	now := formatDateTime(s.now())
-	rec["CreatedDate"], rec["LastModifiedDate"] = now, now
-	var id string
-	err := withTx(r.Context(), c.db, func(tx *sql.Tx) error {
-		errs, err := checkReferences(r.Context(), tx, o, rec)
-		if err != nil {
-			return err
-		}
-		if len(errs) > 0 {
-			return errList(errs)
-		}
-		if o.name == objTask {
-			if err := deriveTaskAccount(r.Context(), tx, rec); err != nil {
-				return err
-			}
-		}
-		for {
-			id = newID(o.prefix)
-			taken, err := recordExists(r.Context(), tx, id)
-			if err != nil {
-				return err
-			}
-			if !taken {
-				break
-			}
-		}
-		rec["Id"] = id
-		return insertRecord(r.Context(), tx, o, rec, false)
-	})
+	id, err := s.createRecord(r.Context(), c.db, o, rec, c.userID)
 	if err != nil {
 		s.writeErrorList(w, r, err)
 		return
@@ -365,6 +325,58 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, c *call) {
 		Success bool   `json:"success"`
 		Errors  []any  `json:"errors"`
 	}{id, true, []any{}})
+}
+
+// createRecord stores a new record from the given field values (already
+// converted and checked one by one): it fills defaults and the owner
+// (userID), checks required fields and references, and returns the new Id.
+// REST, the record pages and Open CTI's saveLog all create through it. Its
+// errors are *apiError or errList for what the caller did wrong.
+func (s *Server) createRecord(ctx context.Context, db *sql.DB, o *object, rec record, userID string) (string, error) {
+	for _, f := range o.storedFields() {
+		if _, set := rec[f.name]; !set {
+			rec[f.name] = f.def
+		}
+	}
+	if rec["OwnerId"] == nil && o.field("OwnerId") != nil && userID != "" {
+		rec["OwnerId"] = userID
+	}
+	if err := checkRequired(o, rec); err != nil {
+		return "", err
+	}
+	now := formatDateTime(s.now())
+	rec["CreatedDate"], rec["LastModifiedDate"] = now, now
+	var id string
+	err := withTx(ctx, db, func(tx *sql.Tx) error {
+		errs, err := checkReferences(ctx, tx, o, rec)
+		if err != nil {
+			return err
+		}
+		if len(errs) > 0 {
+			return errList(errs)
+		}
+		if o.name == objTask {
+			if err := deriveTaskAccount(ctx, tx, rec); err != nil {
+				return err
+			}
+		}
+		for {
+			id = newID(o.prefix)
+			taken, err := recordExists(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			if !taken {
+				break
+			}
+		}
+		rec["Id"] = id
+		return insertRecord(ctx, tx, o, rec, false)
+	})
+	if err != nil {
+		return "", err
+	}
+	return id, nil
 }
 
 // errList carries several API errors out of a transaction.
@@ -426,8 +438,19 @@ func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request, c *call) {
 	if !ok {
 		return
 	}
-	err := withTx(r.Context(), c.db, func(tx *sql.Tx) error {
-		current, err := getRecord(r.Context(), tx, o, id)
+	if err := s.updateRecordFields(r.Context(), c.db, o, id, changes); err != nil {
+		s.writeErrorList(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// updateRecordFields writes changes (converted field values) to an
+// existing record after the checks Salesforce makes; REST and Open CTI's
+// saveLog update through it.
+func (s *Server) updateRecordFields(ctx context.Context, db *sql.DB, o *object, id string, changes record) error {
+	return withTx(ctx, db, func(tx *sql.Tx) error {
+		current, err := getRecord(ctx, tx, o, id)
 		if err != nil {
 			return err
 		}
@@ -440,7 +463,7 @@ func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request, c *call) {
 		if err := checkRequired(o, current); err != nil {
 			return err
 		}
-		errs, err := checkReferences(r.Context(), tx, o, changes)
+		errs, err := checkReferences(ctx, tx, o, changes)
 		if err != nil {
 			return err
 		}
@@ -448,19 +471,14 @@ func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request, c *call) {
 			return errList(errs)
 		}
 		if o.name == objTask {
-			if err := deriveTaskAccount(r.Context(), tx, current); err != nil {
+			if err := deriveTaskAccount(ctx, tx, current); err != nil {
 				return err
 			}
 			changes["AccountId"] = current["AccountId"]
 		}
 		changes["LastModifiedDate"] = formatDateTime(s.now())
-		return updateRecord(r.Context(), tx, o, id, changes)
+		return updateRecord(ctx, tx, o, id, changes)
 	})
-	if err != nil {
-		s.writeErrorList(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
 }
 
 // handleDelete answers DELETE /sobjects/{object}/{id}. As in Salesforce,

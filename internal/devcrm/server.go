@@ -347,6 +347,7 @@ func (s *Server) routes() {
 		}
 		writeErrors(w, notFound())
 	})
+	s.uiRoutes()
 	if s.cfg.EnableTestHooks {
 		m.HandleFunc("POST /__devcrm/faults", s.handleInjectFault)
 		m.HandleFunc("DELETE /__devcrm/faults", s.handleClearFaults)

@@ -15,6 +15,10 @@
 //
 // Console messages and uncaught exceptions of every page are logged with
 // t.Log, so a failing test shows what the page said.
+//
+// Until waits for a JavaScript condition in the page and Eval returns a
+// JavaScript value; Screenshot and ElementScreenshot save PNGs (to
+// PARLEY_SCREENSHOTS when set).
 package browser
 
 import (
@@ -148,7 +152,8 @@ func Screenshot(t testing.TB, ctx context.Context, dir, name string) string {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatalf("browser: screenshot dir: %v", err)
 	}
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	// Quality 100 is what makes chromedp capture a PNG; below it is JPEG.
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatalf("browser: screenshot %s: %v", name, err)
 	}
@@ -183,6 +188,30 @@ func ElementScreenshot(t testing.TB, ctx context.Context, dir, name, sel string)
 		t.Fatalf("browser: screenshot %s: %v", name, err)
 	}
 	return path
+}
+
+// Until waits (up to 15 s) until the JavaScript expression expr is truthy
+// in the top page of ctx, and fails the test otherwise, logging the page's
+// URL and the start of its body so the failure shows where the page was.
+// what names the awaited state in the message.
+func Until(t testing.TB, ctx context.Context, what, expr string) {
+	t.Helper()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(15*time.Second))); err != nil {
+		where, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href + "\n" + document.body.innerHTML.slice(0, 3000)`))
+		t.Fatalf("browser: waiting for %s (%s): %v\nthe page is at %s", what, expr, err, where)
+	}
+}
+
+// Eval evaluates the JavaScript expression expr in the top page of ctx and
+// returns its value decoded into T (a promise is awaited), failing the test
+// on an error or an exception.
+func Eval[T any](t testing.TB, ctx context.Context, expr string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("browser: evaluate %s: %v", expr, err)
+	}
+	return v
 }
 
 // Version returns the browser's version line (for benchmark reports).

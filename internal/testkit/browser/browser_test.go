@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -35,7 +36,15 @@ localStorage.setItem("k", "second");</script>`))
 	if got != "ran second" {
 		t.Fatalf("second tab says %q, want %q (storage not shared)", got, "ran second")
 	}
-	Screenshot(t, tab, "", "tab2")
+	path := Screenshot(t, tab, "", "tab2")
+	if b, err := os.ReadFile(path); err != nil || len(b) < 8 || string(b[1:4]) != "PNG" {
+		t.Errorf("screenshot %s is not a PNG (%v)", path, err)
+	}
+	Eval[bool](t, tab, `setTimeout(function () { document.getElementById("out").textContent = "later"; }, 50); true`)
+	Until(t, tab, "the text to change", `document.getElementById("out").textContent === "later"`)
+	if n := Eval[int](t, tab, `Promise.resolve(6 * 7)`); n != 42 {
+		t.Errorf("Eval of a promise = %d", n)
+	}
 }
 
 // text opens url and returns the text of #out.

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestDemoSeedsDevCRMCallCenter: the demo imports acme's call center into
+// devcrm, puts alice and bob in it, and writes the devcrm sign-ins and
+// console URLs to demo.json; alice's devcrm page hosts Parley's adapter.
+func TestDemoSeedsDevCRMCallCenter(t *testing.T) {
+	t.Setenv("PARLEY_SECRET_KEY", "")
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	var out strings.Builder
+	go func() {
+		code, stdout, stderr := cliIn(ctx, "demo", "--data", dir, "--http", "127.0.0.1:0", "--sip", "127.0.0.1:0", "--crm", "127.0.0.1:0")
+		out.WriteString(stdout + stderr)
+		done <- code
+	}()
+	defer func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Error("the demo did not stop")
+		}
+	}()
+	var f *demoFile
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if got, err := readDemoFile(filepath.Join(dir, "demo.json")); err == nil {
+			f = got
+			break
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("the demo ended with %d:\n%s", code, out.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no demo.json")
+		}
+	}
+	if f.CRMConsole.Lightning != f.CRM+"/lightning/page/home" || f.CRMConsole.Classic != f.CRM+"/console" {
+		t.Errorf("crm_console = %+v", f.CRMConsole)
+	}
+	var alicePW string
+	agents := 0
+	for _, u := range f.CRMUsers {
+		if u.CallCenter {
+			agents++
+		}
+		if u.Username == "alice@devcrm.example.com" {
+			alicePW = u.Password
+		}
+	}
+	if alicePW == "" || agents != 2 || len(f.CRMUsers) != 4 {
+		t.Fatalf("crm_users = %+v", f.CRMUsers)
+	}
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	resp, err := c.PostForm(f.CRM+"/login", url.Values{"username": {"alice@devcrm.example.com"}, "password": {alicePW}, "next": {"/lightning/page/home"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	want := `"adapterUrl":"` + f.HTTP + `/cti/salesforce.html?env=salesforce\u0026companel=vcc\u0026vccmode=1`
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), want) {
+		t.Fatalf("alice's devcrm page: %d, want %s in\n%s", resp.StatusCode, want, body)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "demo.json")); !strings.Contains(string(b), `"crm_console"`) || !strings.Contains(string(b), `"crm_users"`) {
+		t.Errorf("demo.json:\n%s", b)
+	}
+}
+
+func TestPrintDemoShowsTheCRMConsole(t *testing.T) {
+	f := &demoFile{HTTP: "http://127.0.0.1:8080", CRM: "http://127.0.0.1:8081", Tenant: "acme",
+		CRMConsole: demoCRMConsole{Lightning: "http://127.0.0.1:8081/lightning/page/home", Classic: "http://127.0.0.1:8081/console"},
+		CRMUsers:   []demoCRMLogin{{Username: "alice@devcrm.example.com", Password: "pw-a", CallCenter: true}}}
+	var b strings.Builder
+	printDemo(&b, f, "127.0.0.1:5060", "demo.json")
+	for _, want := range []string{"http://127.0.0.1:8081/login", "Lightning-like app: http://127.0.0.1:8081/lightning/page/home", "Service Console:    http://127.0.0.1:8081/console", "alice@devcrm.example.com   password pw-a   (call center user"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("the demo output lacks %q:\n%s", want, b.String())
+		}
+	}
+}

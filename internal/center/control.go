@@ -14,32 +14,23 @@ import (
 // (with auto-answer headers) before the center gives up on it.
 const acceptRing = 10 * time.Second
 
-// Agent is one agent of the tenant as the transfer picker shows it.
-type Agent struct {
-	ID       string
-	Username string
-	Name     string
-	State    cc.AgentState
-	Reason   string
-}
-
 // Agents lists the tenant's agents with their presence, by name.
-func (c *Center) Agents(ctx context.Context, p *cc.Principal) ([]Agent, error) {
+func (c *Center) Agents(ctx context.Context, p *cc.Principal) ([]cc.AgentInfo, error) {
 	ts, err := c.tenantState(p.Tenant.ID)
 	if err != nil {
 		return nil, err
 	}
 	ts.mu.Lock()
 	defer c.unlock(ts)
-	out := make([]Agent, 0, len(ts.agents))
+	out := make([]cc.AgentInfo, 0, len(ts.agents))
 	for _, a := range ts.agents {
 		st := a.presence.State
 		if st == "" {
 			st = cc.StateLoggedOut
 		}
-		out = append(out, Agent{ID: a.user.ID, Username: a.user.Username, Name: a.user.Name(), State: st, Reason: a.presence.Reason})
+		out = append(out, cc.AgentInfo{ID: a.user.ID, Username: a.user.Username, Name: a.user.Name(), State: st, Reason: a.presence.Reason})
 	}
-	slices.SortFunc(out, func(x, y Agent) int {
+	slices.SortFunc(out, func(x, y cc.AgentInfo) int {
 		if c := strings.Compare(strings.ToLower(x.Name), strings.ToLower(y.Name)); c != 0 {
 			return c
 		}

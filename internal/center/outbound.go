@@ -160,7 +160,7 @@ func (c *Center) outboundTrunk(ctx context.Context, t *cc.Tenant) (*cc.Trunk, st
 	}
 	i := slices.IndexFunc(trunks, func(tr *cc.Trunk) bool { return tr.OutboundURI != "" })
 	if i < 0 {
-		return nil, "", cc.Errorf(cc.ECONFLICT, "tenant %s has no outbound trunk: an admin sets one with `parley admin trunk update --tenant %s --name NAME --outbound-uri sip:gateway.example.net:5060`", t.Slug, t.Slug)
+		return nil, "", cc.Errorf(cc.ECONFLICT, "tenant %s has no outbound trunk: an admin sets one with `parley admin trunk set --tenant %s --name NAME --outbound-uri sip:gateway.example.net:5060`", t.Slug, t.Slug)
 	}
 	callerID := ""
 	if eps, err := c.store.EntryPoints(ctx, t.ID); err == nil {

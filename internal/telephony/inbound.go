@@ -81,7 +81,7 @@ func (s *Server) handleInvite(d *diago.DialogServerSession) {
 	c.run()
 }
 
-func (s *Server) track(c *inboundCall, add bool) {
+func (s *Server) track(c liveCall, add bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if add {

@@ -82,6 +82,8 @@ type fixture struct {
 	users   map[string]*cc.User
 	// lastAlive is given to the next center started (see Options.LastAlive).
 	lastAlive time.Time
+	// dialer is given to the next center started (see Options.Dialer).
+	dialer cc.OutboundDialer
 }
 
 type plainSealer struct{}
@@ -128,7 +130,7 @@ func (f *fixture) start() {
 	f.c = center.New(center.Options{
 		Store: f.store, Bus: inmem.New(0), CRM: f.crm, Logger: testLogger(),
 		RetryMin: 20 * time.Millisecond, RetryMax: 50 * time.Millisecond, RetryPermanent: 50 * time.Millisecond,
-		RefreshInterval: time.Hour, SweepInterval: time.Hour, LastAlive: f.lastAlive,
+		RefreshInterval: time.Hour, SweepInterval: time.Hour, LastAlive: f.lastAlive, Dialer: f.dialer,
 	})
 	must(f.t, f.c.Start(f.ctx))
 	f.t.Cleanup(func() { f.c.Close(); f.store.Close() })

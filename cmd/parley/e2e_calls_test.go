@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -250,3 +251,142 @@ const uasBusy = `<?xml version="1.0" encoding="ISO-8859-1" ?>
   <recv request="ACK"/>
 </scenario>
 `
+
+// TestBlindTransferToAQueueReachesTheSecondAgent: a caller talks to
+// alice (1000 Hz); alice transfers to Support, goes to wrap-up, and the
+// call reaches bob (1500 Hz), whom the caller hears at the end. One Task,
+// with bob as the agent who wrapped it up.
+func TestBlindTransferToAQueueReachesTheSecondAgent(t *testing.T) {
+	skipIfShort(t)
+	e := startEnv(t)
+	alicePhone := e.startMediaPhone(t, sipua.Options{ToneHz: 1000}, "alice")
+	bobPhone := e.startMediaPhone(t, sipua.Options{ToneHz: 1500}, "bob")
+	alice, bob := e.signIn("alice"), e.signIn("bob")
+	e.available(t, alice)
+	callerWAV := filepath.Join(t.TempDir(), "caller.wav")
+	caller := startUACall(t, sipua.Options{From: "2015550123", ToneHz: 440, Record: callerWAV}, "sip:+15550100@"+e.sipAddr)
+	it := e.newestInteraction(alice, "alice's call", func(it apiInteraction) bool { return it.State == "connected" })
+	time.Sleep(2 * time.Second)
+	var queues []struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	}
+	if st := e.api("GET", "/api/v1/queues", alice, nil, &queues); st != 200 {
+		t.Fatalf("queues: %d", st)
+	}
+	support := ""
+	for _, q := range queues {
+		if q.Name == "Support" {
+			support = q.ID
+		}
+	}
+	var me struct {
+		User struct{ ID string } `json:"user"`
+	}
+	e.api("GET", "/api/v1/me", bob, nil, &me)
+	if st, b := e.apiBody("POST", "/api/v1/interactions/"+it.ID+"/transfer", alice, map[string]string{"agent_id": me.User.ID}); st != 409 || !strings.Contains(string(b), "not available") {
+		t.Fatalf("transfer to bob who is logged out: %d %s, want 409", st, b)
+	}
+	if st := e.control(alice, it.ID, "transfer", map[string]string{"queue_id": support}); st != 200 {
+		t.Fatalf("transfer: %d", st)
+	}
+	if r := alicePhone.Next(t, 20*time.Second); !r.Answered || r.HungUpBy != "remote" {
+		t.Fatalf("alice's leg: %s, want released by Parley", r)
+	}
+	if m := e.getMe(alice); m.Presence.State != "wrap_up" {
+		t.Fatalf("alice is %s after the transfer, want wrap_up", m.Presence.State)
+	}
+	e.available(t, bob)
+	eventually(t, 30*time.Second, "bob on the call", func() bool {
+		got := e.interaction(bob, it.ID)
+		return got.State == "connected" && got.AgentID == me.User.ID
+	})
+	time.Sleep(4 * time.Second)
+	res := caller.hangup(t)
+	if r := bobPhone.Next(t, 20*time.Second); !r.Answered {
+		t.Fatalf("bob's phone: %s", r)
+	}
+	if !res.Answered {
+		t.Fatalf("caller: %s", res)
+	}
+	assertTone(t, "the caller after the transfer", callerWAV, 1500, 1000)
+	var wrapped map[string]any
+	if st := e.api("PUT", "/api/v1/interactions/"+it.ID+"/wrapup", bob, map[string]string{"notes": "Took over from alice."}, &wrapped); st != 200 {
+		t.Fatalf("bob's wrap-up: %d", st)
+	}
+	eventually(t, 30*time.Second, "one Task", func() bool {
+		return len(e.crmQuery("SELECT Id FROM Task WHERE CallObject = '"+it.ID+"'")) == 1
+	})
+	types := ""
+	for _, h := range e.interaction(bob, it.ID).History {
+		types += h.Type + ","
+	}
+	if !strings.Contains(types, "interaction.transferred,") {
+		t.Errorf("history %s has no interaction.transferred", types)
+	}
+}
+
+// TestRejectedOfferGoesToTheNextAgent: alice's phone (SIPp) rings and
+// never answers; alice rejects in the panel: the phone's INVITE is
+// cancelled, alice goes not_ready/declined, and bob gets the call.
+func TestRejectedOfferGoesToTheNextAgent(t *testing.T) {
+	skipIfShort(t)
+	e := startEnv(t)
+	ring := sippeer.StartSIPpUAS(t, sippeer.SIPpUAS{Scenario: sippeer.ScenarioRing, Service: "alice"})
+	e.setStaticContact("alice", ring.URI("alice"))
+	bobPhone := e.startMediaPhone(t, sipua.Options{ToneHz: 1500}, "bob")
+	alice, bob := e.signIn("alice"), e.signIn("bob")
+	e.available(t, alice)
+	time.Sleep(50 * time.Millisecond) // alice has been idle longest
+	e.available(t, bob)
+	events := e.events(alice)
+	caller := startUACall(t, sipua.Options{From: "2015550123", ToneHz: 440, Duration: 3 * time.Second}, "sip:+15550100@"+e.sipAddr)
+	offered := events.wait(t, "interaction.offered", func(f eventFrame) bool { return f.UserID != "" })
+	if st := e.control(alice, offered.InteractionID, "reject", nil); st != 200 {
+		t.Fatalf("reject: %d", st)
+	}
+	if m := e.getMe(alice); m.Presence.State != "not_ready" || m.Presence.Reason != "declined" {
+		t.Fatalf("alice is %s/%s, want not_ready/declined", m.Presence.State, m.Presence.Reason)
+	}
+	if r := bobPhone.Next(t, 30*time.Second); !r.Answered {
+		t.Fatalf("bob's phone: %s, want the call", r)
+	}
+	<-caller.done
+	if got := e.interaction(bob, offered.InteractionID); got.Offers != 2 {
+		t.Errorf("offers %d, want 2 (alice, then bob)", got.Offers)
+	}
+	res := ring.Stop()
+	if !strings.Contains(res.String(), "487") && res.ExitCode != sippeer.SIPpAllCallsOK {
+		t.Logf("SIPp: %s", res)
+	}
+}
+
+// TestAcceptAnswersAPhoneThatDoesNotAutoAnswer: bob's baresip rings and
+// does not answer by itself; bob accepts in the panel, Parley rings it
+// again with auto-answer headers, and the call connects.
+func TestAcceptAnswersAPhoneThatDoesNotAutoAnswer(t *testing.T) {
+	skipIfShort(t)
+	sippeer.RequireTool(t, sippeer.ToolBaresip)
+	e := startEnv(t)
+	u := e.user("bob")
+	phone := startBaresip(t, "bob", fmt.Sprintf("<sip:%s@%s>;auth_user=%s;auth_pass=%s;regint=60", u.SIPUsername, e.sipAddr, u.SIPUsername, u.SIPPassword), 1500)
+	if err := phone.WaitRegistered(waitCtx(t, 20*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	bob := e.signIn("bob")
+	e.available(t, bob)
+	events := e.events(bob)
+	caller := startUACall(t, sipua.Options{From: "2015550123", ToneHz: 440, Duration: 6 * time.Second}, "sip:+15550100@"+e.sipAddr)
+	offered := events.wait(t, "interaction.offered", nil)
+	if err := phone.WaitIncomingCall(waitCtx(t, 20*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if st := e.control(bob, offered.InteractionID, "accept", nil); st != 200 {
+		t.Fatalf("accept: %d", st)
+	}
+	events.wait(t, "interaction.connected", func(f eventFrame) bool { return f.InteractionID == offered.InteractionID })
+	<-caller.done
+	if !caller.res.Answered {
+		t.Fatalf("caller: %s", caller.res)
+	}
+}

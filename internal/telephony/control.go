@@ -3,6 +3,7 @@ package telephony
 import (
 	"bytes"
 	"errors"
+	"io"
 	"log/slog"
 	"sync"
 	"time"
@@ -34,6 +35,9 @@ type callBridge struct {
 	silence byte // G.711 silence of the customer's codec
 	log     *slog.Logger
 
+	// wmu serialises the writers of the customer's RTP stream.
+	wmu sync.Mutex
+
 	mu       sync.Mutex
 	agent    *relayLeg
 	agentMed *diago.DialogMedia
@@ -53,11 +57,15 @@ func newCallBridge(cust *diago.DialogMedia, holdWAV []byte, log *slog.Logger) (*
 	if err != nil {
 		return nil, err
 	}
+	b := &callBridge{cust: cust, custLeg: l, silence: 0xFF, holdWAV: holdWAV, log: log, dtmf: make(chan string, 8)}
 	// The relay keeps the writer it was given; the dialog's own writer goes
 	// back to the paced RTP writer so that queue and hold audio played
-	// later (after a transfer, on hold) is sent in real time.
-	cust.SetAudioWriter(nil)
-	b := &callBridge{cust: cust, custLeg: l, silence: 0xFF, holdWAV: holdWAV, log: log, dtmf: make(chan string, 8)}
+	// later (after a transfer, on hold) is sent in real time. diago's RTP
+	// writer is not safe for concurrent writers, so every writer to the
+	// customer (relay, player, digits) takes wmu.
+	if cust.RTPPacketWriter != nil {
+		cust.SetAudioWriter(&lockedWriter{mu: &b.wmu, w: cust.RTPPacketWriter})
+	}
 	if ms := cust.MediaSession(); ms != nil && media.CodecAudioFromSession(ms).PayloadType == media.CodecAudioAlaw.PayloadType {
 		b.silence = 0xD5
 	}
@@ -67,7 +75,7 @@ func newCallBridge(cust *diago.DialogMedia, holdWAV []byte, log *slog.Logger) (*
 			to := b.agent
 			b.mu.Unlock()
 			if to != nil && to.tones != nil {
-				relayDigit(to.tones, "agent", log)(d)
+				_ = relayDigit(to.tones, "agent", log)(d)
 			}
 			return nil
 		})
@@ -110,7 +118,12 @@ func (b *callBridge) attach(agent *diago.DialogMedia, holdWAV []byte) error {
 			l.media.ReaderProps.Codec.Name, b.custLeg.media.WriterProps.Codec.Name)
 	}
 	if l.digits != nil && b.custLeg.tones != nil {
-		l.digits.OnDTMF(relayDigit(b.custLeg.tones, "customer", b.log))
+		relay := relayDigit(b.custLeg.tones, "customer", b.log)
+		l.digits.OnDTMF(func(d rune) error {
+			b.wmu.Lock()
+			defer b.wmu.Unlock()
+			return relay(d)
+		})
 	}
 	b.mu.Lock()
 	b.agent, b.agentMed = l, agent
@@ -149,7 +162,10 @@ func (b *callBridge) pumpAgent(l *relayLeg) {
 			}
 			out = quiet[:n]
 		}
-		if _, err := b.custLeg.media.Writer.Write(out); err != nil {
+		b.wmu.Lock()
+		_, err = b.custLeg.media.Writer.Write(out)
+		b.wmu.Unlock()
+		if err != nil {
 			b.log.Debug("relay to the customer", "error", err)
 		}
 	}
@@ -228,7 +244,10 @@ func (b *callBridge) sendDTMF(digits string) error {
 func (b *callBridge) sendDigits() {
 	for digits := range b.dtmf {
 		for _, d := range digits {
-			if err := b.custLeg.tones.WriteDTMF(d); err != nil {
+			b.wmu.Lock()
+			err := b.custLeg.tones.WriteDTMF(d)
+			b.wmu.Unlock()
+			if err != nil {
 				b.log.Warn("send DTMF to the customer", "digit", string(d), "error", err)
 				break
 			}
@@ -354,6 +373,19 @@ func (k *callControl) hangupDetail() string {
 		return "hung up in the panel"
 	}
 	return k.detail
+}
+
+// lockedWriter writes to w holding mu.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+// Write writes b to the underlying writer under the lock.
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
 }
 
 // loopSound plays wav to a leg in a loop until stopped.

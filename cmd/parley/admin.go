@@ -78,8 +78,8 @@ var adminSynopsis = map[string]string{
 	"entry-point add":    "--tenant SLUG --number NUMBER --queue QUEUE [--name LABEL] [--early-media] [--collect KEY:MAX-DIGITS [--collect-prompt FILE] [--digit-timeout D]]",
 	"entry-point remove": "--tenant SLUG --number NUMBER",
 	"entry-point list":   "--tenant SLUG",
-	"trunk add":          "--tenant SLUG --name NAME --cidr NETWORKS [--outbound URI]",
-	"trunk set":          "--tenant SLUG --name NAME [--cidr NETWORKS] [--outbound URI]",
+	"trunk add":          "--tenant SLUG --name NAME --cidr NETWORKS [--outbound-uri URI]",
+	"trunk set":          "--tenant SLUG --name NAME [--cidr NETWORKS] [--outbound-uri URI]",
 	"trunk list":         "--tenant SLUG",
 	"crm set":            "--tenant SLUG [--kind salesforce|none] --login-url URL --client-id KEY (--username USER --private-key FILE | --client-secret-file FILE) [--api-version V] [--log-cap BYTES] [--base-url URL]",
 	"crm show":           "--tenant SLUG",
@@ -1047,7 +1047,8 @@ func (e *adminEnv) trunkAdd(ctx context.Context, args []string) error {
 	slug := fs.String("tenant", "", "tenant `slug`")
 	name := fs.String("name", "", "trunk `name`")
 	cidrs := fs.String("cidr", "", "comma-separated allowed source `networks`, e.g. 203.0.113.0/24,198.51.100.7")
-	out := fs.String("outbound", "", "SIP `URI` for outbound calls, e.g. sip:gw.example.net:5060")
+	out := fs.String("outbound-uri", "", "SIP `URI` for outbound (click-to-dial) calls, e.g. sip:gw.example.net:5060; the number becomes its user part")
+	fs.StringVar(out, "outbound", "", "the same as --outbound-uri")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -1087,7 +1088,8 @@ func (e *adminEnv) trunkSet(ctx context.Context, args []string) error {
 	slug := fs.String("tenant", "", "tenant `slug`")
 	name := fs.String("name", "", "trunk `name`")
 	cidrs := fs.String("cidr", "", "comma-separated allowed source `networks`")
-	out := fs.String("outbound", "", "SIP `URI` for outbound calls")
+	out := fs.String("outbound-uri", "", "SIP `URI` for outbound (click-to-dial) calls; empty turns them off")
+	fs.StringVar(out, "outbound", "", "the same as --outbound-uri")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -1109,7 +1111,7 @@ func (e *adminEnv) trunkSet(ctx context.Context, args []string) error {
 			}
 			e.warnOpenTrunk(tr.Name, tr.CIDRs)
 		}
-		if isSet(fs, "outbound") {
+		if isSet(fs, "outbound") || isSet(fs, "outbound-uri") {
 			tr.OutboundURI = *out
 		}
 		if err := tr.Validate(); err != nil {

@@ -323,6 +323,10 @@ func seedDemoCRMUsers(ctx context.Context, parleyURL string, crm *devcrm.Server,
 	return out, nil
 }
 
+// demoCustomerURI is where the demo's outbound calls go: the number
+// becomes its user part (sip:+12015550123@127.0.0.1:5070).
+const demoCustomerURI = "sip:127.0.0.1:5070"
+
 func createDemoTenant(ctx context.Context, store *sqlite.DB) (*cc.Tenant, error) {
 	now := time.Now().UTC()
 	t := &cc.Tenant{ID: cc.NewID("ten"), Slug: demoTenant, DisplayName: "Acme Corporation", Kind: cc.KindLegacy, Cluster: "na1", Region: "US", TimeZone: "America/New_York", CreatedAt: now}
@@ -351,7 +355,9 @@ func createDemoTenant(ctx context.Context, store *sqlite.DB) (*cc.Tenant, error)
 		}
 	}
 	loopback := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
-	if err := store.CreateTrunk(ctx, &cc.Trunk{ID: cc.NewID("trk"), TenantID: t.ID, Name: "loopback", CIDRs: loopback, CreatedAt: now}); err != nil {
+	// Click-to-dial goes out through the same trunk to a loopback
+	// "customer": `parley call --answer --bind 127.0.0.1:5070` plays one.
+	if err := store.CreateTrunk(ctx, &cc.Trunk{ID: cc.NewID("trk"), TenantID: t.ID, Name: "loopback", CIDRs: loopback, OutboundURI: demoCustomerURI, CreatedAt: now}); err != nil {
 		return nil, err
 	}
 	for _, du := range demoUsers {
@@ -476,10 +482,13 @@ Try a call, each command in its own terminal (from the repository root):
   5. the Task in devcrm:
      CRM_TOKEN=$(curl -s -X POST %[7]s/services/oauth2/token -d grant_type=client_credentials -d client_id=%[8]s -d client_secret=%[9]s | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
      curl -s -G %[7]s/services/data/v%[10]s/query -H "Authorization: Bearer $CRM_TOKEN" --data-urlencode "q=SELECT Id, Subject, CallType, CallDurationInSeconds, CallDisposition, WhoId, Description FROM Task"
-`, sipAddr, alice.SIPPassword, f.HTTP, f.Tenant, alice.Password, f.EntryPoints[0].URI, f.CRM, f.CRMClient.ID, f.CRMClient.Secret, devcrm.DefaultAPIVersion)
+  6. click-to-dial: a "customer" answers on the outbound trunk (%[11]s), then alice calls Jane Doe:
+     go run ./cmd/parley call --answer --bind 127.0.0.1:5070 --tone 440 --duration 10s
+     curl -s -X POST %[3]s/api/v1/calls -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"to":"(201) 555-0123 x 9"}'
+`, sipAddr, alice.SIPPassword, f.HTTP, f.Tenant, alice.Password, f.EntryPoints[0].URI, f.CRM, f.CRMClient.ID, f.CRMClient.Secret, devcrm.DefaultAPIVersion, demoCustomerURI)
 		for _, e := range f.EntryPoints {
 			if e.Queue == "Support" {
-				fmt.Fprintf(w, `  6. Support asks for an account number: an unknown caller keys in 1234#, Acme Corporation's, and the offer carries that Account:
+				fmt.Fprintf(w, `  7. Support asks for an account number: an unknown caller keys in 1234#, Acme Corporation's, and the offer carries that Account:
      go run ./cmd/parley call --to %s --from 9995550000 --dtmf 1234# --tone 440 --duration 10s
 `, e.URI)
 			}

@@ -162,7 +162,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.Center = center.New(center.Options{
 		Store: m.Store, Bus: m.Bus, CRM: m.CRM, Logger: m.Logger.With("component", "center"), LastAlive: lastAlive,
 		SessionTTL: c.Sessions.TTL.D(), LookupTimeout: c.CRM.LookupTimeout.D(), PriorityStep: c.Routing.PriorityStep.D(),
-		Ready: []func(context.Context) error{m.SIP.Ready},
+		Ready: []func(context.Context) error{m.SIP.Ready}, Dialer: m.SIP,
 	})
 	m.SIP.SetDirector(m.Center, m.Center.RegistrationChanged)
 	if err := m.Center.Register(m.Registry); err != nil {

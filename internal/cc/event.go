@@ -23,6 +23,16 @@ const (
 	EventInteractionLogged     EventType = "interaction.logged"
 	EventInteractionLogFailed  EventType = "interaction.log_failed"
 	EventInteractionOverflowed EventType = "interaction.overflowed"
+	// Call controls and click-to-dial.
+	EventInteractionDialing     EventType = "interaction.dialing" // an outbound call rings the agent
+	EventInteractionHeld        EventType = "interaction.held"
+	EventInteractionResumed     EventType = "interaction.resumed"
+	EventInteractionMuted       EventType = "interaction.muted"
+	EventInteractionUnmuted     EventType = "interaction.unmuted"
+	EventInteractionDTMF        EventType = "interaction.dtmf"
+	EventInteractionTransferred EventType = "interaction.transferred"
+	EventInteractionRejected    EventType = "interaction.rejected"
+	EventInteractionAccepted    EventType = "interaction.accepted"
 )
 
 // Event is one entry of the tenant's append-only event log. Real-time views

@@ -115,6 +115,12 @@ type Interaction struct {
 	WrappedAt  time.Time
 	Offers     int // how many times it was offered
 	EndReason  string
+	// Held and Muted are the call controls in force while connected.
+	Held  bool
+	Muted bool
+	// Transfers counts blind transfers; the agents before the current one
+	// are in the interaction's events.
+	Transfers int
 	// Wrap-up.
 	Disposition string
 	Notes       string

@@ -277,6 +277,16 @@ func checkChosenState(s AgentState, reason string, reasons []string) error {
 	return Errorf(EINVALID, "unknown state %q: choose available, not_ready or logged_out", s)
 }
 
+// AgentInfo is one agent of a tenant with its presence, as a transfer
+// picker shows it.
+type AgentInfo struct {
+	ID       string
+	Username string
+	Name     string
+	State    AgentState
+	Reason   string // the not-ready reason
+}
+
 // PresenceStore stores agents' current presence.
 type PresenceStore interface {
 	// SavePresence stores p, replacing the previous value.

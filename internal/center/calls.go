@@ -15,12 +15,15 @@ import (
 // call is the center's side of one live inbound call. Its fields change
 // under the tenant lock.
 type call struct {
-	c      *Center
-	ts     *tenantState
-	it     *cc.Interaction
-	queue  *cc.Queue
-	instr  chan cc.Instruction
-	offer  *cc.Offer // the offer ringing now
+	c     *Center
+	ts    *tenantState
+	it    *cc.Interaction
+	queue *cc.Queue
+	instr chan cc.Instruction
+	offer *cc.Offer // the offer ringing now
+	// ctrl drives the connected call (nil until an agent answered, and
+	// again after the agent's leg was released for a transfer).
+	ctrl   cc.CallControl
 	done   bool
 	queued bool // in the engine (the CRM lookup finished)
 	// enteredQueue is when the call entered its current queue (for max wait).
@@ -275,8 +278,9 @@ func (cl *call) Queue() *cc.Queue {
 // Instructions delivers what the media side should do next.
 func (cl *call) Instructions() <-chan cc.Instruction { return cl.instr }
 
-// Answered reports that the offered agent answered.
-func (cl *call) Answered(offer *cc.Offer) error {
+// Answered reports that the offered agent answered; ctrl drives the call
+// from now on.
+func (cl *call) Answered(offer *cc.Offer, ctrl cc.CallControl) error {
 	c, ts := cl.c, cl.ts
 	ts.mu.Lock()
 	defer c.unlock(ts)
@@ -286,6 +290,7 @@ func (cl *call) Answered(offer *cc.Offer) error {
 	ctx := c.ctx
 	now := c.clock()
 	cl.offer = nil
+	cl.ctrl = ctrl
 	if cl.watchdog != nil {
 		cl.watchdog.Stop()
 	}
@@ -405,25 +410,7 @@ func (c *Center) hangupLocked(ctx context.Context, cl *call, by, detail string, 
 	}
 	switch it.State {
 	case cc.InteractionConnected:
-		it.State = cc.InteractionEnded
-		it.Outcome = cc.OutcomeAnswered
-		it.EndedAt = now
-		it.EndReason = reason
-		c.metric.ended.WithLabelValues(string(it.Outcome)).Inc()
-		a := ts.agents[it.AgentID]
-		if a == nil {
-			c.saveLocked(ctx, ts, it, nil, c.interactionEvent(ts, it, cc.EventInteractionEnded, now, by, detail))
-			c.finishWrapUpLocked(ctx, ts, it, nil, "system")
-			return
-		}
-		c.setPresenceLocked(ctx, ts, a, cc.PresenceChange{Op: cc.OpEnd, WrapUp: cl.queue.WrapUp, At: now})
-		c.saveLocked(ctx, ts, it, nil, c.interactionEvent(ts, it, cc.EventInteractionEnded, now, by, detail))
-		ts.wrapping[it.ID] = it
-		if cl.queue.WrapUp <= 0 {
-			c.finishWrapUpLocked(ctx, ts, it, nil, "no wrap-up")
-			return
-		}
-		c.scheduleWrapUpLocked(ts, a, it)
+		c.endConnectedLocked(ctx, ts, it, by, detail, cl.queue.WrapUp)
 	default:
 		ts.engine.Remove(it.ID)
 		if cl.offer != nil {
@@ -445,6 +432,36 @@ func (c *Center) hangupLocked(ctx context.Context, cl *call, by, detail string, 
 		ended := c.interactionEvent(ts, it, cc.EventInteractionEnded, now, by, detail)
 		c.logLocked(ctx, ts, it, []*cc.Event{ended})
 	}
+}
+
+// endConnectedLocked ends a connected interaction (inbound or outbound):
+// the agent goes to wrap-up for wrapUp, after which the log is written.
+func (c *Center) endConnectedLocked(ctx context.Context, ts *tenantState, it *cc.Interaction, by, detail string, wrapUp time.Duration) {
+	now := c.clock()
+	reason := by
+	if detail != "" {
+		reason = by + ": " + detail
+	}
+	it.State = cc.InteractionEnded
+	it.Outcome = cc.OutcomeAnswered
+	it.EndedAt = now
+	it.EndReason = reason
+	it.Held, it.Muted = false, false
+	c.metric.ended.WithLabelValues(string(it.Outcome)).Inc()
+	a := ts.agents[it.AgentID]
+	if a == nil {
+		c.saveLocked(ctx, ts, it, nil, c.interactionEvent(ts, it, cc.EventInteractionEnded, now, by, detail))
+		c.finishWrapUpLocked(ctx, ts, it, nil, "system")
+		return
+	}
+	c.setPresenceLocked(ctx, ts, a, cc.PresenceChange{Op: cc.OpEnd, WrapUp: wrapUp, At: now})
+	c.saveLocked(ctx, ts, it, nil, c.interactionEvent(ts, it, cc.EventInteractionEnded, now, by, detail))
+	ts.wrapping[it.ID] = it
+	if wrapUp <= 0 {
+		c.finishWrapUpLocked(ctx, ts, it, nil, "no wrap-up")
+		return
+	}
+	c.scheduleWrapUpLocked(ts, a, it)
 }
 
 // armMaxWaitLocked starts the queue's maximum wait for the call.

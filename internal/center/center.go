@@ -54,6 +54,8 @@ type Options struct {
 	LastAlive time.Time
 	// Ready checks other parts (SIP listeners) for /readyz.
 	Ready []func(context.Context) error
+	// Dialer places click-to-dial calls; nil refuses them.
+	Dialer cc.OutboundDialer
 }
 
 // Center is the contact center. Create it with New, then Start.
@@ -193,7 +195,7 @@ func (c *Center) LiveCalls() int {
 	n := 0
 	for _, ts := range c.tenantList() {
 		ts.mu.Lock()
-		n += len(ts.live)
+		n += len(ts.live) + len(ts.outbound)
 		c.unlock(ts)
 	}
 	return n
@@ -282,6 +284,7 @@ type tenantState struct {
 	agents   map[string]*agentState // agents by user id
 	users    map[string]*cc.User    // every user by id (names)
 	live     map[string]*call       // inbound calls by interaction id
+	outbound map[string]*outCall    // click-to-dial calls by interaction id
 	wrapping map[string]*cc.Interaction
 	lookups  map[string][]time.Time // queue id -> arrival times of calls still being looked up
 	stats    map[string]*queueStats
@@ -316,6 +319,7 @@ func (c *Center) loadTenant(ctx context.Context, t *cc.Tenant) (*tenantState, er
 		agents:   map[string]*agentState{},
 		users:    map[string]*cc.User{},
 		live:     map[string]*call{},
+		outbound: map[string]*outCall{},
 		wrapping: map[string]*cc.Interaction{},
 		lookups:  map[string][]time.Time{},
 		stats:    map[string]*queueStats{},

@@ -82,6 +82,8 @@ type fixture struct {
 	users   map[string]*cc.User
 	// lastAlive is given to the next center started (see Options.LastAlive).
 	lastAlive time.Time
+	// dialer is given to the next center started (see Options.Dialer).
+	dialer cc.OutboundDialer
 }
 
 type plainSealer struct{}
@@ -128,7 +130,7 @@ func (f *fixture) start() {
 	f.c = center.New(center.Options{
 		Store: f.store, Bus: inmem.New(0), CRM: f.crm, Logger: testLogger(),
 		RetryMin: 20 * time.Millisecond, RetryMax: 50 * time.Millisecond, RetryPermanent: 50 * time.Millisecond,
-		RefreshInterval: time.Hour, SweepInterval: time.Hour, LastAlive: f.lastAlive,
+		RefreshInterval: time.Hour, SweepInterval: time.Hour, LastAlive: f.lastAlive, Dialer: f.dialer,
 	})
 	must(f.t, f.c.Start(f.ctx))
 	f.t.Cleanup(func() { f.c.Close(); f.store.Close() })
@@ -231,7 +233,7 @@ func TestAnsweredCallIsLoggedOnce(t *testing.T) {
 	if p := f.presence("alice"); p.State != cc.StateOffered {
 		t.Fatalf("alice is %s, want offered", p.State)
 	}
-	must(t, h.Answered(in.Offer))
+	must(t, h.Answered(in.Offer, nil))
 	id := h.Interaction().ID
 	if it := f.interaction(id); it.State != cc.InteractionConnected || it.LinkedRecord == nil || it.LinkedRecord.ID != jane.ID {
 		t.Fatalf("after answer: %+v", it)
@@ -301,7 +303,7 @@ func TestRingNoAnswerRequeuesAtTheHead(t *testing.T) {
 	if in2.Offer.Agent.Username != "bob" {
 		t.Fatalf("second call offered to %s, want bob", in2.Offer.Agent.Username)
 	}
-	must(t, second.Answered(in2.Offer))
+	must(t, second.Answered(in2.Offer, nil))
 	// alice does not answer: she goes not ready, the call waits at the head.
 	first.OfferFailed(in.Offer, cc.ReasonRingNoAnswer, "no answer in time")
 	if p := f.presence("alice"); p.State != cc.StateNotReady || p.Reason != cc.ReasonRingNoAnswer {
@@ -344,7 +346,7 @@ func TestAbandonWhileQueuedAndWhileRinging(t *testing.T) {
 	h2 := f.arrive(f.sales, "+12015550101")
 	in := next(t, h2)
 	h2.Hangup("customer", "caller hung up")
-	if err := h2.Answered(in.Offer); err == nil {
+	if err := h2.Answered(in.Offer, nil); err == nil {
 		t.Fatal("answering a withdrawn offer succeeded")
 	}
 	if p := f.presence("alice"); p.State != cc.StateAvailable {
@@ -385,7 +387,7 @@ func TestCRMOutageThenRestartDeliversExactlyOnce(t *testing.T) {
 	f.crm.setDown(true)
 	h := f.arrive(f.sales, "+12015550123")
 	in := next(t, h)
-	must(t, h.Answered(in.Offer))
+	must(t, h.Answered(in.Offer, nil))
 	h.Hangup("agent", "")
 	id := h.Interaction().ID
 	if _, err := f.c.WrapUp(f.ctx, f.principal("alice"), id, cc.WrapUp{Notes: "during the outage"}); err != nil {
@@ -421,7 +423,7 @@ func TestRestartClosesLiveCalls(t *testing.T) {
 	f.available("alice")
 	talking := f.arrive(f.sales, "+12015550123")
 	in := next(t, talking)
-	must(t, talking.Answered(in.Offer))
+	must(t, talking.Answered(in.Offer, nil))
 	waiting := f.arrive(f.sales, "+12015550124")
 	f.restart()
 	ti, wi := f.interaction(talking.Interaction().ID), f.interaction(waiting.Interaction().ID)
@@ -514,7 +516,7 @@ func TestWrapUpCorrection(t *testing.T) {
 	f.available("alice")
 	h := f.arrive(f.sales, "+12015550123")
 	in := next(t, h)
-	must(t, h.Answered(in.Offer))
+	must(t, h.Answered(in.Offer, nil))
 	h.Hangup("customer", "hung up")
 	id := h.Interaction().ID
 	if _, err := f.c.WrapUp(f.ctx, f.principal("alice"), id, cc.WrapUp{Notes: "first", Disposition: "Resolved"}); err != nil {
@@ -556,7 +558,7 @@ func TestCrashedCallEndsAtTheLastHeartbeat(t *testing.T) {
 	f.available("alice")
 	h := f.arrive(f.sales, "+12015550123")
 	in := next(t, h)
-	must(t, h.Answered(in.Offer))
+	must(t, h.Answered(in.Offer, nil))
 	alive := time.Now().UTC()
 	time.Sleep(300 * time.Millisecond) // the downtime
 	f.lastAlive = alive

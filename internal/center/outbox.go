@@ -198,6 +198,9 @@ func (c *Center) loadInteractionLocked(ctx context.Context, ts *tenantState, id 
 	if cl := ts.live[id]; cl != nil {
 		return cl.it, nil
 	}
+	if oc := ts.outbound[id]; oc != nil {
+		return oc.it, nil
+	}
 	if it := ts.wrapping[id]; it != nil {
 		return it, nil
 	}

@@ -26,7 +26,7 @@ func TestScreenPopInEvents(t *testing.T) {
 		if in.Offer == nil {
 			t.Fatalf("%s: no offer: %+v", tc.q.Name, in)
 		}
-		must(t, h.Answered(in.Offer))
+		must(t, h.Answered(in.Offer, nil))
 		id := h.Interaction().ID
 		if it := f.interaction(id); it.ScreenPop != tc.want {
 			t.Errorf("%s: stored screen pop %q, want %q", tc.q.Name, it.ScreenPop, tc.want)

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -508,3 +509,97 @@ func (f *fakeService) Ready(ctx context.Context) error {
 }
 
 var _ Service = (*fakeService)(nil)
+
+// controlLocked returns the connected interaction p may control.
+func (f *fakeService) controlLocked(p *cc.Principal, id string) (*cc.Interaction, error) {
+	it := f.interactions[id]
+	if it == nil || !f.visible(p, it) {
+		return nil, cc.ErrInteractionNotFound(id)
+	}
+	if it.State != cc.InteractionConnected {
+		return nil, cc.Errorf(cc.ECONFLICT, "interaction %s is %s, not connected", id, it.State)
+	}
+	return it, nil
+}
+
+func (f *fakeService) control(p *cc.Principal, id string, apply func(it *cc.Interaction) error) (*cc.Interaction, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	it, err := f.controlLocked(p, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := apply(it); err != nil {
+		return nil, err
+	}
+	cp := *it
+	return &cp, nil
+}
+
+func (f *fakeService) PlaceCall(ctx context.Context, p *cc.Principal, req cc.DialRequest) (*cc.Interaction, error) {
+	return nil, cc.Errorf(cc.ECONFLICT, "tenant has no outbound trunk: `parley admin trunk update --outbound-uri`")
+}
+
+func (f *fakeService) Accept(ctx context.Context, p *cc.Principal, id string) (*cc.Interaction, error) {
+	return f.offered(p, id)
+}
+
+func (f *fakeService) Reject(ctx context.Context, p *cc.Principal, id string) (*cc.Interaction, error) {
+	return f.offered(p, id)
+}
+
+func (f *fakeService) offered(p *cc.Principal, id string) (*cc.Interaction, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	it := f.interactions[id]
+	if it == nil || !f.visible(p, it) {
+		return nil, cc.ErrInteractionNotFound(id)
+	}
+	if it.State != cc.InteractionOffered || it.AgentID != p.User.ID {
+		return nil, cc.Errorf(cc.ECONFLICT, "interaction %s is not ringing for %s", id, p.User.Username)
+	}
+	cp := *it
+	return &cp, nil
+}
+
+func (f *fakeService) Hold(ctx context.Context, p *cc.Principal, id string, on bool) (*cc.Interaction, error) {
+	return f.control(p, id, func(it *cc.Interaction) error { it.Held = on; return nil })
+}
+
+func (f *fakeService) Mute(ctx context.Context, p *cc.Principal, id string, on bool) (*cc.Interaction, error) {
+	return f.control(p, id, func(it *cc.Interaction) error { it.Muted = on; return nil })
+}
+
+func (f *fakeService) SendDTMF(ctx context.Context, p *cc.Principal, id, digits string) (*cc.Interaction, error) {
+	return f.control(p, id, func(it *cc.Interaction) error { return nil })
+}
+
+func (f *fakeService) HangupCall(ctx context.Context, p *cc.Principal, id string) (*cc.Interaction, error) {
+	return f.control(p, id, func(it *cc.Interaction) error { return nil })
+}
+
+func (f *fakeService) Transfer(ctx context.Context, p *cc.Principal, id string, to cc.TransferTarget) (*cc.Interaction, error) {
+	return f.control(p, id, func(it *cc.Interaction) error {
+		it.State, it.QueueID, it.AgentID = cc.InteractionQueued, to.QueueID, ""
+		return nil
+	})
+}
+
+func (f *fakeService) Agents(ctx context.Context, p *cc.Principal) ([]cc.AgentInfo, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []cc.AgentInfo
+	for _, u := range f.users {
+		if u.user.TenantID != p.Tenant.ID || !u.user.IsAgent() {
+			continue
+		}
+		st := cc.StateLoggedOut
+		reason := ""
+		if pr := f.presence[u.user.ID]; pr != nil {
+			st, reason = pr.State, pr.Reason
+		}
+		out = append(out, cc.AgentInfo{ID: u.user.ID, Username: u.user.Username, Name: u.user.Name(), State: st, Reason: reason})
+	}
+	slices.SortFunc(out, func(a, b cc.AgentInfo) int { return strings.Compare(a.Username, b.Username) })
+	return out, nil
+}

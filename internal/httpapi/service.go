@@ -37,6 +37,24 @@ type Service interface {
 	// Link links an interaction to one of its CRM matches; ENOTFOUND when
 	// not visible to p, EINVALID when recordID is not one of its matches.
 	Link(ctx context.Context, p *cc.Principal, id, recordID string) (*cc.Interaction, error)
+	// PlaceCall starts a click-to-dial call for the principal (an agent):
+	// EINVALID for a bad number or record, ECONFLICT when the agent cannot
+	// call now or the tenant has no outbound trunk.
+	PlaceCall(ctx context.Context, p *cc.Principal, req cc.DialRequest) (*cc.Interaction, error)
+	// Accept answers the offer ringing the principal; Reject declines it.
+	// ECONFLICT when the interaction is not ringing for p.
+	Accept(ctx context.Context, p *cc.Principal, id string) (*cc.Interaction, error)
+	Reject(ctx context.Context, p *cc.Principal, id string) (*cc.Interaction, error)
+	// Hold, Mute, SendDTMF, HangupCall and Transfer control a connected
+	// call; ENOTFOUND when p may not control it, ECONFLICT when it is not
+	// connected (or the control is impossible on it).
+	Hold(ctx context.Context, p *cc.Principal, id string, on bool) (*cc.Interaction, error)
+	Mute(ctx context.Context, p *cc.Principal, id string, on bool) (*cc.Interaction, error)
+	SendDTMF(ctx context.Context, p *cc.Principal, id, digits string) (*cc.Interaction, error)
+	HangupCall(ctx context.Context, p *cc.Principal, id string) (*cc.Interaction, error)
+	Transfer(ctx context.Context, p *cc.Principal, id string, to cc.TransferTarget) (*cc.Interaction, error)
+	// Agents lists the tenant's agents with their state.
+	Agents(ctx context.Context, p *cc.Principal) ([]cc.AgentInfo, error)
 	// Events replays stored events visible to p after a sequence number.
 	Events(ctx context.Context, p *cc.Principal, afterSeq int64, limit int) ([]*cc.Event, error)
 	// Subscribe streams live events visible to p (agent state, queue status,

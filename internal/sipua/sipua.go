@@ -76,6 +76,8 @@ type Result struct {
 	HungUpBy        string // "local" or "remote"
 	DTMFReceived    string
 	CallID          string
+	// RequestURI is the URI an answered incoming call was sent to (Serve).
+	RequestURI string
 }
 
 // String renders the result for people.
@@ -442,7 +444,7 @@ func Serve(ctx context.Context, opts Options, onCall func(*Result)) error {
 	ready := make(chan struct{})
 	handler := func(d *diago.DialogServerSession) {
 		<-ready
-		res := &Result{CallID: d.InviteRequest.CallID().Value()}
+		res := &Result{CallID: d.InviteRequest.CallID().Value(), RequestURI: d.InviteRequest.Recipient.String()}
 		_ = d.Ringing()
 		med, err := d.Answer(diago.AnswerOptions{})
 		if err != nil {

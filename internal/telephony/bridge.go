@@ -1,7 +1,6 @@
 package telephony
 
 import (
-	"fmt"
 	"io"
 	"log/slog"
 
@@ -9,42 +8,17 @@ import (
 	"github.com/emiago/diago/media"
 )
 
-// bridgeLegs connects the caller's and the agent's legs: audio both ways,
-// relayed as it arrives (relayUnpaced), and RFC 4733 digits from each leg
-// to the other. diago's Bridge.AddDialogMedia with DTMFpass wires a leg's
-// digit reader to the same leg's digit writer, so every digit went back to
-// whoever pressed it; here the two legs are built by hand and crossed.
+// The bridge of a connected call is callBridge (control.go). A leg is
+// relayed as it arrives (relayUnpaced). diago's Bridge.AddDialogMedia with
+// DTMFpass wires a leg's digit reader to the same leg's digit writer, so
+// every digit went back to whoever pressed it; here the legs are built by
+// hand and crossed.
 //
 // Digits are relayed only when both legs agreed on telephone-event: diago
 // cannot read or write them on a leg without it. Each leg reads and writes
 // them on its own negotiated payload type. Only audio packets are relayed
 // as audio: a telephone-event (or comfort-noise) payload copied into the
 // other leg's audio stream would be played there as noise.
-func bridgeLegs(caller, agent *diago.DialogMedia, log *slog.Logger) error {
-	dtmf := negotiatedDTMF(caller) && negotiatedDTMF(agent)
-	relayUnpaced(caller)
-	relayUnpaced(agent)
-	a, err := newRelayLeg(caller, dtmf)
-	if err != nil {
-		return fmt.Errorf("bridge the caller's leg: %w", err)
-	}
-	b, err := newRelayLeg(agent, dtmf)
-	if err != nil {
-		return fmt.Errorf("bridge the agent's leg: %w", err)
-	}
-	if dtmf {
-		a.digits.OnDTMF(relayDigit(b.tones, "agent", log))
-		b.digits.OnDTMF(relayDigit(a.tones, "caller", log))
-	}
-	br := diago.NewBridge()
-	if err := br.AddAudioMedia(&a.media); err != nil {
-		return fmt.Errorf("bridge the caller's leg: %w", err)
-	}
-	if err := br.AddAudioMedia(&b.media); err != nil {
-		return fmt.Errorf("bridge the agent's leg: %w", err)
-	}
-	return nil
-}
 
 // relayLeg is one leg as the bridge sees it.
 type relayLeg struct {

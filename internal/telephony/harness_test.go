@@ -148,6 +148,7 @@ type testCall struct {
 	current  *cc.Offer
 	answered *cc.Offer
 	done     bool
+	ctrl     cc.CallControl // from Answered
 }
 
 type offerFailure struct {
@@ -178,13 +179,13 @@ func (c *testCall) Queue() *cc.Queue { return &cc.Queue{ID: "q", Name: "Sales"} 
 
 func (c *testCall) Instructions() <-chan cc.Instruction { return c.instr }
 
-func (c *testCall) Answered(offer *cc.Offer) error {
+func (c *testCall) Answered(offer *cc.Offer, ctrl cc.CallControl) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.done || offer != c.current {
 		return cc.Errorf(cc.ECONFLICT, "the offer is no longer current")
 	}
-	c.answered, c.current = offer, nil
+	c.answered, c.current, c.ctrl = offer, nil, ctrl
 	return nil
 }
 

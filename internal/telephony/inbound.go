@@ -119,7 +119,7 @@ func (c *inboundCall) hangupCaller() {
 	}
 }
 
-func (s *Server) track(c *inboundCall, add bool) {
+func (s *Server) track(c liveCall, add bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if add {
@@ -281,10 +281,11 @@ type inboundCall struct {
 	early bool
 	log   *slog.Logger
 
-	mu       sync.Mutex
-	agentLeg *agentLeg
 	done     chan struct{}
 	termOnce sync.Once
+	// bridge joins the caller to the agent from the first answer on; it
+	// outlives an agent leg released for a transfer.
+	bridge *callBridge
 }
 
 // terminate ends the call from our side (shutdown).
@@ -318,6 +319,11 @@ func (c *inboundCall) run() {
 		}
 		defer c.med.Close()
 	}
+	defer func() {
+		if c.bridge != nil {
+			c.bridge.close()
+		}
+	}()
 	ctx := c.d.Context()
 	pl := startPlayer(c.med, c.s.sounds, c.h.Queue(), c.log)
 	stopDrain, err := c.med.ListenBackground()
@@ -356,6 +362,15 @@ func (c *inboundCall) run() {
 			switch {
 			case in.Offer != nil:
 				ring = c.ring(in.Offer, results)
+			case in.Accept != nil:
+				if ring != nil && ring.offer == in.Accept {
+					ring.acceptOnce()
+				}
+			case in.Withdraw != nil:
+				if ring != nil && ring.offer == in.Withdraw {
+					ring.cancel()
+					ring = nil
+				}
 			case in.Queue != nil:
 				pl.stop()
 				pl = startPlayer(c.med, c.s.sounds, in.Queue, c.log)
@@ -373,47 +388,66 @@ func (c *inboundCall) run() {
 				return
 			}
 		case r := <-results:
-			ring = nil
+			if ring != nil && ring.offer == r.offer {
+				ring = nil
+			}
 			if r.err != nil {
 				c.log.Info("agent did not answer", "agent", r.offer.Agent.Username, "reason", r.reason, "detail", r.detail)
 				c.h.OfferFailed(r.offer, r.reason, r.detail)
 				continue
 			}
-			if err := c.h.Answered(r.offer); err != nil {
+			ctl := newCallControl(true)
+			if err := c.h.Answered(r.offer, ctl); err != nil {
 				c.log.Info("agent answered a withdrawn offer", "agent", r.offer.Agent.Username)
 				r.leg.hangup()
 				continue
 			}
 			pl.stop()
-			if err := stopDrain(); err != nil {
-				c.log.Debug("stop queue listener", "error", err)
+			if c.bridge == nil {
+				// from now on the bridge reads the caller's audio
+				if err := stopDrain(); err != nil {
+					c.log.Debug("stop queue listener", "error", err)
+				}
 			}
-			c.connect(r)
-			return
+			if !c.connect(r, ctl) {
+				return
+			}
+			// The agent's leg was released for a transfer: the caller
+			// waits again, hearing the queue's audio.
+			pl = startPlayer(c.med, c.s.sounds, c.h.Queue(), c.log)
 		}
 	}
 }
 
-// connect bridges the caller and the agent until either hangs up.
-func (c *inboundCall) connect(r ringResult) {
+// connect bridges the caller and the agent until either hangs up, or
+// until the agent's leg is released for a transfer (it then returns true
+// and the caller stays on the line).
+func (c *inboundCall) connect(r ringResult, ctl *callControl) bool {
 	leg := r.leg
 	if c.early {
 		if err := c.d.AnswerEarlyMedia(c.med, diago.AnswerOptions{}); err != nil {
 			c.log.Warn("answering the caller after early media failed", "error", err)
 			leg.hangup()
 			c.h.Hangup("system", "answer failed")
-			return
+			return false
 		}
+		c.early = false
 	}
-	c.mu.Lock()
-	c.agentLeg = leg
-	c.mu.Unlock()
-	if err := bridgeLegs(c.med, leg.med, c.log); err != nil {
+	hold := c.s.sounds.Get(c.h.Queue().HoldMusic, SoundHold)
+	err := error(nil)
+	if c.bridge == nil {
+		c.bridge, err = newCallBridge(c.med, hold, c.log)
+	}
+	if err == nil {
+		err = c.bridge.attach(leg.med, hold)
+	}
+	if err != nil {
 		c.log.Error("bridge failed", "error", err)
 		leg.hangup()
 		c.h.Hangup("system", "bridge failed")
-		return
+		return false
 	}
+	ctl.setBridge(c.bridge)
 	c.log.Info("connected", "agent", r.offer.Agent.Username)
 	by, detail := "customer", "hung up"
 	select {
@@ -421,12 +455,22 @@ func (c *inboundCall) connect(r ringResult) {
 		leg.hangup()
 	case <-leg.dlg.Context().Done():
 		by = "agent"
+	case <-ctl.hangup:
+		by, detail = "agent", ctl.hangupDetail()
+		leg.hangup()
+	case <-ctl.release:
+		c.bridge.detach()
+		leg.hangup()
+		c.log.Info("agent leg released for a transfer", "agent", r.offer.Agent.Username)
+		return true
 	case <-c.done:
 		by, detail = "system", "server shutting down"
 		leg.hangup()
 	}
+	c.bridge.detach()
 	c.log.Info("call ended", "by", by)
 	c.h.Hangup(by, detail)
+	return false
 }
 
 // negotiatedDTMF reports whether a leg's offer and answer agreed on
@@ -497,6 +541,11 @@ type player struct {
 }
 
 func startPlayer(med *diago.DialogMedia, sounds *Sounds, q *cc.Queue, log *slog.Logger) *player {
+	return playLoop(med, sounds.Get(q.Announcement, SoundAnnouncement), sounds.Get(q.HoldMusic, SoundHold), log)
+}
+
+// playLoop plays first once, then loop until stopped.
+func playLoop(med *diago.DialogMedia, first, loop []byte, log *slog.Logger) *player {
 	p := &player{done: make(chan struct{}), stopped: make(chan struct{})}
 	ctrl, err := med.PlaybackControlCreate()
 	if err != nil {
@@ -505,14 +554,12 @@ func startPlayer(med *diago.DialogMedia, sounds *Sounds, q *cc.Queue, log *slog.
 		return p
 	}
 	p.ctrl = ctrl
-	ann := sounds.Get(q.Announcement, SoundAnnouncement)
-	hold := sounds.Get(q.HoldMusic, SoundHold)
 	go func() {
 		defer close(p.done)
 		for i := 0; ; i++ {
-			wav := hold
+			wav := loop
 			if i == 0 {
-				wav = ann
+				wav = first
 			}
 			if _, err := p.ctrl.Play(bytes.NewReader(wav), "audio/wav"); err != nil {
 				log.Debug("queue audio stopped", "error", err)
@@ -554,7 +601,31 @@ func (l *agentLeg) hangup() {
 	_ = l.dlg.Close()
 }
 
-type ringing struct{ cancel context.CancelFunc }
+// ringing is an offer ringing the agent's phone.
+type ringing struct {
+	offer  *cc.Offer
+	cancel context.CancelFunc
+	accept chan struct{}
+	once   sync.Once
+}
+
+// acceptOnce asks the ring to re-offer the call with auto-answer headers.
+func (r *ringing) acceptOnce() { r.once.Do(func() { close(r.accept) }) }
+
+// autoAnswerRing bounds the re-offer of an accepted call.
+const autoAnswerRing = 10 * time.Second
+
+// autoAnswerHeaders ask a phone to answer at once: RFC 5373 Answer-Mode,
+// the Call-Info answer-after parameter (BroadSoft, Polycom, Yealink,
+// baresip with sip_autoanswer) and Alert-Info info=alert-autoanswer
+// (Cisco, Grandstream).
+func autoAnswerHeaders() []sip.Header {
+	return []sip.Header{
+		sip.NewHeader("Answer-Mode", "Auto"),
+		sip.NewHeader("Call-Info", "<sip:parley.invalid>;answer-after=0"),
+		sip.NewHeader("Alert-Info", "<http://parley.invalid>;info=alert-autoanswer"),
+	}
+}
 
 type ringResult struct {
 	offer  *cc.Offer
@@ -566,19 +637,43 @@ type ringResult struct {
 
 // ring calls the offer's endpoints in parallel; the first to answer wins
 // and the others are cancelled. The result arrives on results.
+//
+// When the agent accepts in the panel (acceptOnce) the ringing INVITEs are
+// cancelled and the phone is rung again with auto-answer headers.
 func (c *inboundCall) ring(offer *cc.Offer, results chan<- ringResult) *ringing {
-	ctx, cancel := context.WithTimeout(context.Background(), offer.Timeout)
+	base, cancel := context.WithCancel(context.Background())
+	r := &ringing{offer: offer, cancel: cancel, accept: make(chan struct{})}
 	c.log.Info("ringing agent", "agent", offer.Agent.Username, "endpoints", offer.Endpoints, "timeout", offer.Timeout)
+	it := c.h.Interaction()
 	go func() {
 		defer cancel()
-		leg, reason, detail, err := c.s.dialAgent(ctx, c.d, offer, c.h.Interaction())
+		ctx, stop := context.WithTimeout(base, offer.Timeout)
+		defer stop()
+		var accepted atomic.Bool
+		go func() {
+			select {
+			case <-r.accept:
+				accepted.Store(true)
+				stop()
+			case <-ctx.Done():
+			}
+		}()
+		leg, reason, detail, err := c.s.dialAgent(ctx, c.d, offer, it, nil)
+		if err != nil && accepted.Load() && base.Err() == nil {
+			c.log.Info("agent accepted in the panel; ringing with auto-answer", "agent", offer.Agent.Username)
+			actx, astop := context.WithTimeout(base, autoAnswerRing)
+			leg, reason, detail, err = c.s.dialAgent(actx, c.d, offer, it, autoAnswerHeaders())
+			astop()
+		}
 		results <- ringResult{offer: offer, leg: leg, err: err, reason: reason, detail: detail}
 	}()
-	return &ringing{cancel: cancel}
+	return r
 }
 
 // dialAgent rings every endpoint of an offer and returns the first answer.
-func (s *Server) dialAgent(ctx context.Context, caller *diago.DialogServerSession, offer *cc.Offer, it *cc.Interaction) (*agentLeg, string, string, error) {
+// extra headers go on every INVITE (auto-answer after accept). caller may
+// be nil (an outbound call rings the agent before there is a customer).
+func (s *Server) dialAgent(ctx context.Context, caller *diago.DialogServerSession, offer *cc.Offer, it *cc.Interaction, extra []sip.Header) (*agentLeg, string, string, error) {
 	type attempt struct {
 		leg *agentLeg
 		err error
@@ -595,7 +690,7 @@ func (s *Server) dialAgent(ctx context.Context, caller *diago.DialogServerSessio
 		}
 		launched++
 		go func() {
-			leg, err := s.inviteAgent(fctx, caller, uri, offer, it)
+			leg, err := s.inviteAgent(fctx, caller, uri, offer, it, extra)
 			out <- attempt{leg, err}
 		}()
 	}
@@ -623,7 +718,7 @@ func (s *Server) dialAgent(ctx context.Context, caller *diago.DialogServerSessio
 	return nil, reason, detail, lastErr
 }
 
-func (s *Server) inviteAgent(ctx context.Context, caller *diago.DialogServerSession, uri sip.Uri, offer *cc.Offer, it *cc.Interaction) (*agentLeg, error) {
+func (s *Server) inviteAgent(ctx context.Context, caller *diago.DialogServerSession, uri sip.Uri, offer *cc.Offer, it *cc.Interaction, extra []sip.Header) (*agentLeg, error) {
 	transport := ""
 	if t, ok := uri.UriParams.Get("transport"); ok {
 		transport = strings.ToLower(t)
@@ -652,7 +747,13 @@ func (s *Server) inviteAgent(ctx context.Context, caller *diago.DialogServerSess
 	}
 	from := &sip.FromHeader{DisplayName: display, Address: sip.Uri{User: fromUser, Host: host}, Params: sip.NewParams()}
 	from.Params.Add("tag", sip.GenerateTagN(16))
-	hdrs := []sip.Header{from, sip.NewHeader("X-Parley-Interaction", it.ID)}
+	hdrs := append([]sip.Header{from, sip.NewHeader("X-Parley-Interaction", it.ID)}, extra...)
+	var orig diago.DialogSession
+	cid := it.ID
+	if caller != nil {
+		orig = caller
+		cid = callID(caller.InviteRequest)
+	}
 	// When ctx ends (the offer timed out, another endpoint answered, the
 	// caller left) the INVITE must end too. RFC 3261 section 9.1 allows a
 	// CANCEL only once a provisional response came: a phone that sent one
@@ -671,7 +772,7 @@ func (s *Server) inviteAgent(ctx context.Context, caller *diago.DialogServerSess
 		}
 	})
 	defer stop()
-	med, err := dlg.Invite(ictx, diago.InviteClientOptions{Originator: caller, Headers: hdrs, OnResponse: func(r *sip.Response) error {
+	med, err := dlg.Invite(ictx, diago.InviteClientOptions{Originator: orig, Headers: hdrs, OnResponse: func(r *sip.Response) error {
 		if r.IsProvisional() {
 			provisional.Store(true)
 		}
@@ -688,7 +789,7 @@ func (s *Server) inviteAgent(ctx context.Context, caller *diago.DialogServerSess
 		dlg.Close()
 		return nil, err
 	}
-	leg := &agentLeg{dlg: dlg, med: med, log: s.log.With("call_id", callID(caller.InviteRequest), "agent", offer.Agent.Username, "endpoint", uri.String())}
+	leg := &agentLeg{dlg: dlg, med: med, log: s.log.With("call_id", cid, "agent", offer.Agent.Username, "endpoint", uri.String())}
 	if ctx.Err() != nil {
 		leg.hangup()
 		return nil, ctx.Err()

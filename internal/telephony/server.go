@@ -85,7 +85,7 @@ type Server struct {
 	started  atomic.Bool
 	calls    sync.WaitGroup
 	mu       sync.Mutex
-	active   map[*inboundCall]struct{}
+	active   map[liveCall]struct{}
 
 	trunkMu    sync.Mutex
 	trunks     []*cc.Trunk
@@ -138,7 +138,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		deps:     deps,
 		log:      cfg.Logger,
 		sounds:   sounds,
-		active:   map[*inboundCall]struct{}{},
+		active:   map[liveCall]struct{}{},
 		nonceKey: []byte(cc.RandomToken(32)),
 		failures: newFailureLimiter(10, 5*time.Minute),
 		metrics:  newMetrics(),

@@ -44,6 +44,8 @@ func ExampleNewInteraction() {
 	//     "created_at": "2025-03-04T15:20:00Z",
 	//     "queued_at": "2025-03-04T15:20:00Z",
 	//     "offers": 0,
+	//     "held": false,
+	//     "muted": false,
 	//     "wait_seconds": 0,
 	//     "talk_seconds": 0,
 	//     "wrap_seconds": 0,

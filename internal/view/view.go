@@ -106,6 +106,8 @@ type Interaction struct {
 	WrappedAt    time.Time      `json:"wrapped_at,omitzero"`
 	Offers       int            `json:"offers"`
 	EndReason    string         `json:"end_reason,omitempty"`
+	Held         bool           `json:"held"`
+	Muted        bool           `json:"muted"`
 	WaitSeconds  int64          `json:"wait_seconds"`
 	TalkSeconds  int64          `json:"talk_seconds"`
 	WrapSeconds  int64          `json:"wrap_seconds"`
@@ -150,6 +152,8 @@ func NewInteraction(it *cc.Interaction, region string, names Names) *Interaction
 		WrappedAt:    utc(it.WrappedAt),
 		Offers:       it.Offers,
 		EndReason:    it.EndReason,
+		Held:         it.Held,
+		Muted:        it.Muted,
 		WaitSeconds:  seconds(it.WaitTime()),
 		TalkSeconds:  seconds(it.TalkTime()),
 		WrapSeconds:  seconds(it.WrapTime()),
@@ -293,3 +297,23 @@ func utc(t time.Time) time.Time {
 
 // seconds returns d in whole seconds, rounded.
 func seconds(d time.Duration) int64 { return int64(d.Round(time.Second) / time.Second) }
+
+// Agent is one agent of the tenant as the transfer picker shows it: names
+// and state. Reason (the not-ready reason) is filled for supervisors and
+// admins only.
+type Agent struct {
+	ID          string        `json:"id"`
+	Username    string        `json:"username"`
+	DisplayName string        `json:"display_name"`
+	State       cc.AgentState `json:"state"`
+	Reason      string        `json:"reason,omitempty"`
+}
+
+// NewAgent renders an agent; withReason adds its not-ready reason.
+func NewAgent(a cc.AgentInfo, withReason bool) Agent {
+	v := Agent{ID: a.ID, Username: a.Username, DisplayName: a.Name, State: a.State}
+	if withReason {
+		v.Reason = a.Reason
+	}
+	return v
+}

@@ -98,7 +98,7 @@ func TestNewInteractionFull(t *testing.T) {
 		"data": {"account": "A-17"},
 		"created_at": "2025-03-04T15:20:00Z", "queued_at": "2025-03-04T15:20:00Z", "offered_at": "2025-03-04T15:21:20Z",
 		"answered_at": "2025-03-04T15:21:30.4Z", "ended_at": "2025-03-04T15:28:00Z", "wrapped_at": "2025-03-04T15:29:00Z",
-		"offers": 2, "end_reason": "customer", "wait_seconds": 90, "talk_seconds": 390, "wrap_seconds": 60,
+		"offers": 2, "end_reason": "customer", "held": false, "muted": false, "wait_seconds": 90, "talk_seconds": 390, "wrap_seconds": 60,
 		"disposition": "Resolved", "notes": "Invoice question",
 		"matches": [{"type": "Contact", "id": "003A", "name": "Carol Jones", "phone": "+12015550123"}],
 		"linked_record": {"type": "Contact", "id": "003A", "name": "Carol Jones"},
@@ -128,7 +128,7 @@ func TestNewInteractionMinimal(t *testing.T) {
 		"customer": {"display": "Withheld number", "withheld": true},
 		"queue_id": "que_gone", "agent_id": "usr_gone",
 		"created_at": "2025-03-04T15:20:00Z",
-		"offers": 0, "wait_seconds": 0, "talk_seconds": 0, "wrap_seconds": 0,
+		"offers": 0, "held": false, "muted": false, "wait_seconds": 0, "talk_seconds": 0, "wrap_seconds": 0,
 		"matches": [], "log": {"status": "none"}
 	}`)
 	// Unknown ids give no names; nil names give none either.

@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -176,6 +177,15 @@ func seedDemo(ctx context.Context, m *Main, crm *devcrm.Server) (*demoFile, erro
 	}
 	t.CRM.Kind, t.CRM.LoginURL, t.CRM.ClientID, t.CRM.Username = "salesforce", crm.URL(), demoClientID, demoCRMUser
 	t.CRM.BaseURL = m.Config.PublicURL()
+	// devcrm's pages frame the agent panel: its origin (this run's address)
+	// must be one of the tenant's CRM origins.
+	origin, err := cc.ParseCRMOrigin(crm.URL())
+	if err != nil {
+		return nil, fmt.Errorf("devcrm origin: %w", err)
+	}
+	if !slices.Contains(t.CRMOrigins, origin) {
+		t.CRMOrigins = append(t.CRMOrigins, origin)
+	}
 	if err := store.UpdateTenant(ctx, t); err != nil {
 		return nil, err
 	}

@@ -31,6 +31,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/url"
 	"path"
 	"sort"
 	"strings"
@@ -161,7 +162,7 @@ type pageConfig struct {
 func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
 	l, err := ParseLaunch(r.URL.Query())
 	if err != nil {
-		h.refuse(w, http.StatusBadRequest, nil, "", cc.ErrorMessage(err))
+		h.refuse(w, http.StatusBadRequest, nil, askedOrigin(r.URL.Query()), cc.ErrorMessage(err))
 		return
 	}
 	t, err := h.tenantFor(r.Context(), l)
@@ -207,16 +208,16 @@ func (h *Handler) tenantFor(ctx context.Context, l *Launch) (*cc.Tenant, error) 
 			return nil, cc.Errorf(cc.EFORBIDDEN, "tenant=%s: no such contact center; check the tenant parameter of the CTI adapter URL", l.Tenant)
 		}
 		if err != nil {
-			return nil, cc.WrapError(cc.EINTERNAL, err, "the contact center cannot read its tenants now: try again")
+			return nil, cc.WrapError(cc.EINTERNAL, err, "The contact center cannot read its tenants now: try again")
 		}
 		if !t.AllowsCRMOrigin(l.Origin) {
-			return t, cc.Errorf(cc.EFORBIDDEN, "the CRM origin %s is not allowed for tenant %s: an administrator adds it with: parley admin tenant set --tenant %s --add-crm-origin %s", l.Origin, t.Slug, t.Slug, l.Origin)
+			return t, cc.Errorf(cc.EFORBIDDEN, "The CRM origin %s is not allowed for tenant %s: an administrator adds it with: parley admin tenant set --tenant %s --add-crm-origin %s", l.Origin, t.Slug, t.Slug, l.Origin)
 		}
 		return t, nil
 	}
 	ts, err := h.tenants.Tenants(ctx)
 	if err != nil {
-		return nil, cc.WrapError(cc.EINTERNAL, err, "the contact center cannot read its tenants now: try again")
+		return nil, cc.WrapError(cc.EINTERNAL, err, "The contact center cannot read its tenants now: try again")
 	}
 	var found []*cc.Tenant
 	for _, t := range ts {
@@ -228,9 +229,9 @@ func (h *Handler) tenantFor(ctx context.Context, l *Launch) (*cc.Tenant, error) 
 	case 1:
 		return found[0], nil
 	case 0:
-		return nil, cc.Errorf(cc.EFORBIDDEN, "the CRM origin %s is not allowed for any tenant: an administrator adds it with: parley admin tenant set --tenant TENANT --add-crm-origin %s (and may add tenant=TENANT to the CTI adapter URL)", l.Origin, l.Origin)
+		return nil, cc.Errorf(cc.EFORBIDDEN, "The CRM origin %s is not allowed for any tenant: an administrator adds it with: parley admin tenant set --tenant TENANT --add-crm-origin %s (and may add tenant=TENANT to the CTI adapter URL)", l.Origin, l.Origin)
 	}
-	return nil, cc.Errorf(cc.EFORBIDDEN, "the CRM origin %s belongs to %d tenants: add tenant=NAME to the CTI adapter URL", l.Origin, len(found))
+	return nil, cc.Errorf(cc.EFORBIDDEN, "The CRM origin %s belongs to %d tenants: add tenant=NAME to the CTI adapter URL", l.Origin, len(found))
 }
 
 // refuse writes a page that shows only the problem. It may be framed by
@@ -290,6 +291,20 @@ func CSP(origins []string, crmOrigin string) string {
 func setCommonHeaders(h http.Header) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
+}
+
+// askedOrigin is the origin a malformed launch names, loosely read (any
+// http or https scheme://host[:port]), so that the page saying what is
+// wrong can show in the frame that asked; "" when there is none.
+func askedOrigin(q url.Values) string {
+	for _, k := range []string{"sfdcIframeOrigin", "sfdcIFrameOrigin"} {
+		u, err := url.Parse(strings.TrimSpace(q.Get(k)))
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || strings.ContainsAny(u.Host, " ;,'\"") {
+			continue
+		}
+		return u.Scheme + "://" + strings.ToLower(u.Host)
+	}
+	return ""
 }
 
 func contains(list []string, s string) bool {

@@ -1,0 +1,203 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/parley-cc/parley/internal/sipua"
+	"github.com/parley-cc/parley/internal/testkit/browser"
+	"github.com/parley-cc/parley/internal/testkit/fakecrm"
+)
+
+// The agent panel in real Chromium, framed by a fake CRM page on its own
+// origin that speaks the Open CTI postMessage protocol (internal/testkit/
+// fakecrm): sign-in, presence, a real SIP call with its screen pop,
+// wrap-up and the Task, two CRM tabs, a reload mid-call, click-to-dial,
+// and the launches that must be refused.
+
+// panelWait is how long a panel test waits for the page to show a state.
+const panelWait = 20 * time.Second
+
+// allowOrigin adds a CRM origin to the demo tenant's.
+func (e *testEnv) allowOrigin(origin string) {
+	e.t.Helper()
+	ten, err := e.m.Store.TenantBySlug(e.ctx, "acme")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	ten.CRMOrigins = append(ten.CRMOrigins, origin)
+	if err := e.m.Store.UpdateTenant(e.ctx, ten); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// panelURL is the CTI adapter URL of this Parley.
+func (e *testEnv) panelURL() string { return e.http + "/cti/salesforce.html" }
+
+// inPanel evaluates expr in the panel frame of the page of ctx until it is
+// truthy, failing the test after panelWait.
+func inPanel[T any](t *testing.T, ctx context.Context, what, expr string) T {
+	t.Helper()
+	v, err := browser.InFrame[T](ctx, "#panel", expr, panelWait)
+	if err != nil {
+		t.Fatalf("panel: %s: %v", what, err)
+	}
+	return v
+}
+
+// inHost evaluates expr in the CRM page of ctx until it is truthy.
+func inHost[T any](t *testing.T, ctx context.Context, what, expr string) T {
+	t.Helper()
+	v, err := browser.WaitFor[T](ctx, expr, panelWait)
+	if err != nil {
+		t.Fatalf("CRM page: %s: %v", what, err)
+	}
+	return v
+}
+
+// shot saves a screenshot of the panel frame.
+func shot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	browser.ElementScreenshot(t, ctx, os.Getenv("PARLEY_SCREENSHOTS"), name, "#panel")
+}
+
+// openPanel opens the CRM page url in the tab of ctx and waits for the
+// panel's sign-in form or main view.
+func openPanel(t *testing.T, ctx context.Context, url string) {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
+		t.Fatal(err)
+	}
+	inPanel[bool](t, ctx, "start", `!document.getElementById('signin').hidden || !document.getElementById('main').hidden`)
+}
+
+// panelSignIn signs in through the panel's form.
+func panelSignIn(t *testing.T, ctx context.Context, user, password string) {
+	t.Helper()
+	inPanel[bool](t, ctx, "sign-in form", `!document.getElementById('signin').hidden`)
+	inPanel[bool](t, ctx, "fill in", fmt.Sprintf(`(document.getElementById('signin-username').value = %q,
+		document.getElementById('signin-password').value = %q,
+		document.getElementById('signin-submit').click(), true)`, user, password))
+	inPanel[bool](t, ctx, "signed in", `!document.getElementById('main').hidden && document.getElementById('presence').options.length > 0`)
+}
+
+// panelState picks a presence option in the panel.
+func panelState(t *testing.T, ctx context.Context, value string) {
+	t.Helper()
+	inPanel[bool](t, ctx, "choose "+value, fmt.Sprintf(`(() => { const s = document.getElementById('presence');
+		s.value = %q; s.dispatchEvent(new Event('change')); return true; })()`, value))
+}
+
+func TestPanelRefusesBadLaunches(t *testing.T) {
+	skipIfShort(t)
+	e := startEnv(t)
+	crm := fakecrm.Start(t)
+	e.allowOrigin(crm.URL)
+	foreign := fakecrm.Start(t) // an origin no tenant lists
+	ctx := browser.New(t, browser.Options{})
+
+	cases := []struct {
+		name, url string
+		want      []string
+	}{
+		{"vccmode", crm.Lightning(e.panelURL(), url.Values{"vccmode": {"7"}}), []string{"vccmode=7: use 1, 2 or 3"}},
+		{"unknown", crm.Lightning(e.panelURL(), url.Values{"colour": {"blue"}}), []string{`unknown parameter "colour"`}},
+		{"env", crm.Lightning(e.panelURL(), url.Values{"env": {"crm"}}), []string{"env=crm: use env=salesforce"}},
+		{"foreign", foreign.Lightning(e.panelURL(), url.Values{"tenant": {"acme"}}), []string{
+			"CRM origin " + foreign.URL + " is not allowed for tenant acme", "parley admin tenant set --tenant acme --add-crm-origin " + foreign.URL}},
+	}
+	for _, c := range cases {
+		if err := chromedp.Do(ctx, chromedp.Navigate(c.url)); err != nil {
+			t.Fatal(err)
+		}
+		got := inPanel[string](t, ctx, c.name, `document.getElementById('problem-text') && document.getElementById('problem-text').textContent`)
+		for _, w := range c.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s: the panel says %q, want %q", c.name, got, w)
+			}
+		}
+		// Nothing else loaded: no panel script, no Open CTI traffic.
+		if loaded := inPanel[string](t, ctx, c.name, `String(typeof window.parleyPanel !== 'undefined' || document.scripts.length > 0)`); loaded != "false" {
+			t.Errorf("%s: the refused panel ran scripts", c.name)
+		}
+		if n := inHost[int](t, ctx, c.name, `crm.calls.length + 1`) - 1; n != 0 {
+			t.Errorf("%s: the refused panel sent %d Open CTI requests", c.name, n)
+		}
+		shot(t, ctx, "panel-refused-"+c.name)
+	}
+
+	// A CRM page that never answers: a visible error, not a hang; sign-in
+	// still works.
+	silent := crm.Lightning(e.panelURL(), nil)
+	silent = strings.Replace(silent, "/host.html?", "/host.html?silent=1&", 1)
+	openPanel(t, ctx, silent)
+	got := inPanel[string](t, ctx, "CTI timeout", `!document.getElementById('fatal').hidden && document.getElementById('fatal').textContent`)
+	if !strings.Contains(got, "did not answer within") {
+		t.Errorf("the panel says %q for a CRM that never answers", got)
+	}
+	shot(t, ctx, "panel-crm-silent")
+}
+
+// offerCaller is the text the panel shows for the caller.
+const panelCallerJS = `(() => { for (const id of ['offer-caller', 'call-caller', 'wrapup-caller']) {
+	const el = document.getElementById(id); if (el && !el.closest('[hidden]') && el.textContent) return el.textContent; } return ''; })()`
+
+// crmCreate creates a record in devcrm and returns its id.
+func (e *testEnv) crmCreate(object string, fields map[string]string) string {
+	e.t.Helper()
+	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {e.info.CRMClient.ID}, "client_secret": {e.info.CRMClient.Secret}}
+	res, err := http.PostForm(e.crm.URL()+"/services/oauth2/token", form)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	json.NewDecoder(res.Body).Decode(&tok)
+	res.Body.Close()
+	body, _ := json.Marshal(fields)
+	req, _ := http.NewRequest("POST", e.crm.URL()+"/services/data/v62.0/sobjects/"+object, strings.NewReader(string(body)))
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	req.Header.Set("Content-Type", "application/json")
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out struct {
+		ID string `json:"id"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil || res.StatusCode != 201 || out.ID == "" {
+		e.t.Fatalf("create %s in devcrm: %d %v", object, res.StatusCode, err)
+	}
+	return out.ID
+}
+
+// registeredPhone starts alice's answering phone and waits for its
+// registration.
+func (e *testEnv) registeredPhone(t *testing.T, user string) {
+	t.Helper()
+	registered := make(chan struct{}, 1)
+	e.startMediaPhone(t, sipua.Options{ToneHz: 1000, OnRegistered: func() {
+		select {
+		case registered <- struct{}{}:
+		default:
+		}
+	}}, user)
+	select {
+	case <-registered:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("%s's phone did not register", user)
+	}
+}
+
+

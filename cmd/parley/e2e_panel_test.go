@@ -199,5 +199,3 @@ func (e *testEnv) registeredPhone(t *testing.T, user string) {
 		t.Fatalf("%s's phone did not register", user)
 	}
 }
-
-

@@ -199,3 +199,90 @@ func (e *testEnv) registeredPhone(t *testing.T, user string) {
 		t.Fatalf("%s's phone did not register", user)
 	}
 }
+
+// xssName is a contact name that runs script if inserted as HTML.
+const xssName = `<img src=x onerror=alert(1)>`
+
+// TestPanelTakesACall: alice signs in in the panel and goes available; a
+// real SIP call from a contact arrives; the panel shows it with the match
+// (a name made of HTML, shown as text); the CRM pops the contact on answer;
+// the notes are typed with the byte counter; the Task is written once and
+// the CRM page is refreshed. In the Lightning and the Classic page.
+func TestPanelTakesACall(t *testing.T) {
+	skipIfShort(t)
+	for _, api := range []string{"lightning", "classic"} {
+		t.Run(api, func(t *testing.T) {
+			e := startEnv(t)
+			crm := fakecrm.Start(t)
+			e.allowOrigin(crm.URL)
+			contact := e.crmCreate("Contact", map[string]string{"LastName": xssName, "Phone": "(201) 555-0177"})
+			e.registeredPhone(t, "alice")
+			ctx := browser.New(t, browser.Options{})
+			page := crm.Lightning(e.panelURL(), nil)
+			if api == "classic" {
+				page = crm.Classic(e.panelURL(), nil)
+			}
+			openPanel(t, ctx, page)
+			shot(t, ctx, "panel-"+api+"-signin")
+			panelSignIn(t, ctx, "alice", e.user("alice").Password)
+			if api == "lightning" {
+				inHost[bool](t, ctx, "click-to-dial enabled", `crm.clickToDial === true`)
+			}
+			panelState(t, ctx, "available")
+			inPanel[bool](t, ctx, "available", `document.getElementById('presence').value === 'available'`)
+			if api == "lightning" {
+				inHost[bool](t, ctx, "label Available", `crm.label === 'Available'`)
+			}
+			shot(t, ctx, "panel-"+api+"-available")
+
+			call := startUACall(t, sipua.Options{From: "2015550177", ToneHz: 440, Duration: 6 * time.Second}, "sip:+15550100@"+e.sipAddr)
+			popped := inHost[[]string](t, ctx, "screen pop", `(() => { const p = crm.find('screenPop'); return p.length ? p.map(a => a.recordId || (a.params && a.params.recordId)) : null; })()`)
+			if len(popped) != 1 || popped[0] != contact {
+				t.Errorf("screen pops %v, want one of contact %s", popped, contact)
+			}
+			caller := inPanel[string](t, ctx, "caller shown", panelCallerJS)
+			if caller != xssName {
+				t.Errorf("the panel shows the caller as %q, want the contact's name as text %q", caller, xssName)
+			}
+			if n := inPanel[int](t, ctx, "no injected element", `document.querySelectorAll('img').length + 1`) - 1; n != 0 {
+				t.Errorf("the contact's name became %d img elements", n)
+			}
+			if api == "lightning" {
+				inHost[bool](t, ctx, "label On call", `/^On call \d\d:\d\d$/.test(crm.label)`)
+			}
+			inPanel[bool](t, ctx, "call card", `!document.getElementById('call').hidden`)
+			shot(t, ctx, "panel-"+api+"-oncall")
+
+			<-call.done
+			if call.err != nil || !call.res.Answered {
+				t.Fatalf("the call: %v %v", call.res, call.err)
+			}
+			inPanel[bool](t, ctx, "wrap-up", `!document.getElementById('wrapup').hidden`)
+			notes := "Wants the invoice re-sent. Café ☕"
+			count := inPanel[string](t, ctx, "notes typed", fmt.Sprintf(`(() => { const n = document.getElementById('wrapup-notes');
+				n.value = %q; n.dispatchEvent(new Event('input'));
+				const d = document.getElementById('wrapup-disposition'); d.value = 'Resolved';
+				return document.getElementById('wrapup-count').textContent; })()`, notes))
+			if want := fmt.Sprintf("%d / 4000 bytes", len(notes)); count != want {
+				t.Errorf("byte counter %q, want %q", count, want)
+			}
+			shot(t, ctx, "panel-"+api+"-wrapup")
+			inPanel[bool](t, ctx, "submit", `(document.getElementById('wrapup-submit').click(), true)`)
+			inHost[bool](t, ctx, "refreshView after the log", `crm.refreshes >= 1`)
+			inPanel[bool](t, ctx, "back to available", `document.getElementById('presence').value === 'available' && document.getElementById('wrapup').hidden`)
+			inPanel[bool](t, ctx, "today lists the call", `document.getElementById('today').textContent.includes('answered')`)
+			shot(t, ctx, "panel-"+api+"-today")
+
+			tasks := e.crmQuery("SELECT Id, WhoId, Description, CallDisposition FROM Task WHERE WhoId = '" + contact + "'")
+			if len(tasks) != 1 {
+				t.Fatalf("%d Tasks on the contact, want 1", len(tasks))
+			}
+			if d, _ := tasks[0]["Description"].(string); !strings.Contains(d, notes) || tasks[0]["CallDisposition"] != "Resolved" {
+				t.Errorf("Task %v", tasks[0])
+			}
+			if n := inHost[int](t, ctx, "one pop", `crm.count('screenPop') + 1`) - 1; n != 1 {
+				t.Errorf("%d screen pops, want 1", n)
+			}
+		})
+	}
+}

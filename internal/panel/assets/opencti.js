@@ -83,6 +83,14 @@ class Lightning {
     });
   }
 
+  // register adds a listener; events come later, so nothing is awaited
+  // beyond the library taking the registration.
+  register(method, listener) {
+    if (typeof this.api[method] !== 'function') return Promise.reject(new CTIError(method, 'this CRM has no such Open CTI method'));
+    try { this.api[method]({ listener }); } catch (e) { return Promise.reject(new CTIError(method, e.message || String(e))); }
+    return Promise.resolve();
+  }
+
   screenPop(type, params) {
     const T = this.api.SCREENPOP_TYPE || {};
     const types = { sobject: T.SOBJECT || 'sobject', search: T.SEARCH || 'search', newRecord: T.NEW_RECORD_MODAL || 'newRecord', url: T.URL || 'url' };
@@ -99,9 +107,9 @@ class Lightning {
   enableClickToDial() { return this.call('enableClickToDial'); }
   disableClickToDial() { return this.call('disableClickToDial'); }
   onClickToDial(listener) {
-    return this.call('onClickToDial', { listener: p => listener({
+    return this.register('onClickToDial', p => listener({
       number: p.number || '', recordId: p.recordId || '', recordName: p.recordName || '', objectType: p.objectType || '',
-    }) });
+    }));
   }
   setPanelVisible(visible) { return this.call('setSoftphonePanelVisibility', { visible: !!visible }); }
   isPanelVisible() { return this.call('isSoftphonePanelVisible').then(r => !!(r && r.visible)); }
@@ -113,7 +121,7 @@ class Lightning {
   }
   getCallCenterSettings() { return this.call('getCallCenterSettings'); }
   getAppViewInfo() { return this.call('getAppViewInfo').then(normalizeView); }
-  onNavigationChange(listener) { return this.call('onNavigationChange', { listener: p => listener(normalizeView(p)) }); }
+  onNavigationChange(listener) { return this.register('onNavigationChange', p => listener(normalizeView(p))); }
   refreshView() { return this.call('refreshView'); }
   notifyInitializationComplete() { return this.call('notifyInitializationComplete'); }
 }

@@ -60,7 +60,8 @@ function since(iso) { return iso ? (Date.now() - Date.parse(iso)) / 1000 : 0; }
 
 function callerName(it) {
   const c = it.customer || {};
-  return c.name || c.display || 'Unknown number';
+  const m = it.matches || [];
+  return c.name || (it.linked_record && it.linked_record.name) || (m.length === 1 && m[0].name) || c.display || 'Unknown number';
 }
 
 function utf8Bytes(s) { return new TextEncoder().encode(s).length; }

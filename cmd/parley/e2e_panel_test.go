@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -285,4 +286,113 @@ func TestPanelTakesACall(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestPanelTwoTabsPopOnce: one agent with two CRM tabs has one session
+// (signed in once); the pop happens once, in the tab that had focus last
+// (its CRM page reported navigation); refreshView runs there only; one Task.
+func TestPanelTwoTabsPopOnce(t *testing.T) {
+	skipIfShort(t)
+	e := startEnv(t)
+	crm := fakecrm.Start(t)
+	e.allowOrigin(crm.URL)
+	e.registeredPhone(t, "alice")
+	tab1 := browser.New(t, browser.Options{})
+	tab2 := browser.Tab(t, tab1, "tab 2")
+	page := crm.Lightning(e.panelURL(), nil)
+	openPanel(t, tab1, page)
+	openPanel(t, tab2, page)
+	panelSignIn(t, tab1, "alice", e.user("alice").Password)
+	// The second tab joins the same session without signing in.
+	inPanel[bool](t, tab2, "tab 2 signed in", `!document.getElementById('main').hidden`)
+	panelState(t, tab1, "available")
+	inPanel[bool](t, tab2, "tab 2 sees available", `document.getElementById('presence').value === 'available'`)
+	// The agent moves to tab 2: its CRM page reports the navigation.
+	inHost[bool](t, tab2, "navigate in tab 2", `(crm.navigate('003000000000001AAA', 'Contact', 'Someone'), true)`)
+	inPanel[bool](t, tab2, "tab 2 focused", `window.parleyPanel.tabs.isFocused()`)
+
+	call := startUACall(t, sipua.Options{From: "2015550123", ToneHz: 440, Duration: 4 * time.Second}, "sip:+15550100@"+e.sipAddr)
+	inHost[bool](t, tab2, "pop in tab 2", `crm.count('screenPop') === 1`)
+	<-call.done
+	inPanel[bool](t, tab2, "wrap-up in tab 2", `!document.getElementById('wrapup').hidden`)
+	inPanel[bool](t, tab1, "wrap-up in tab 1", `!document.getElementById('wrapup').hidden`)
+	inPanel[bool](t, tab1, "submit in tab 1", `(document.getElementById('wrapup-submit').click(), true)`)
+	inHost[bool](t, tab2, "refreshView in tab 2", `crm.refreshes === 1`)
+	inPanel[bool](t, tab1, "tab 1 back to available", `document.getElementById('presence').value === 'available'`)
+	if n := inHost[int](t, tab1, "tab 1 pops", `crm.count('screenPop') + 1`) - 1; n != 0 {
+		t.Errorf("tab 1 (not focused) popped %d times", n)
+	}
+	if n := inHost[int](t, tab1, "tab 1 refreshes", `crm.refreshes + 1`) - 1; n != 0 {
+		t.Errorf("tab 1 (not focused) refreshed %d times", n)
+	}
+	if n := inHost[int](t, tab2, "tab 2 pops", `crm.count('screenPop') + 1`) - 1; n != 1 {
+		t.Errorf("tab 2 popped %d times, want 1", n)
+	}
+	token := e.signIn("alice")
+	it := e.newestInteraction(token, "the call", func(it apiInteraction) bool { return it.Log.Status == "delivered" })
+	if tasks := e.crmQuery("SELECT Id FROM Task WHERE CallObject = '" + it.ID + "'"); len(tasks) != 1 {
+		t.Errorf("%d Tasks for the call, want 1", len(tasks))
+	}
+}
+
+// TestPanelReloadMidCall: reloading the CRM page (and so the panel) during
+// a call leaves the call up, and the panel comes back to it from the API,
+// without a second pop.
+func TestPanelReloadMidCall(t *testing.T) {
+	skipIfShort(t)
+	e := startEnv(t)
+	crm := fakecrm.Start(t)
+	e.allowOrigin(crm.URL)
+	e.registeredPhone(t, "alice")
+	ctx := browser.New(t, browser.Options{})
+	openPanel(t, ctx, crm.Lightning(e.panelURL(), nil))
+	panelSignIn(t, ctx, "alice", e.user("alice").Password)
+	panelState(t, ctx, "available")
+	inPanel[bool](t, ctx, "available", `document.getElementById('presence').value === 'available'`)
+	const talk = 10 * time.Second
+	call := startUACall(t, sipua.Options{From: "2015550123", ToneHz: 440, Duration: talk}, "sip:+15550100@"+e.sipAddr)
+	inPanel[bool](t, ctx, "on call", `!document.getElementById('call').hidden`)
+	inHost[bool](t, ctx, "pop", `crm.count('screenPop') === 1`)
+
+	if err := chromedp.Do(ctx, chromedp.Reload()); err != nil {
+		t.Fatal(err)
+	}
+	inPanel[bool](t, ctx, "restored call", `!document.getElementById('call').hidden && document.getElementById('call-caller').textContent === 'Jane Doe'`)
+	shot(t, ctx, "panel-reloaded-oncall")
+	<-call.done
+	if call.err != nil || !call.res.Answered || call.res.HungUpBy != "local" || call.res.Talk < talk-time.Second {
+		t.Fatalf("the call did not stay up through the reload: %+v %v", call.res, call.err)
+	}
+	inPanel[bool](t, ctx, "wrap-up after the reload", `!document.getElementById('wrapup').hidden`)
+	if n := inHost[int](t, ctx, "pops after reload", `crm.count('screenPop') + 1`) - 1; n != 0 {
+		t.Errorf("the reloaded panel popped %d more times", n)
+	}
+}
+
+// TestPanelClickToDial: a click on a phone field opens the panel and asks
+// Parley to dial; an empty number is refused with the server's message in
+// the panel, never silently.
+func TestPanelClickToDial(t *testing.T) {
+	skipIfShort(t)
+	e := startEnv(t)
+	crm := fakecrm.Start(t)
+	e.allowOrigin(crm.URL)
+	ctx := browser.New(t, browser.Options{})
+	openPanel(t, ctx, crm.Lightning(e.panelURL(), nil))
+	panelSignIn(t, ctx, "alice", e.user("alice").Password)
+	inHost[bool](t, ctx, "click-to-dial enabled", `crm.clickToDial === true && crm.listeners.onClickToDial === true`)
+	inHost[bool](t, ctx, "click", `(crm.dial('', '003000000000001AAA', 'Contact', 'Jane Doe'), true)`)
+	msg := inPanel[string](t, ctx, "dial message", `(() => { const s = document.getElementById('status');
+		return s.getAttribute('role') === 'alert' && s.textContent.startsWith('Dialling: ') && s.textContent; })()`)
+	if len(msg) < len("Dialling: ")+10 {
+		t.Errorf("the panel says %q for an empty number", msg)
+	}
+	if v := inHost[[]bool](t, ctx, "panel opened", `crm.find('setSoftphonePanelVisibility').map(a => a.visible)`); !slices.Contains(v, true) {
+		t.Errorf("setSoftphonePanelVisibility calls %v, want visible true", v)
+	}
+	shot(t, ctx, "panel-click-to-dial-refused")
+	// Signing out turns click-to-dial off.
+	panelState(t, ctx, "signout")
+	inHost[bool](t, ctx, "click-to-dial disabled", `crm.clickToDial === false`)
+	inPanel[bool](t, ctx, "signed out", `!document.getElementById('signin').hidden`)
 }

@@ -396,3 +396,49 @@ func TestPanelClickToDial(t *testing.T) {
 	inHost[bool](t, ctx, "click-to-dial disabled", `crm.clickToDial === false`)
 	inPanel[bool](t, ctx, "signed out", `!document.getElementById('signin').hidden`)
 }
+
+// TestPanelPopLatency measures offer to screen pop: from the INVITE leaving
+// the caller (on loopback, as it reaches Parley) to the CRM page receiving
+// the screenPop request for the record, with the pop on answer (the
+// default) and a phone that answers at once. It runs only with
+// PARLEY_PANEL_BENCH=N (N calls) and prints p50, p95 and max; see
+// docs/benchmarks.md.
+func TestPanelPopLatency(t *testing.T) {
+	n := 0
+	fmt.Sscan(os.Getenv("PARLEY_PANEL_BENCH"), &n)
+	if n <= 0 {
+		t.Skip("set PARLEY_PANEL_BENCH=100 to measure offer to screen pop over 100 calls")
+	}
+	e := startEnv(t)
+	crm := fakecrm.Start(t)
+	e.allowOrigin(crm.URL)
+	e.registeredPhone(t, "alice")
+	ctx := browser.New(t, browser.Options{Timeout: time.Duration(n)*20*time.Second + time.Minute})
+	openPanel(t, ctx, crm.Lightning(e.panelURL(), nil))
+	panelSignIn(t, ctx, "alice", e.user("alice").Password)
+	token := e.signIn("alice")
+	var took []time.Duration
+	for i := range n {
+		panelState(t, ctx, "available")
+		inPanel[bool](t, ctx, "available", `document.getElementById('presence').value === 'available'`)
+		start := time.Now()
+		call := startUACall(t, sipua.Options{From: "2015550123", Duration: 500 * time.Millisecond}, "sip:+15550100@"+e.sipAddr)
+		at, err := browser.WaitFor[float64](ctx, fmt.Sprintf(`crm.count('screenPop') === %d && crm.calls.filter(c => c.methodName === 'screenPop')[%d].at`, i+1, i), panelWait)
+		if err != nil {
+			call.cancel()
+			<-call.done
+			t.Fatalf("call %d: no screen pop (%v); the call: %+v %v", i+1, err, call.res, call.err)
+		}
+		took = append(took, time.UnixMilli(int64(at)).Sub(start))
+		<-call.done
+		it := e.newestInteraction(token, "the call", func(it apiInteraction) bool { return it.State == "ended" })
+		eventually(t, 20*time.Second, "wrap-up", func() bool {
+			st, _ := e.apiBody("PUT", "/api/v1/interactions/"+it.ID+"/wrapup", token, map[string]string{"disposition": "Resolved"})
+			return st == 200
+		})
+	}
+	slices.Sort(took)
+	pct := func(p float64) time.Duration { return took[min(len(took)-1, int(p*float64(len(took))))] }
+	v, _ := browser.Version()
+	t.Logf("offer to screen pop over %d calls: p50 %s, p95 %s, max %s (%s)", n, pct(0.50).Round(time.Millisecond), pct(0.95).Round(time.Millisecond), took[len(took)-1].Round(time.Millisecond), v)
+}

@@ -9,6 +9,7 @@ const pageHTML = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Parley</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="{{.Assets}}/panel.css">
 {{- if not .Problem}}
 <script type="application/json" id="parley-config">{{.Config}}</script>

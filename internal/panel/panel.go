@@ -248,7 +248,7 @@ func (h *Handler) refuse(w http.ResponseWriter, status int, origins []string, as
 		fa = strings.Join(ancestors, " ")
 	}
 	hd := w.Header()
-	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors "+fa)
+	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors "+fa)
 	setCommonHeaders(hd)
 	h.render(w, status, pageData{Problem: problem, Assets: "/cti/assets/" + h.version})
 }

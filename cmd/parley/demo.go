@@ -347,9 +347,10 @@ Parley demo is running (tenant %q). Everything listens on loopback.
   API:     %s/api/v1   (health %s/healthz)
   devcrm:  %s          (the CRM emulator; REST under /services/data)
   SIP:     %s over UDP and TCP
+  panel:   %s/cti/salesforce.html   (the agent panel; the CRM frames it and appends sfdcIframeOrigin=%s&mode=Lightning)
 
 Numbers to call:
-`, f.Tenant, f.HTTP, f.HTTP, f.CRM, sipAddr)
+`, f.Tenant, f.HTTP, f.HTTP, f.CRM, sipAddr, f.HTTP, f.CRM)
 	for _, e := range f.EntryPoints {
 		fmt.Fprintf(w, "  %-8s %s\n", e.Queue, e.URI)
 	}

@@ -421,12 +421,30 @@ func TestPanelPopLatency(t *testing.T) {
 	for i := range n {
 		panelState(t, ctx, "available")
 		inPanel[bool](t, ctx, "available", `document.getElementById('presence').value === 'available'`)
-		start := time.Now()
-		call := startUACall(t, sipua.Options{From: "2015550123", Duration: 500 * time.Millisecond}, "sip:+15550100@"+e.sipAddr)
-		at, err := browser.WaitFor[float64](ctx, fmt.Sprintf(`crm.count('screenPop') === %d && crm.calls.filter(c => c.methodName === 'screenPop')[%d].at`, i+1, i), panelWait)
-		if err != nil {
+		var call *uaCall
+		var start time.Time
+		var at float64
+		for attempt := 1; ; attempt++ {
+			start = time.Now()
+			call = startUACall(t, sipua.Options{From: "2015550123", Duration: 500 * time.Millisecond}, "sip:+15550100@"+e.sipAddr)
+			var err error
+			for deadline := time.Now().Add(panelWait); time.Now().Before(deadline); {
+				at, err = browser.WaitFor[float64](ctx, fmt.Sprintf(`crm.count('screenPop') === %d && crm.calls.filter(c => c.methodName === 'screenPop')[%d].at`, i+1, i), time.Second)
+				if err == nil || ended(call) {
+					break
+				}
+			}
+			if err == nil {
+				break
+			}
 			call.cancel()
 			<-call.done
+			// The caller's own socket can fail to bind on a busy machine
+			// (the call never left it): try again; anything else fails.
+			if call.res != nil && call.res.Status == 0 && attempt < 3 {
+				t.Logf("call %d: the caller failed before sending (%v); again", i+1, call.res)
+				continue
+			}
 			t.Fatalf("call %d: no screen pop (%v); the call: %+v %v", i+1, err, call.res, call.err)
 		}
 		took = append(took, time.UnixMilli(int64(at)).Sub(start))
@@ -441,4 +459,14 @@ func TestPanelPopLatency(t *testing.T) {
 	pct := func(p float64) time.Duration { return took[min(len(took)-1, int(p*float64(len(took))))] }
 	v, _ := browser.Version()
 	t.Logf("offer to screen pop over %d calls: p50 %s, p95 %s, max %s (%s)", n, pct(0.50).Round(time.Millisecond), pct(0.95).Round(time.Millisecond), took[len(took)-1].Round(time.Millisecond), v)
+}
+
+// ended reports whether the user agent's call is over.
+func ended(c *uaCall) bool {
+	select {
+	case <-c.done:
+		return true
+	default:
+		return false
+	}
 }

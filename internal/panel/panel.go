@@ -93,9 +93,6 @@ func New(opts Options) *Handler {
 	return h
 }
 
-// Paths are the URL patterns the Handler serves, for mounting.
-var Paths = []string{"/cti/salesforce.html", "/cti/assets/"}
-
 // ServeHTTP routes to the adapter page or an asset.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
 

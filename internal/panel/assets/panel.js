@@ -150,8 +150,11 @@ async function screenPop(it) {
   });
 }
 
-function maybePop(it, moment) {
+function maybePop(it, moment, at) {
   if (!it || it.agent_id !== state.me.user.id) return;
+  // A frame replayed after a reconnect may be about a call long gone.
+  const current = state.presence && state.presence.interaction_id === it.id;
+  if (!current && !(at && Date.now() - Date.parse(at) < 30000)) return;
   if (popMoment(it) !== moment) return;
   if (!tabs.isFocused()) return;
   screenPop(it);
@@ -395,8 +398,8 @@ function onFrame(f) {
     renderInteraction();
   }
   switch (f.type) {
-    case 'interaction.offered': maybePop(it, 'offer'); break;
-    case 'interaction.connected': maybePop(it, 'answer'); break;
+    case 'interaction.offered': maybePop(it, 'offer', f.at); break;
+    case 'interaction.connected': maybePop(it, 'answer', f.at); break;
     case 'interaction.ended':
     case 'interaction.wrapped':
       loadToday();
@@ -467,7 +470,8 @@ function signedOut(msg) {
   show($('main'), false);
   show($('signin'), true);
   text($('who'), '');
-  text($('signin-error'), msg || '');
+  text($('signin-error'), msg || (config.launch.sso
+    ? 'Single sign-on from the CRM is not available yet: sign in with your contact-center username and password.' : ''));
   updateLabel();
   $('signin-username').focus();
 }
@@ -610,6 +614,7 @@ async function main() {
   const t = $('signin-tenant');
   t.value = config.tenant;
   t.readOnly = !!config.launch.tenant;
+
   startCTI(); // in parallel: a CRM that never answers does not hold up sign-in
   state.session = loadSession();
   if (state.session && state.session.token) {

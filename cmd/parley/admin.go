@@ -66,8 +66,8 @@ func (e *adminEnv) commands() map[string]map[string]func(context.Context, []stri
 // adminSynopsis is the usage line of each admin command: required flags
 // first, in the order the command checks them.
 var adminSynopsis = map[string]string{
-	"tenant add":         "--name SLUG [--region US] [--tz UTC] [--kind 1|2|3] [--display NAME] [--cluster NAME] [--reasons R,...] [--dispositions D,...]",
-	"tenant set":         "--tenant SLUG [--region R] [--tz ZONE] [--kind 1|2|3] [--display NAME] [--cluster NAME] [--reasons R,...] [--dispositions D,...]",
+	"tenant add":         "--name SLUG [--region US] [--tz UTC] [--kind 1|2|3] [--display NAME] [--cluster NAME] [--reasons R,...] [--dispositions D,...] [--crm-origin ORIGIN,...]",
+	"tenant set":         "--tenant SLUG [--region R] [--tz ZONE] [--kind 1|2|3] [--display NAME] [--cluster NAME] [--reasons R,...] [--dispositions D,...] [--crm-origin ORIGIN,... | --add-crm-origin ORIGIN | --remove-crm-origin ORIGIN]",
 	"tenant list":        "",
 	"user add":           "--tenant SLUG --username NAME --role ROLES (--password PW | --generate-password) [--sip-username U (--sip-password PW | --generate-sip-password)] [--skills S,...] [--display NAME] [--email ADDR] [--static-contact URI] [--disable]",
 	"user set":           "--tenant SLUG --username NAME [--role ROLES] [--password PW | --generate-password] [--sip-username U] [--sip-password PW | --generate-sip-password] [--skills S,...] [--display NAME] [--email ADDR] [--static-contact URI] [--enable | --disable]",
@@ -259,7 +259,8 @@ func (e *adminEnv) table(header string, rows [][]string) {
 
 // --- tenants
 
-func (e *adminEnv) tenantFlags(fs *flag.FlagSet) (display, region, tz *string, kind *int, cluster, reasons, dispositions *string) {
+func (e *adminEnv) tenantFlags(fs *flag.FlagSet) (display, region, tz *string, kind *int, cluster, reasons, dispositions, origins *string) {
+	origins = fs.String("crm-origin", "", "comma-separated CRM `origins` allowed to frame the agent panel, e.g. https://acme.lightning.force.com,https://acme--c.vf.force.com")
 	display = fs.String("display", "", "display `name`")
 	region = fs.String("region", "", "default phone `region` (two-letter country code, e.g. US; default US)")
 	tz = fs.String("tz", "", "IANA time `zone`, e.g. America/New_York (default UTC)")
@@ -276,7 +277,7 @@ const defaultRegion = "US"
 func (e *adminEnv) tenantAdd(ctx context.Context, args []string) error {
 	fs := e.flags("tenant add")
 	name := fs.String("name", "", "tenant `slug` (lowercase), e.g. acme")
-	display, region, tz, kind, cluster, reasons, dispositions := e.tenantFlags(fs)
+	display, region, tz, kind, cluster, reasons, dispositions, origins := e.tenantFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -295,6 +296,11 @@ func (e *adminEnv) tenantAdd(ctx context.Context, args []string) error {
 	}
 	if *dispositions != "" {
 		if t.Dispositions, err = uniqueList("--dispositions", *dispositions); err != nil {
+			return err
+		}
+	}
+	if *origins != "" {
+		if t.CRMOrigins, err = crmOrigins("--crm-origin", *origins); err != nil {
 			return err
 		}
 	}
@@ -331,6 +337,35 @@ func validateTenant(t *cc.Tenant) error {
 	return nil
 }
 
+// crmOrigins parses a comma-separated list of CRM origins, each in
+// canonical form, refusing repeats.
+func crmOrigins(flag, s string) ([]string, error) {
+	list, err := uniqueList(flag, s)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, o := range list {
+		n, err := cc.ParseCRMOrigin(o)
+		if err != nil {
+			return nil, cc.Errorf(cc.EINVALID, "%s: %s", flag, cc.ErrorMessage(err))
+		}
+		if slices.Contains(out, n) {
+			return nil, cc.Errorf(cc.EINVALID, "%s: %s is given twice", flag, n)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// btoi is 1 for true.
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // kindName is a tenant kind with its meaning, "1 legacy".
 func kindName(k cc.TenantKind) string {
 	switch k {
@@ -347,9 +382,14 @@ func kindName(k cc.TenantKind) string {
 func (e *adminEnv) tenantSet(ctx context.Context, args []string) error {
 	fs := e.flags("tenant set")
 	slug := fs.String("tenant", "", "tenant `slug`")
-	display, region, tz, kind, cluster, reasons, dispositions := e.tenantFlags(fs)
+	display, region, tz, kind, cluster, reasons, dispositions, origins := e.tenantFlags(fs)
+	addOrigin := fs.String("add-crm-origin", "", "add one CRM `origin` to those allowed to frame the agent panel")
+	removeOrigin := fs.String("remove-crm-origin", "", "remove one CRM `origin` from those allowed to frame the agent panel")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if n := btoi(isSet(fs, "crm-origin")) + btoi(isSet(fs, "add-crm-origin")) + btoi(isSet(fs, "remove-crm-origin")); n > 1 {
+		return cc.Errorf(cc.EINVALID, "give one of --crm-origin (the whole list), --add-crm-origin or --remove-crm-origin")
 	}
 	t, err := e.tenant(ctx, *slug)
 	if err != nil {
@@ -380,6 +420,31 @@ func (e *adminEnv) tenantSet(ctx context.Context, args []string) error {
 			return err
 		}
 	}
+	if isSet(fs, "crm-origin") {
+		if t.CRMOrigins, err = crmOrigins("--crm-origin", *origins); err != nil {
+			return err
+		}
+	}
+	if isSet(fs, "add-crm-origin") {
+		o, err := cc.ParseCRMOrigin(*addOrigin)
+		if err != nil {
+			return cc.Errorf(cc.EINVALID, "--add-crm-origin: %s", cc.ErrorMessage(err))
+		}
+		if !slices.Contains(t.CRMOrigins, o) {
+			t.CRMOrigins = append(t.CRMOrigins, o)
+		}
+	}
+	if isSet(fs, "remove-crm-origin") {
+		o, err := cc.ParseCRMOrigin(*removeOrigin)
+		if err != nil {
+			return cc.Errorf(cc.EINVALID, "--remove-crm-origin: %s", cc.ErrorMessage(err))
+		}
+		i := slices.Index(t.CRMOrigins, o)
+		if i < 0 {
+			return cc.Errorf(cc.EINVALID, "--remove-crm-origin %s: tenant %s does not list it (tenant list shows the origins)", o, t.Slug)
+		}
+		t.CRMOrigins = slices.Delete(t.CRMOrigins, i, i+1)
+	}
 	t.Normalize()
 	if err := validateTenant(t); err != nil {
 		return err
@@ -405,9 +470,13 @@ func (e *adminEnv) tenantList(ctx context.Context, args []string) error {
 		if t.CRM.Kind != "" {
 			crm = t.CRM.Kind + " " + t.CRM.LoginURL
 		}
-		rows = append(rows, []string{t.Slug, t.DisplayName, kindName(t.Kind), t.Region, t.TimeZone, crm})
+		origins := strings.Join(t.CRMOrigins, ",")
+		if origins == "" {
+			origins = "-"
+		}
+		rows = append(rows, []string{t.Slug, t.DisplayName, kindName(t.Kind), t.Region, t.TimeZone, crm, origins})
 	}
-	e.table("TENANT\tNAME\tKIND\tREGION\tTIME ZONE\tCRM", rows)
+	e.table("TENANT\tNAME\tKIND\tREGION\tTIME ZONE\tCRM\tCRM ORIGINS", rows)
 	return nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing/fstest"
 	"time"
@@ -210,6 +211,15 @@ func seedDemo(ctx context.Context, m *Main, crm *devcrm.Server) (*demoFile, erro
 	}
 	t.CRM.Kind, t.CRM.LoginURL, t.CRM.ClientID, t.CRM.Username = "salesforce", crm.URL(), demoClientID, demoCRMUser
 	t.CRM.BaseURL = m.Config.PublicURL()
+	// devcrm's pages frame the agent panel: its origin (this run's address)
+	// must be one of the tenant's CRM origins.
+	origin, err := cc.ParseCRMOrigin(crm.URL())
+	if err != nil {
+		return nil, fmt.Errorf("devcrm origin: %w", err)
+	}
+	if !slices.Contains(t.CRMOrigins, origin) {
+		t.CRMOrigins = append(t.CRMOrigins, origin)
+	}
 	if err := store.UpdateTenant(ctx, t); err != nil {
 		return nil, err
 	}
@@ -437,9 +447,10 @@ Parley demo is running (tenant %q). Everything listens on loopback.
   API:     %s/api/v1   (health %s/healthz)
   devcrm:  %s          (the CRM emulator; REST under /services/data)
   SIP:     %s over UDP and TCP
+  panel:   %s/cti/salesforce.html   (the agent panel; the CRM frames it and appends sfdcIframeOrigin=%s&mode=Lightning)
 
 Numbers to call:
-`, f.Tenant, f.HTTP, f.HTTP, f.CRM, sipAddr)
+`, f.Tenant, f.HTTP, f.HTTP, f.CRM, sipAddr, f.HTTP, f.CRM)
 	for _, e := range f.EntryPoints {
 		fmt.Fprintf(w, "  %-8s %s\n", e.Queue, e.URI)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/parley-cc/parley/internal/config"
 	"github.com/parley-cc/parley/internal/crm/salesforce"
 	"github.com/parley-cc/parley/internal/httpapi"
+	"github.com/parley-cc/parley/internal/panel"
 	"github.com/parley-cc/parley/internal/secret"
 	"github.com/parley-cc/parley/internal/store/sqlite"
 	"github.com/parley-cc/parley/internal/telephony"
@@ -178,7 +179,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := m.SIP.Start(ctx); err != nil {
 		return err
 	}
-	m.API = httpapi.New(httpapi.Options{Service: m.Center, Logger: m.Logger.With("component", "http"), Registry: m.Registry, Version: Version, MetricsToken: c.HTTP.MetricsToken})
+	m.API = httpapi.New(httpapi.Options{Service: m.Center, Logger: m.Logger.With("component", "http"), Registry: m.Registry, Version: Version, MetricsToken: c.HTTP.MetricsToken,
+		Panel: panel.New(panel.Options{Tenants: m.Store, Logger: m.Logger.With("component", "panel")})})
 	m.httpLn, err = net.Listen("tcp", c.HTTP.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.HTTP.Listen, err)

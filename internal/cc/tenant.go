@@ -38,7 +38,11 @@ type Tenant struct {
 	// Dispositions are the tenant's default wrap-up codes; a queue may set its own.
 	Dispositions []string
 	CRM          CRMConnection
-	CreatedAt    time.Time
+	// CRMOrigins are the origins of the CRM pages allowed to frame the agent
+	// panel (Lightning, My Domain and Visualforce hosts), such as
+	// https://acme.lightning.force.com; see ParseCRMOrigin for the form.
+	CRMOrigins []string
+	CreatedAt  time.Time
 }
 
 // CRMConnection is how Parley reaches a tenant's CRM with its integration user.
@@ -93,6 +97,11 @@ func (t *Tenant) Normalize() {
 	if t.CRM.LogCapBytes == 0 {
 		t.CRM.LogCapBytes = DefaultLogCapBytes
 	}
+	for i, o := range t.CRMOrigins {
+		if n, err := ParseCRMOrigin(o); err == nil {
+			t.CRMOrigins[i] = n
+		}
+	}
 }
 
 // Validate returns EINVALID naming the first field that is wrong.
@@ -123,7 +132,108 @@ func (t *Tenant) Validate() error {
 			return Errorf(EINVALID, "disposition %q: use 1-255 characters", d)
 		}
 	}
+	seen := map[string]bool{}
+	for _, o := range t.CRMOrigins {
+		n, err := ParseCRMOrigin(o)
+		if err != nil {
+			return err
+		}
+		if seen[n] {
+			return Errorf(EINVALID, "CRM origin %s is listed twice", n)
+		}
+		seen[n] = true
+	}
 	return t.CRM.Validate()
+}
+
+// AllowsCRMOrigin reports whether origin is one of the tenant's CRM origins
+// (compared in canonical form).
+func (t *Tenant) AllowsCRMOrigin(origin string) bool {
+	n, err := ParseCRMOrigin(origin)
+	if err != nil {
+		return false
+	}
+	for _, o := range t.CRMOrigins {
+		if c, err := ParseCRMOrigin(o); err == nil && c == n {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseCRMOrigin checks a CRM origin and returns it in canonical form
+// (lowercase, no default port). An origin is scheme://host[:port] with no
+// path, query or user: https for a Salesforce host (a name ending in
+// .force.com or .salesforce.com: Lightning, My Domain, Visualforce), or
+// http or https on loopback (127.0.0.1, [::1], localhost) for devcrm and
+// the demo. EINVALID says what to change.
+func ParseCRMOrigin(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || u.Opaque != "" {
+		return "", Errorf(EINVALID, "CRM origin %q: use scheme://host[:port], such as https://acme.lightning.force.com", s)
+	}
+	if u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(s, "?") || strings.HasSuffix(s, "#") {
+		return "", Errorf(EINVALID, "CRM origin %q: give only scheme://host[:port], without a path, query or user, such as https://acme.lightning.force.com", s)
+	}
+	scheme := strings.ToLower(u.Scheme)
+	host := strings.ToLower(u.Hostname())
+	port := u.Port()
+	if port != "" {
+		n := 0
+		for _, r := range port {
+			if r < '0' || r > '9' {
+				return "", Errorf(EINVALID, "CRM origin %q: the port must be a number 1-65535", s)
+			}
+			n = n*10 + int(r-'0')
+			if n > 65535 {
+				break
+			}
+		}
+		if n < 1 || n > 65535 {
+			return "", Errorf(EINVALID, "CRM origin %q: the port must be a number 1-65535", s)
+		}
+	}
+	loopback := host == "localhost" || host == "::1" || strings.HasPrefix(host, "127.")
+	switch {
+	case scheme == "https" && (loopback || salesforceHost(host)):
+	case scheme == "http" && loopback:
+	case scheme == "http":
+		return "", Errorf(EINVALID, "CRM origin %q: use https (plain http is allowed only on loopback, for devcrm)", s)
+	case scheme == "https":
+		return "", Errorf(EINVALID, "CRM origin %q: the host must be a Salesforce host ending in .force.com or .salesforce.com (Lightning, My Domain or Visualforce), or loopback for devcrm", s)
+	default:
+		return "", Errorf(EINVALID, "CRM origin %q: use https://host, such as https://acme.lightning.force.com", s)
+	}
+	if (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
+		port = ""
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if port != "" {
+		host += ":" + port
+	}
+	return scheme + "://" + host, nil
+}
+
+// salesforceHost reports whether host is a DNS name under force.com or
+// salesforce.com made of letters, digits, '-' and '.'.
+func salesforceHost(host string) bool {
+	if !strings.HasSuffix(host, ".force.com") && !strings.HasSuffix(host, ".salesforce.com") {
+		return false
+	}
+	for _, label := range strings.Split(host, ".") {
+		if label == "" || len(label) > 63 || strings.HasPrefix(label, "-") || strings.HasSuffix(label, "-") {
+			return false
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // Validate checks the CRM connection.

@@ -127,3 +127,64 @@ func TestTenantLocation(t *testing.T) {
 		}
 	}
 }
+
+func TestParseCRMOrigin(t *testing.T) {
+	good := map[string]string{
+		"https://acme.lightning.force.com":            "https://acme.lightning.force.com",
+		"HTTPS://Acme.My.Salesforce.com/":             "https://acme.my.salesforce.com",
+		"https://acme--c.vf.force.com:443":            "https://acme--c.vf.force.com",
+		"https://acme--uat.sandbox.my.salesforce.com": "https://acme--uat.sandbox.my.salesforce.com",
+		"http://127.0.0.1:8081":                       "http://127.0.0.1:8081",
+		"http://localhost:80":                         "http://localhost",
+		"http://[::1]:9000":                           "http://[::1]:9000",
+	}
+	for in, want := range good {
+		got, err := cc.ParseCRMOrigin(in)
+		if err != nil || got != want {
+			t.Errorf("ParseCRMOrigin(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	bad := map[string]string{
+		"":                                      "scheme://host",
+		"acme.lightning.force.com":              "scheme://host",
+		"http://acme.lightning.force.com":       "use https",
+		"https://evil.example.com":              "Salesforce host",
+		"https://force.com.evil.example":        "Salesforce host",
+		"https://acme.lightning.force.com/path": "without a path",
+		"https://acme.lightning.force.com?x=1":  "without a path",
+		"https://u@acme.lightning.force.com":    "without a path",
+		"ftp://127.0.0.1":                       "use https://host",
+		"http://127.0.0.1:0":                    "port",
+		"http://127.0.0.1:99999":                "port",
+		"https://a_b.force.com":                 "Salesforce host",
+	}
+	for in, want := range bad {
+		_, err := cc.ParseCRMOrigin(in)
+		if !cc.IsCode(err, cc.EINVALID) || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseCRMOrigin(%q) = %v; want EINVALID containing %q", in, err, want)
+		}
+	}
+}
+
+func TestTenantCRMOrigins(t *testing.T) {
+	ten := &cc.Tenant{Slug: "acme", Region: "US", CRMOrigins: []string{"HTTPS://Acme.Lightning.Force.com", "http://127.0.0.1:8081"}}
+	ten.Normalize()
+	if err := ten.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if ten.CRMOrigins[0] != "https://acme.lightning.force.com" {
+		t.Errorf("normalised origin = %q", ten.CRMOrigins[0])
+	}
+	if !ten.AllowsCRMOrigin("https://acme.lightning.force.com:443") || ten.AllowsCRMOrigin("https://other.lightning.force.com") || ten.AllowsCRMOrigin("http://127.0.0.1:8082") {
+		t.Error("AllowsCRMOrigin gives the wrong answer")
+	}
+	ten.CRMOrigins = append(ten.CRMOrigins, "http://127.0.0.1:8081/")
+	ten.Normalize()
+	if err := ten.Validate(); !cc.IsCode(err, cc.EINVALID) || !strings.Contains(err.Error(), "twice") {
+		t.Errorf("duplicate origin: %v", err)
+	}
+	ten.CRMOrigins = []string{"https://evil.example"}
+	if err := ten.Validate(); !cc.IsCode(err, cc.EINVALID) {
+		t.Errorf("foreign origin: %v", err)
+	}
+}

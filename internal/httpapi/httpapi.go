@@ -43,6 +43,10 @@ type Options struct {
 	// metrics name tenants and queues); empty serves them to anyone who
 	// reaches the listener.
 	MetricsToken string
+	// Panel, when set, serves the agent panel's pages under /cti/ (the CTI
+	// adapter page and its assets; internal/panel). It sets its own
+	// headers.
+	Panel http.Handler
 }
 
 // Server is the HTTP API. Create it with New, serve Handler, and Close it
@@ -53,6 +57,7 @@ type Server struct {
 	reg          *prometheus.Registry
 	version      string
 	metricsToken string
+	panel        http.Handler
 	clock        cc.Clock
 	mux          *http.ServeMux
 	routes       []string // registered patterns, for the OpenAPI test
@@ -87,6 +92,7 @@ func New(opts Options) *Server {
 		version:      opts.Version,
 		clock:        opts.Clock,
 		metricsToken: opts.MetricsToken,
+		panel:        opts.Panel,
 		mux:          http.NewServeMux(),
 		pingInterval: pingInterval,
 		writeTimeout: wsWriteTimeout,
@@ -155,6 +161,10 @@ func (s *Server) register() {
 	s.handle("GET /healthz", nil, s.healthz)
 	s.handle("GET /readyz", nil, s.readyz)
 	s.handle("GET /metrics", nil, s.serveMetrics)
+	if s.panel != nil {
+		// Pages, not API routes: not in the API document.
+		s.mux.Handle("GET /cti/", s.panel)
+	}
 }
 
 // handle registers h for pattern. query lists the query parameters the

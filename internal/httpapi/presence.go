@@ -17,6 +17,9 @@ type meView struct {
 	Presence        *view.Presence `json:"presence"`
 	NotReadyReasons []string       `json:"not_ready_reasons"`
 	Dispositions    []string       `json:"dispositions"`
+	// LogCapBytes is the byte cap of the CRM log's Comments field, for the
+	// panel's live counter of the wrap-up notes.
+	LogCapBytes int `json:"log_cap_bytes"`
 }
 
 // tenantView is a tenant as its users see it: never its CRM connection.
@@ -57,8 +60,17 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request, p *cc.Principal) err
 		Presence:        presenceView(p, pr),
 		NotReadyReasons: nonNil(p.Tenant.NotReadyReasons),
 		Dispositions:    nonNil(p.Tenant.Dispositions),
+		LogCapBytes:     logCap(p.Tenant),
 	})
 	return nil
+}
+
+// logCap is the tenant's CRM log cap, or the default when none is set.
+func logCap(t *cc.Tenant) int {
+	if t.CRM.LogCapBytes > 0 {
+		return t.CRM.LogCapBytes
+	}
+	return cc.DefaultLogCapBytes
 }
 
 // stateRequest is the body of PUT /api/v1/me/state.

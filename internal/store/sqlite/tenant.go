@@ -14,7 +14,7 @@ var _ cc.TenantStore = (*DB)(nil)
 const tenantColumns = `id, slug, display_name, kind, cluster, region, time_zone,
 	not_ready_reasons, dispositions, crm_kind, crm_login_url, crm_api_version,
 	crm_client_id, crm_username, crm_private_key, crm_client_secret,
-	crm_log_cap_bytes, crm_base_url, created_at`
+	crm_log_cap_bytes, crm_base_url, created_at, crm_origins`
 
 // CreateTenant stores a new tenant. It assigns an ID and CreatedAt when they
 // are empty. ECONFLICT if the slug or the id is taken.
@@ -31,7 +31,7 @@ func (s *DB) CreateTenant(ctx context.Context, t *cc.Tenant) (err error) {
 	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO tenants (`+tenantColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
 		return tenantConflict(err, t)
 	})
 }
@@ -52,7 +52,8 @@ func (s *DB) UpdateTenant(ctx context.Context, t *cc.Tenant) (err error) {
 			slug = ?2, display_name = ?3, kind = ?4, cluster = ?5, region = ?6, time_zone = ?7,
 			not_ready_reasons = ?8, dispositions = ?9, crm_kind = ?10, crm_login_url = ?11,
 			crm_api_version = ?12, crm_client_id = ?13, crm_username = ?14,
-			crm_private_key = ?15, crm_client_secret = ?16, crm_log_cap_bytes = ?17, crm_base_url = ?18
+			crm_private_key = ?15, crm_client_secret = ?16, crm_log_cap_bytes = ?17, crm_base_url = ?18,
+			crm_origins = ?20
 			WHERE id = ?1`, args...)
 		return tenantConflict(err, t)
 	})
@@ -106,8 +107,17 @@ func (s *DB) tenantArgs(t *cc.Tenant) ([]any, error) {
 	args := []any{t.ID, t.Slug, t.DisplayName, int64(t.Kind), t.Cluster, t.Region, t.TimeZone,
 		e.json("not-ready reasons", t.NotReadyReasons), e.json("dispositions", t.Dispositions),
 		t.CRM.Kind, t.CRM.LoginURL, t.CRM.APIVersion, t.CRM.ClientID, t.CRM.Username, key, secret,
-		int64(t.CRM.LogCapBytes), t.CRM.BaseURL, e.time("created at", t.CreatedAt)}
+		int64(t.CRM.LogCapBytes), t.CRM.BaseURL, e.time("created at", t.CreatedAt),
+		e.json("CRM origins", nonNilStrings(t.CRMOrigins))}
 	return args, e.err
+}
+
+// nonNilStrings stores a nil list as [] so that every row has an array.
+func nonNilStrings(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 func (s *DB) scanTenant(sc scanner) (*cc.Tenant, error) {
@@ -116,9 +126,12 @@ func (s *DB) scanTenant(sc scanner) (*cc.Tenant, error) {
 	err := sc.Scan(&t.ID, &t.Slug, &t.DisplayName, &t.Kind, &t.Cluster, &t.Region, &t.TimeZone,
 		jsonCol{&t.NotReadyReasons}, jsonCol{&t.Dispositions},
 		&t.CRM.Kind, &t.CRM.LoginURL, &t.CRM.APIVersion, &t.CRM.ClientID, &t.CRM.Username, &key, &secret,
-		&t.CRM.LogCapBytes, &t.CRM.BaseURL, timeCol{&t.CreatedAt})
+		&t.CRM.LogCapBytes, &t.CRM.BaseURL, timeCol{&t.CreatedAt}, jsonCol{&t.CRMOrigins})
 	if err != nil {
 		return nil, err
+	}
+	if len(t.CRMOrigins) == 0 {
+		t.CRMOrigins = nil // none reads as nil, as a tenant without them is built
 	}
 	if t.CRM.PrivateKey, err = s.open("CRM private key", t.Slug, key); err != nil {
 		return nil, err

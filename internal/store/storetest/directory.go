@@ -335,3 +335,33 @@ func testTrunks(f *fixture) {
 	missing.ID = "trk_missing"
 	f.wantCode(f.s.UpdateTrunk(f.ctx, &missing), cc.ENOTFOUND, "update missing trunk")
 }
+
+// testTenantCRMOrigins: the origins allowed to frame the panel are kept in
+// order, replaced by an update, and an empty list reads back empty.
+func testTenantCRMOrigins(f *fixture) {
+	t := &cc.Tenant{Slug: "framed", Region: "US", CreatedAt: t0, CRMOrigins: []string{
+		"https://framed.lightning.force.com", "https://framed.my.salesforce.com", "http://127.0.0.1:8081"}}
+	t.Normalize()
+	f.must(f.s.CreateTenant(f.ctx, t), "create tenant with CRM origins")
+	got, err := f.s.TenantBySlug(f.ctx, "framed")
+	f.must(err, "read tenant with CRM origins")
+	f.equal(got.CRMOrigins, t.CRMOrigins, "CRM origins")
+
+	t.CRMOrigins = []string{"https://framed--c.vf.force.com"}
+	f.must(f.s.UpdateTenant(f.ctx, t), "update CRM origins")
+	got, err = f.s.Tenant(f.ctx, t.ID)
+	f.must(err, "read updated CRM origins")
+	f.equal(got.CRMOrigins, t.CRMOrigins, "updated CRM origins")
+
+	t.CRMOrigins = nil
+	f.must(f.s.UpdateTenant(f.ctx, t), "clear CRM origins")
+	got, err = f.s.Tenant(f.ctx, t.ID)
+	f.must(err, "read cleared CRM origins")
+	if len(got.CRMOrigins) != 0 {
+		f.t.Errorf("cleared CRM origins read back as %q", got.CRMOrigins)
+	}
+
+	bad := &cc.Tenant{Slug: "badorigin", Region: "US", CRMOrigins: []string{"https://evil.example.com"}}
+	bad.Normalize()
+	f.wantCode(f.s.CreateTenant(f.ctx, bad), cc.EINVALID, "create tenant with a foreign CRM origin")
+}

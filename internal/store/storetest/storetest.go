@@ -31,6 +31,7 @@ func Run(t *testing.T, open func(t *testing.T) cc.Store) {
 		{"Ping", testPing},
 		{"Tenants", testTenants},
 		{"TenantSecrets", testTenantSecrets},
+		{"TenantCRMOrigins", testTenantCRMOrigins},
 		{"Users", testUsers},
 		{"Presence", testPresence},
 		{"Queues", testQueues},
@@ -128,6 +129,7 @@ func (f *fixture) tenant(slug string) *cc.Tenant {
 		TimeZone:        "Europe/Zurich",
 		NotReadyReasons: []string{"break", "lunch"},
 		Dispositions:    []string{"Resolved", "Call back"},
+		CRMOrigins:      []string{"https://" + slug + ".lightning.force.com"},
 		CreatedAt:       t0,
 	}
 	t.Normalize()

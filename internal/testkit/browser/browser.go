@@ -222,3 +222,40 @@ func Version() (string, error) {
 	}
 	return strings.TrimSpace(string(out)), nil
 }
+
+// InFrame evaluates the JavaScript expression expr inside the document of
+// the iframe that frameSel selects in the page of ctx (an iframe from the
+// same site: a different port of 127.0.0.1 is the same site), polling every
+// 50 ms until it is truthy or timeout passes, and returns its value. An
+// expression with a side effect, such as `(el.click(), true)`, runs once.
+// The iframe is looked up again on every call, so it may have reloaded.
+func InFrame[T any](ctx context.Context, frameSel, expr string, timeout time.Duration) (T, error) {
+	var zero T
+	frames, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSS(frameSel), chromedp.NodeReady))
+	if err != nil {
+		return zero, fmt.Errorf("find frame %s: %w", frameSel, err)
+	}
+	if len(frames) == 0 {
+		return zero, fmt.Errorf("find frame %s: no such element", frameSel)
+	}
+	docs, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSS("html"), chromedp.FromNode(frames[0]), chromedp.NodeReady))
+	if err != nil {
+		return zero, fmt.Errorf("find the document of frame %s: %w", frameSel, err)
+	}
+	v, err := chromedp.Run(ctx, chromedp.Poll[T](expr, chromedp.WithPollingInFrame(docs[0]),
+		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(timeout)))
+	if err != nil {
+		return zero, fmt.Errorf("in frame %s: %s: %w", frameSel, expr, err)
+	}
+	return v, nil
+}
+
+// WaitFor polls the JavaScript expression expr in the page of ctx every
+// 50 ms until it is truthy or timeout passes, and returns its value.
+func WaitFor[T any](ctx context.Context, expr string, timeout time.Duration) (T, error) {
+	v, err := chromedp.Run(ctx, chromedp.Poll[T](expr, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(timeout)))
+	if err != nil {
+		return v, fmt.Errorf("wait for %s: %w", expr, err)
+	}
+	return v, nil
+}

@@ -1,0 +1,627 @@
+// The agent panel: sign-in, presence, queue status, the offer, call
+// controls, wrap-up, today's interactions, screen pop and click-to-dial.
+// Every value from outside (caller, CRM record, notes) is inserted as text.
+
+import { connect } from './opencti.js';
+import { API, APIError, Events } from './api.js';
+import { Tabs } from './tabs.js';
+
+const $ = id => document.getElementById(id);
+const config = JSON.parse($('parley-config').textContent);
+const sessionKey = `parley.session.${config.tenant}`;
+
+const state = {
+  cti: null,
+  session: null, // {token, user}
+  me: null,
+  presence: null,
+  interaction: null, // the current one (offered, connected or in wrap-up)
+  queues: new Map(),
+  agents: [],
+  today: [],
+  events: null,
+  timer: null,
+  muted: false,
+  held: false,
+  popped: new Set(),
+};
+
+const api = new API(() => state.session && state.session.token);
+const tabs = new Tabs(config.tenant);
+window.parleyPanel = { state, tabs }; // for diagnosis in the browser console
+
+// --- small helpers
+
+function text(el, s) { el.textContent = s == null ? '' : String(s); }
+
+function show(el, on) { el.hidden = !on; }
+
+function status(msg, isError) {
+  const el = $('status');
+  text(el, msg || '');
+  el.classList.toggle('error', !!isError);
+  el.setAttribute('role', isError ? 'alert' : 'status');
+}
+
+function fatal(msg) {
+  const el = $('fatal');
+  text(el, msg);
+  show(el, !!msg);
+}
+
+function fmtDuration(sec) {
+  sec = Math.max(0, Math.floor(sec));
+  const h = Math.floor(sec / 3600), m = Math.floor(sec / 60) % 60, s = sec % 60;
+  const mm = String(m).padStart(2, '0'), ss = String(s).padStart(2, '0');
+  return h > 0 ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
+}
+
+function since(iso) { return iso ? (Date.now() - Date.parse(iso)) / 1000 : 0; }
+
+function callerName(it) {
+  const c = it.customer || {};
+  const m = it.matches || [];
+  return c.name || (it.linked_record && it.linked_record.name) || (m.length === 1 && m[0].name) || c.display || 'Unknown number';
+}
+
+function utf8Bytes(s) { return new TextEncoder().encode(s).length; }
+
+function option(value, label, selected, disabled) {
+  const o = document.createElement('option');
+  o.value = value;
+  text(o, label);
+  o.selected = !!selected;
+  o.disabled = !!disabled;
+  return o;
+}
+
+function describeError(e) { return e instanceof APIError || (e && e.message) ? e.message : String(e); }
+
+// --- CRM (Open CTI)
+
+async function startCTI() {
+  try {
+    state.cti = await connect({ api: config.launch.api, scriptURL: config.script_url });
+  } catch (e) {
+    fatal(`The CRM connection failed: ${describeError(e)}. Screen pop and click-to-dial are off; calls still work.`);
+    return;
+  }
+  const cti = state.cti;
+  cti.onNavigationChange(view => { tabs.claimFocus(); tabs.lastView = view; }).catch(e => console.warn('onNavigationChange', e));
+  cti.notifyInitializationComplete().catch(e => fatal(`The CRM did not take the panel's start-up notice: ${describeError(e)}`));
+  cti.setPanelSize(260, 700).catch(e => console.warn('setPanelSize', e));
+  updateLabel();
+}
+
+function ctiCall(what, p) {
+  if (!p) return Promise.resolve();
+  return p.catch(e => { status(`${what}: ${describeError(e)}`, true); });
+}
+
+function labelFor() {
+  const p = state.presence;
+  if (!state.session || !p) return ['Phone', 'call'];
+  switch (p.state) {
+    case 'available': return ['Available', 'call'];
+    case 'offered': return ['Incoming call', 'call'];
+    case 'busy': {
+      const it = state.interaction;
+      return [`On call ${fmtDuration(since(it && it.answered_at ? it.answered_at : p.since))}`, 'end_call'];
+    }
+    case 'wrap_up': return ['Wrap-up', 'edit'];
+    case 'not_ready': return [p.reason ? `Not ready: ${p.reason}` : 'Not ready', 'away'];
+    default: return ['Signed out', 'offline'];
+  }
+}
+
+let lastLabel = '';
+function updateLabel() {
+  if (!state.cti) return;
+  const [label, icon] = labelFor();
+  if (label === lastLabel) return;
+  lastLabel = label;
+  state.cti.setLabel(label).catch(e => console.warn('setLabel', e));
+  state.cti.setIcon(icon).catch(e => console.warn('setIcon', e));
+}
+
+// --- screen pop
+
+function popMoment(it) { return it.screen_pop === 'offer' ? 'offer' : 'answer'; }
+
+async function screenPop(it) {
+  if (!state.cti || state.popped.has(it.id)) return;
+  state.popped.add(it.id);
+  await tabs.once(`pop.${it.id}`, async () => {
+    const c = it.customer || {};
+    const matches = it.matches || [];
+    const linked = it.linked_record;
+    if (linked && linked.id) {
+      await ctiCall('Screen pop', state.cti.screenPop('sobject', { recordId: linked.id }));
+    } else if (matches.length === 1) {
+      await ctiCall('Screen pop', state.cti.screenPop('sobject', { recordId: matches[0].id }));
+    } else if (matches.length > 1) {
+      status(`${matches.length} CRM records match: pick one below.`);
+    } else if (c.withheld) {
+      status('Withheld number: nothing to look up in the CRM.');
+    } else if (c.number || c.email) {
+      const defaults = c.email && !c.number ? { Email: c.email } : { Phone: c.number };
+      await ctiCall('Screen pop', state.cti.screenPop('newRecord', { entityName: 'Contact', defaultFieldValues: defaults }));
+    }
+  });
+}
+
+function maybePop(it, moment, at) {
+  if (!it || it.agent_id !== state.me.user.id) return;
+  // A frame replayed after a reconnect may be about a call long gone.
+  const current = state.presence && state.presence.interaction_id === it.id;
+  if (!current && !(at && Date.now() - Date.parse(at) < 30000)) return;
+  if (popMoment(it) !== moment) return;
+  if (!tabs.isFocused()) return;
+  screenPop(it);
+}
+
+async function pick(it, rec) {
+  try {
+    const updated = await api.put(`/interactions/${encodeURIComponent(it.id)}/link`, { record_id: rec.id }, 'Linking a record');
+    setInteraction(updated);
+    if (state.cti) await ctiCall('Screen pop', state.cti.screenPop('sobject', { recordId: rec.id }));
+    status(`Linked to ${rec.name}.`);
+  } catch (e) {
+    status(describeError(e), true);
+  }
+}
+
+// --- rendering
+
+function renderMatches(ul, it, pickable) {
+  ul.replaceChildren();
+  for (const m of it.matches || []) {
+    const li = document.createElement('li');
+    const label = `${m.name} (${m.type}${m.company ? ', ' + m.company : ''})`;
+    if (pickable) {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'match';
+      text(b, label);
+      b.setAttribute('aria-label', `Link and open ${label}`);
+      if (it.linked_record && it.linked_record.id === m.id) b.setAttribute('aria-current', 'true');
+      b.addEventListener('click', () => pick(it, m));
+      li.append(b);
+    } else {
+      text(li, label);
+    }
+    ul.append(li);
+  }
+  if (!pickable && (it.matches || []).length === 0) {
+    const li = document.createElement('li');
+    li.className = 'muted';
+    text(li, it.customer && it.customer.withheld ? 'No lookup (withheld number)' : 'No CRM match');
+    ul.append(li);
+  }
+}
+
+function renderPresence() {
+  const sel = $('presence');
+  const p = state.presence || { state: 'logged_out' };
+  const reasons = (state.me && state.me.not_ready_reasons) || [];
+  sel.replaceChildren();
+  const busy = { offered: 'Incoming call', busy: 'On call', wrap_up: 'Wrap-up' }[p.state];
+  if (busy) sel.append(option('', busy, true, true));
+  sel.append(option('available', 'Available', p.state === 'available'));
+  for (const r of reasons) sel.append(option(`not_ready:${r}`, `Not ready: ${r}`, p.state === 'not_ready' && p.reason === r));
+  if (p.state === 'not_ready' && !reasons.includes(p.reason)) sel.append(option(`not_ready:${p.reason || ''}`, `Not ready: ${p.reason || 'system'}`, true, true));
+  sel.append(option('logged_out', 'Logged out', p.state === 'logged_out'));
+  sel.append(option('signout', 'Sign out of the panel', false));
+  text($('presence-since'), p.pending_state ? `then ${p.pending_state.replace('_', ' ')}` : '');
+  updateLabel();
+}
+
+function setInteraction(it) {
+  if (!it) { state.interaction = null; renderInteraction(); return; }
+  if (state.interaction && state.interaction.id !== it.id && state.presence && state.presence.interaction_id !== it.id) return;
+  state.interaction = it;
+  renderInteraction();
+}
+
+function renderInteraction() {
+  const p = state.presence || {};
+  const it = state.interaction && state.interaction.id === p.interaction_id ? state.interaction : null;
+  show($('offer'), !!it && p.state === 'offered');
+  show($('call'), !!it && p.state === 'busy');
+  show($('wrapup'), !!it && p.state === 'wrap_up');
+  if (!it) return;
+  if (p.state === 'offered') {
+    text($('offer-caller'), callerName(it));
+    text($('offer-queue'), it.queue_name || 'Direct call');
+    renderMatches($('offer-matches'), it, false);
+  } else if (p.state === 'busy') {
+    text($('call-caller'), callerName(it));
+    text($('call-queue'), it.queue_name || '');
+    const several = (it.matches || []).length > 1;
+    show($('call-pick'), several);
+    if (several) renderMatches($('call-matches'), it, true);
+    text($('call-linked'), it.linked_record ? `Linked: ${it.linked_record.name}` : '');
+    renderTransfer();
+  } else if (p.state === 'wrap_up') {
+    text($('wrapup-caller'), callerName(it));
+    const sel = $('wrapup-disposition');
+    const list = it.dispositions || (state.me && state.me.dispositions) || [];
+    if (sel.dataset.for !== it.id) {
+      sel.replaceChildren(option('', 'Choose…', true));
+      for (const d of list) sel.append(option(d, d, it.disposition === d));
+      sel.dataset.for = it.id;
+      $('wrapup-notes').value = it.notes || '';
+      text($('wrapup-error'), '');
+    }
+    renderCount();
+  }
+  tick();
+}
+
+function tick() {
+  const p = state.presence || {};
+  const it = state.interaction;
+  if (it && p.state === 'offered') text($('offer-wait'), fmtDuration(since(it.queued_at || it.created_at)));
+  if (it && p.state === 'busy') text($('call-timer'), fmtDuration(since(it.answered_at || p.since)));
+  updateLabel();
+}
+
+function capBytes() { return (state.me && state.me.log_cap_bytes) || 4000; }
+
+function renderCount() {
+  const n = utf8Bytes($('wrapup-notes').value);
+  const cap = capBytes();
+  const el = $('wrapup-count');
+  text(el, n > cap
+    ? `${n} / ${cap} bytes: over the CRM's limit; the CRM log is cut and links to the full text`
+    : `${n} / ${cap} bytes`);
+  el.classList.toggle('warn', n > cap);
+}
+
+function renderQueues() {
+  const body = $('queues');
+  body.replaceChildren();
+  const qs = [...state.queues.values()].sort((a, b) => a.name.localeCompare(b.name));
+  for (const q of qs) {
+    const tr = document.createElement('tr');
+    for (const v of [q.name, q.waiting, q.waiting ? fmtDuration(q.longest_wait_seconds) : '–', q.agents ? q.agents.available : 0]) {
+      const td = document.createElement('td');
+      text(td, v);
+      tr.append(td);
+    }
+    body.append(tr);
+  }
+  renderTransfer();
+}
+
+function renderTransfer() {
+  const sel = $('transfer-target');
+  const keep = sel.value;
+  sel.replaceChildren(option('', 'Choose…', true));
+  for (const q of [...state.queues.values()].sort((a, b) => a.name.localeCompare(b.name))) sel.append(option(`queue:${q.id}`, `Queue ${q.name}`, keep === `queue:${q.id}`));
+  for (const a of state.agents) {
+    if (state.me && a.id === state.me.user.id) continue;
+    sel.append(option(`agent:${a.id}`, `${a.display_name || a.username} (${(a.state || '').replace('_', ' ')})`, keep === `agent:${a.id}`));
+  }
+}
+
+function renderToday() {
+  const ol = $('today');
+  ol.replaceChildren();
+  if (state.today.length === 0) {
+    const li = document.createElement('li');
+    li.className = 'muted';
+    text(li, 'No interactions yet today.');
+    ol.append(li);
+    return;
+  }
+  for (const it of state.today) {
+    const li = document.createElement('li');
+    const t = new Date(it.created_at);
+    const hhmm = `${String(t.getHours()).padStart(2, '0')}:${String(t.getMinutes()).padStart(2, '0')}`;
+    const what = it.outcome || it.state;
+    text(li, `${hhmm} ${callerName(it)} · ${it.queue_name || it.direction} · ${what}${it.talk_seconds ? ' ' + fmtDuration(it.talk_seconds) : ''}`);
+    ol.append(li);
+  }
+}
+
+// --- data
+
+async function loadToday() {
+  const midnight = new Date();
+  midnight.setHours(0, 0, 0, 0);
+  try {
+    state.today = await api.get(`/interactions?since=${encodeURIComponent(midnight.toISOString())}&limit=50`, "Today's interactions") || [];
+    renderToday();
+  } catch (e) {
+    console.warn('today', e);
+  }
+}
+
+async function loadAgents() {
+  try {
+    state.agents = await api.get('/agents', 'The agent list') || [];
+  } catch (e) {
+    state.agents = [];
+  }
+  renderTransfer();
+}
+
+async function loadCurrent() {
+  const id = state.presence && state.presence.interaction_id;
+  if (!id) { setInteraction(null); return; }
+  try {
+    const res = await api.get(`/interactions/${encodeURIComponent(id)}`, 'The current interaction');
+    state.interaction = res.interaction || res;
+    renderInteraction();
+  } catch (e) {
+    status(describeError(e), true);
+  }
+}
+
+function setPresence(p) {
+  if (!p || (state.me && p.user_id !== state.me.user.id)) return;
+  const before = state.presence && state.presence.interaction_id;
+  state.presence = p;
+  renderPresence();
+  if (p.interaction_id && p.interaction_id !== (state.interaction && state.interaction.id)) {
+    loadCurrent();
+  } else if (!p.interaction_id && before) {
+    state.interaction = null;
+  }
+  renderInteraction();
+}
+
+function onFrame(f) {
+  const d = f.data || {};
+  switch (f.type) {
+    case 'hello':
+      setPresence(d.presence);
+      for (const q of d.queues || []) state.queues.set(q.id, q);
+      renderQueues();
+      return;
+    case 'agent.state':
+      setPresence(d.presence);
+      if (d.presence && state.agents.some(a => a.id === d.presence.user_id)) {
+        for (const a of state.agents) if (a.id === d.presence.user_id) a.state = d.presence.state;
+        renderTransfer();
+      }
+      return;
+    case 'queue.status':
+      if (d.queue) { state.queues.set(d.queue.id, d.queue); renderQueues(); }
+      return;
+  }
+  const it = d.interaction;
+  if (!it || it.agent_id !== state.me.user.id) return;
+  if (!state.presence || state.presence.interaction_id === it.id || !state.interaction || state.interaction.id === it.id) {
+    state.interaction = it;
+    renderInteraction();
+  }
+  switch (f.type) {
+    case 'interaction.offered': maybePop(it, 'offer', f.at); break;
+    case 'interaction.connected': maybePop(it, 'answer', f.at); break;
+    case 'interaction.ended':
+    case 'interaction.wrapped':
+      loadToday();
+      break;
+    case 'interaction.logged':
+      loadToday();
+      if (state.cti && tabs.isFocused()) {
+        tabs.once(`refresh.${it.id}`, () => ctiCall('Refresh the CRM page', state.cti.refreshView()));
+      }
+      break;
+  }
+}
+
+function onEventsState(s, msg) {
+  if (s === 'up') { status(''); return; }
+  if (s === 'unauthorized') { signedOut(msg || 'Your session ended: sign in again.'); return; }
+  status(`Live updates paused: ${msg}. Reconnecting…`, true);
+}
+
+// --- session
+
+function saveSession(s) {
+  if (s) localStorage.setItem(sessionKey, JSON.stringify(s)); else localStorage.removeItem(sessionKey);
+}
+
+function loadSession() {
+  try { return JSON.parse(localStorage.getItem(sessionKey) || 'null'); } catch { return null; }
+}
+
+async function start() {
+  try {
+    state.me = await api.get('/me');
+  } catch (e) {
+    if (e.status === 401) { signedOut(''); return; }
+    status(describeError(e), true);
+    return;
+  }
+  show($('signin'), false);
+  show($('main'), true);
+  text($('who'), `${state.me.user.display_name} · ${state.me.tenant.display_name}`);
+  setPresence(state.me.presence);
+  try {
+    for (const q of await api.get('/queues') || []) state.queues.set(q.id, q);
+  } catch (e) { console.warn('queues', e); }
+  renderQueues();
+  loadToday();
+  loadAgents();
+  if (state.events) state.events.stop();
+  state.events = new Events(api, onFrame, onEventsState);
+  state.events.start();
+  clearInterval(state.timer);
+  state.timer = setInterval(tick, 1000);
+  if (state.cti) {
+    ctiCall('Click-to-dial', state.cti.enableClickToDial());
+    ctiCall('Click-to-dial', state.cti.onClickToDial(onClickToDial));
+  }
+}
+
+function signedOut(msg) {
+  if (state.events) { state.events.stop(); state.events = null; }
+  clearInterval(state.timer);
+  state.session = null;
+  state.me = null;
+  state.presence = null;
+  state.interaction = null;
+  saveSession(null);
+  if (state.cti) state.cti.disableClickToDial().catch(() => {});
+  show($('main'), false);
+  show($('signin'), true);
+  text($('who'), '');
+  text($('signin-error'), msg || (config.launch.sso
+    ? 'Single sign-on from the CRM is not available yet: sign in with your contact-center username and password.' : ''));
+  updateLabel();
+  $('signin-username').focus();
+}
+
+async function signIn(ev) {
+  ev.preventDefault();
+  const body = { tenant: $('signin-tenant').value.trim(), username: $('signin-username').value.trim(), password: $('signin-password').value };
+  $('signin-submit').disabled = true;
+  text($('signin-error'), '');
+  try {
+    const s = await api.post('/sessions', body, 'Sign-in');
+    state.session = { token: s.token, user: s.user };
+    saveSession(state.session);
+    tabs.broadcast({ type: 'signin' });
+    $('signin-password').value = '';
+    await start();
+  } catch (e) {
+    text($('signin-error'), describeError(e));
+  } finally {
+    $('signin-submit').disabled = false;
+  }
+}
+
+async function signOut() {
+  try { await api.del('/sessions/current'); } catch (e) { console.warn('sign out', e); }
+  tabs.broadcast({ type: 'signout' });
+  signedOut('Signed out.');
+}
+
+// --- actions
+
+async function act(what, path, body, after) {
+  try {
+    const r = await api.post(path, body, what);
+    if (after) after(r);
+    return r;
+  } catch (e) {
+    status(`${what}: ${describeError(e)}`, true);
+    return null;
+  }
+}
+
+function current() { return state.interaction && encodeURIComponent(state.interaction.id); }
+
+async function changePresence() {
+  const v = $('presence').value;
+  if (v === 'signout') { await signOut(); return; }
+  const [st, reason] = v.split(':');
+  try {
+    const p = await api.put('/me/state', { state: st, reason: reason || '' }, 'Changing your state');
+    setPresence(p);
+    status('');
+  } catch (e) {
+    status(describeError(e), true);
+    renderPresence();
+  }
+}
+
+async function onClickToDial(p) {
+  if (state.cti) state.cti.setPanelVisible(true).catch(e => console.warn('setPanelVisible', e));
+  if (!state.session) { status('Sign in to dial.', true); return; }
+  status(`Dialling ${p.number || '(no number)'}…`);
+  const r = await act('Dialling', '/calls', { to: p.number || '', record_id: p.recordId || '', object_type: p.objectType || '' });
+  if (r) {
+    status(`Calling ${p.recordName || p.number}: your phone rings first.`);
+    if (r.id) { state.interaction = r; renderInteraction(); }
+  }
+}
+
+async function submitWrapUp(ev) {
+  ev.preventDefault();
+  const it = state.interaction;
+  if (!it) return;
+  const body = { notes: $('wrapup-notes').value, disposition: $('wrapup-disposition').value };
+  if (it.linked_record) body.record_id = it.linked_record.id;
+  $('wrapup-submit').disabled = true;
+  try {
+    await api.put(`/interactions/${encodeURIComponent(it.id)}/wrapup`, body, 'Wrap-up');
+    text($('wrapup-error'), '');
+    status('Wrap-up saved; the log goes to the CRM.');
+    loadToday();
+  } catch (e) {
+    text($('wrapup-error'), describeError(e));
+  } finally {
+    $('wrapup-submit').disabled = false;
+  }
+}
+
+function wire() {
+  $('signin').addEventListener('submit', signIn);
+  $('presence').addEventListener('change', changePresence);
+  $('offer-accept').addEventListener('click', () => act('Accepting', `/interactions/${current()}/accept`));
+  $('offer-reject').addEventListener('click', () => act('Rejecting', `/interactions/${current()}/reject`));
+  $('call-mute').addEventListener('click', () => {
+    const on = !state.muted;
+    act(on ? 'Muting' : 'Unmuting', `/interactions/${current()}/mute`, { on }, () => {
+      state.muted = on;
+      $('call-mute').setAttribute('aria-pressed', String(on));
+      text($('call-mute'), on ? 'Unmute' : 'Mute');
+    });
+  });
+  $('call-hold').addEventListener('click', () => {
+    const on = !state.held;
+    act(on ? 'Holding' : 'Resuming', `/interactions/${current()}/hold`, { on }, () => {
+      state.held = on;
+      $('call-hold').setAttribute('aria-pressed', String(on));
+      text($('call-hold'), on ? 'Resume' : 'Hold');
+    });
+  });
+  $('call-keypad-toggle').addEventListener('click', () => {
+    const open = $('keypad').hidden;
+    show($('keypad'), open);
+    $('call-keypad-toggle').setAttribute('aria-expanded', String(open));
+  });
+  for (const b of $('keypad').querySelectorAll('button[data-digit]')) {
+    b.setAttribute('aria-label', `Send ${b.dataset.digit}`);
+    b.addEventListener('click', () => act('Sending a digit', `/interactions/${current()}/dtmf`, { digits: b.dataset.digit }));
+  }
+  $('transfer').addEventListener('submit', ev => {
+    ev.preventDefault();
+    const v = $('transfer-target').value;
+    if (!v) { status('Choose a queue or an agent to transfer to.', true); return; }
+    const [kind, id] = v.split(':');
+    act('Transferring', `/interactions/${current()}/transfer`, kind === 'queue' ? { queue_id: id } : { agent_id: id }, () => status('Transferred.'));
+  });
+  $('call-hangup').addEventListener('click', () => act('Hanging up', `/interactions/${current()}/hangup`));
+  $('wrapup-notes').addEventListener('input', renderCount);
+  $('wrapup').addEventListener('submit', submitWrapUp);
+  tabs.onMessage(m => {
+    if (m.type === 'signout' && state.session) signedOut('Signed out in another tab.');
+    if (m.type === 'signin' && !state.session) {
+      state.session = loadSession();
+      if (state.session) start();
+    }
+  });
+}
+
+async function main() {
+  wire();
+  const t = $('signin-tenant');
+  t.value = config.tenant;
+  t.readOnly = !!config.launch.tenant;
+
+  startCTI(); // in parallel: a CRM that never answers does not hold up sign-in
+  state.session = loadSession();
+  if (state.session && state.session.token) {
+    await start();
+  } else {
+    signedOut('');
+  }
+}
+
+main();

@@ -63,7 +63,7 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		return err
 	}
 	sort.Strings(names)
-	var current int
+	var current, last int
 	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&current); err != nil {
 		return fmt.Errorf("read schema version: %w", err)
 	}
@@ -74,6 +74,12 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		if err != nil {
 			return fmt.Errorf("migration %s: name it NNN_description.sql", base)
 		}
+		// Numbers run 1, 2, 3... once each: a second file with a number
+		// already applied would otherwise be skipped for good.
+		if want := last + 1; version != want {
+			return fmt.Errorf("migration %s: number %d, want %03d (numbers run from 001 without gaps or repeats)", base, version, want)
+		}
+		last = version
 		if version <= current {
 			continue
 		}

@@ -427,3 +427,31 @@ func TestCTIScripts(t *testing.T) {
 		t.Errorf("API 20.0: %d", status)
 	}
 }
+
+func TestParseDefaultFieldValues(t *testing.T) {
+	got, err := ParseDefaultFieldValues("LastName=Doe,Phone=%28201%29%20555-0123,Empty=")
+	if err != nil || got["LastName"] != "Doe" || got["Phone"] != "(201) 555-0123" || got["Empty"] != "" || len(got) != 3 {
+		t.Errorf("ParseDefaultFieldValues = %v, %v", got, err)
+	}
+	for _, bad := range []string{"LastName", "=x", "Phone=%zz"} {
+		if _, err := ParseDefaultFieldValues(bad); !cc.IsCode(err, cc.EINVALID) {
+			t.Errorf("ParseDefaultFieldValues(%q) = %v, want EINVALID", bad, err)
+		}
+	}
+}
+
+func FuzzParseDefaultFieldValues(f *testing.F) {
+	f.Add("LastName=Doe,Phone=%28201%29%20555-0123")
+	f.Add(",,=")
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := ParseDefaultFieldValues(s)
+		if err != nil && !cc.IsCode(err, cc.EINVALID) {
+			t.Fatalf("error code %s", cc.ErrorCode(err))
+		}
+		for k := range got {
+			if k == "" {
+				t.Fatalf("an empty field name from %q", s)
+			}
+		}
+	})
+}

@@ -455,3 +455,28 @@ func FuzzParseDefaultFieldValues(f *testing.F) {
 		}
 	})
 }
+
+func TestGlobalSearch(t *testing.T) {
+	e := newUIEnv(t, "")
+	c := e.client(aliceUser)
+	for _, c2 := range []struct{ q, want, not string }{
+		{"jane.doe@acme.example.com", "Jane Doe", "Aaron Abbott"},
+		{"JANE.DOE@ACME.EXAMPLE.COM", "Jane Doe", "Aaron Abbott"},
+		{"Patel", "Priya Patel", "Jane Doe"},
+		{"+1 201 555 0123", "Jane Doe", "Sam Lead"},
+		{"Acme Corporation", "Acme Corporation", "Globex"},
+	} {
+		_, body := get(t, c, e.srv.URL()+"/lightning/search?q="+url.QueryEscape(c2.q))
+		if !strings.Contains(body, c2.want) || strings.Contains(body, c2.not) {
+			t.Errorf("search %q: want %q and not %q\n%s", c2.q, c2.want, c2.not, body)
+		}
+	}
+	_, body := get(t, c, e.srv.URL()+"/lightning/search?q=zzzqqq")
+	if !strings.Contains(body, "No results for") {
+		t.Errorf("no match:\n%s", body)
+	}
+	_, body = get(t, c, e.srv.URL()+"/lightning/search?q=a")
+	if !strings.Contains(body, "at least 2 characters") {
+		t.Errorf("one character:\n%s", body)
+	}
+}

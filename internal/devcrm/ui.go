@@ -153,9 +153,9 @@ func (s *Server) uiRoutes() {
 	m := s.mux
 	static, _ := fs.Sub(webFS, "web")
 	m.Handle("GET /devcrm/static/", http.StripPrefix("/devcrm/static/", s.staticFiles(static)))
-	m.HandleFunc("GET /support/api/{version}/lightning/opencti_min.js", s.handleCTIScript("opencti.js"))
-	m.HandleFunc("GET /support/api/{version}/lightning/opencti.js", s.handleCTIScript("opencti.js"))
-	m.HandleFunc("GET /support/api/{version}/interaction.js", s.handleCTIScript("interaction.js"))
+	m.HandleFunc("GET /support/api/{version}/lightning/opencti_min.js", s.handleCTIScript("opencti.js", 38))
+	m.HandleFunc("GET /support/api/{version}/lightning/opencti.js", s.handleCTIScript("opencti.js", 38))
+	m.HandleFunc("GET /support/api/{version}/interaction.js", s.handleCTIScript("interaction.js", 25))
 	m.HandleFunc("GET /login", s.handleLoginPage)
 	m.HandleFunc("POST /login", s.handleLogin)
 	m.HandleFunc("POST /logout", s.handleLogout)
@@ -190,13 +190,14 @@ func (s *Server) staticFiles(fsys fs.FS) http.Handler {
 	})
 }
 
-// handleCTIScript serves devcrm's Open CTI library for one API version:
-// the version in the path is the API_VERSION the script sends and accepts.
-func (s *Server) handleCTIScript(name string) http.HandlerFunc {
+// handleCTIScript serves devcrm's Open CTI library for one API version
+// (from minVersion, when Salesforce introduced it, to devcrm's newest): the
+// version in the path is the API_VERSION the script sends and accepts.
+func (s *Server) handleCTIScript(name string, minVersion int) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		n, ok := parseVersionNumber(r.PathValue("version"))
-		if !ok || n < 38 || n > s.maxVersion {
-			http.Error(w, fmt.Sprintf("devcrm serves the Open CTI library for API versions 38.0 to %d.0", s.maxVersion), http.StatusNotFound)
+		if !ok || n < minVersion || n > s.maxVersion {
+			http.Error(w, fmt.Sprintf("devcrm serves %s for API versions %d.0 to %d.0", name, minVersion, s.maxVersion), http.StatusNotFound)
 			return
 		}
 		body, err := webFS.ReadFile("web/" + name)

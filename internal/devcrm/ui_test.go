@@ -423,8 +423,13 @@ func TestCTIScripts(t *testing.T) {
 			t.Errorf("%s: %d %.200s", path, status, body)
 		}
 	}
-	if status, _ := get(t, http.DefaultClient, e.srv.URL()+"/support/api/20.0/interaction.js"); status != http.StatusNotFound {
-		t.Errorf("API 20.0: %d", status)
+	for _, path := range []string{"/support/api/20.0/interaction.js", "/support/api/37.0/lightning/opencti_min.js", "/support/api/99.0/interaction.js", "/support/api/x.0/interaction.js"} {
+		if status, _ := get(t, http.DefaultClient, e.srv.URL()+path); status != http.StatusNotFound {
+			t.Errorf("%s: %d, want 404", path, status)
+		}
+	}
+	if status, _ := get(t, http.DefaultClient, e.srv.URL()+"/support/api/25.0/interaction.js"); status != http.StatusOK {
+		t.Errorf("interaction.js 25.0: %d", status)
 	}
 }
 

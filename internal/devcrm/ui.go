@@ -171,10 +171,10 @@ func (s *Server) uiRoutes() {
 	m.HandleFunc("GET /lightning/search", s.signedIn(s.lightning(s.searchView)))
 	m.HandleFunc("GET /console", s.signedIn(s.handleConsole))
 	m.HandleFunc("GET /{id}", s.signedIn(s.handleClassicRecord))
-	m.HandleFunc("GET /setup/callcenters", s.signedIn(s.handleCallCenters))
-	m.HandleFunc("POST /setup/callcenters", s.signedIn(s.handleImportCallCenter))
-	m.HandleFunc("GET /setup/callcenters/{name}/users", s.signedIn(s.handleCallCenterUsers))
-	m.HandleFunc("POST /setup/callcenters/{name}/users", s.signedIn(s.handleChangeCallCenterUsers))
+	m.HandleFunc("GET /setup/callcenters", s.signedIn(s.administrator(s.handleCallCenters)))
+	m.HandleFunc("POST /setup/callcenters", s.signedIn(s.administrator(s.handleImportCallCenter)))
+	m.HandleFunc("GET /setup/callcenters/{name}/users", s.signedIn(s.administrator(s.handleCallCenterUsers)))
+	m.HandleFunc("POST /setup/callcenters/{name}/users", s.signedIn(s.administrator(s.handleChangeCallCenterUsers)))
 	m.HandleFunc("GET /devcrm/api/search", s.hostAPI(s.handleAPISearch))
 	m.HandleFunc("POST /devcrm/api/savelog", s.hostAPI(s.handleAPISaveLog))
 }
@@ -252,6 +252,29 @@ func (s *Server) signedIn(h uiHandler) http.HandlerFunc {
 		// Clickjacking protection, as Salesforce's pages have: only devcrm
 		// may frame devcrm.
 		w.Header().Set("X-Frame-Options", "SAMEORIGIN")
+		h(w, r, u, db)
+	}
+}
+
+// administrator runs h for a user who may use Setup, and answers others
+// 403 with who may.
+func (s *Server) administrator(h uiHandler) uiHandler {
+	return func(w http.ResponseWriter, r *http.Request, u *uiUser, db *sql.DB) {
+		ok, err := isAdministrator(r.Context(), db, u.ID)
+		if err != nil {
+			s.writePageError(w, r, err)
+			return
+		}
+		if !ok {
+			p, err := s.newPage(r, u, db, "lightning", noticeView("Insufficient Privileges",
+				"Setup is for devcrm administrators ("+DefaultAdministrator+" in the bundled records). Ask one to make you an administrator."))
+			if err != nil {
+				s.writePageError(w, r, err)
+				return
+			}
+			s.renderTemplate(w, http.StatusForbidden, "lightning", p)
+			return
+		}
 		h(w, r, u, db)
 	}
 }

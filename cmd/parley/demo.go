@@ -474,6 +474,9 @@ Numbers to call:
 		if u.CallCenter {
 			note = "   (call center user: gets the softphone)"
 		}
+		if u.Username == devcrm.DefaultAdministrator {
+			note = "   (administrator: Setup, call centers)"
+		}
 		fmt.Fprintf(w, "  %-26s password %s%s\n", u.Username, u.Password, note)
 	}
 	if alice.Username != "" && len(f.EntryPoints) > 0 {

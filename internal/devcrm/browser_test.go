@@ -397,6 +397,28 @@ func TestOpenCTILightningInChromium(t *testing.T) {
 		t.Errorf("saveLog with a bad picklist value: %+v", r)
 	}
 
+	// A name that is markup stays text, on the page and in what the frame
+	// is told.
+	db, _ := e.srv.database()
+	evilID, err := e.srv.createRecord(context.Background(), db, objectByName(objContact), record{"LastName": evilName, "Phone": "(201) 555-0166"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	evalTop[bool](t, ctx, `window.alerted = false; window.alert = function () { window.alerted = true; }; true`)
+	panel.mustCall("screenPop", "{type: 'sobject', params: {recordId: '"+evilID+"'}}")
+	waitJS(t, ctx, "the contact with markup in its name", `document.querySelector('#record-name') && document.querySelector('#record-name').textContent === `+strconv.Quote(evilName))
+	panel.mustCall("searchAndScreenPop", "{searchParams: 'onerror', callType: 'inbound'}")
+	if evalTop[int](t, ctx, `document.querySelectorAll('#main img').length`) != 0 || evalTop[bool](t, ctx, `window.alerted`) {
+		t.Errorf("the contact's name became markup")
+	}
+	r = panel.mustCall("getAppViewInfo", "{}")
+	json.Unmarshal(r.ReturnValue, &info)
+	if info["recordId"] != evilID || info["recordName"] != evilName {
+		t.Errorf("getAppViewInfo name %q", info["recordName"])
+	}
+	panel.mustCall("screenPop", "{type: 'sobject', params: {recordId: '"+janeID+"'}}")
+	waitJS(t, ctx, "Jane's page again", `document.querySelector('#record-name') && document.querySelector('#record-name').textContent === 'Jane Doe'`)
+
 	// Navigating inside the app swaps the record area; the frame is never
 	// reloaded.
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#main .field a[data-nav]`))); err != nil {

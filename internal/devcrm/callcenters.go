@@ -208,3 +208,54 @@ func (s *Server) SetUserPassword(ctx context.Context, username, password string)
 	}
 	return nil
 }
+
+// DefaultAdministrator is the seed's user who may use Setup while no one
+// else is made an administrator.
+const DefaultAdministrator = "admin@devcrm.example.com"
+
+// ensureAdministrator makes DefaultAdministrator an administrator when
+// there is none (and the seed has that user).
+func ensureAdministrator(ctx context.Context, db *sql.DB) error {
+	_, err := db.ExecContext(ctx, `INSERT INTO ui_admin (user_id) SELECT "Id" FROM "User" WHERE "Username" = ? AND NOT EXISTS (SELECT 1 FROM ui_admin)`, DefaultAdministrator)
+	if err != nil {
+		return fmt.Errorf("ensure a devcrm administrator: %w", err)
+	}
+	return nil
+}
+
+// SetAdministrator lets a user use Setup (admin true) or not. It returns
+// ENOTFOUND for an unknown username.
+func (s *Server) SetAdministrator(ctx context.Context, username string, admin bool) error {
+	db, err := s.database()
+	if err != nil {
+		return err
+	}
+	rec, err := userByUsername(ctx, db, username)
+	if err != nil {
+		return err
+	}
+	if rec == nil {
+		return cc.Errorf(cc.ENOTFOUND, "no devcrm user %q (User.csv lists them)", username)
+	}
+	stmt := `INSERT INTO ui_admin (user_id) VALUES (?) ON CONFLICT (user_id) DO NOTHING`
+	if !admin {
+		stmt = `DELETE FROM ui_admin WHERE user_id = ?`
+	}
+	if _, err := db.ExecContext(ctx, stmt, rec["Id"]); err != nil {
+		return fmt.Errorf("set the administrator flag of %s: %w", username, err)
+	}
+	return nil
+}
+
+// isAdministrator reports whether the user may use Setup.
+func isAdministrator(ctx context.Context, q querier, userID string) (bool, error) {
+	var one int
+	err := q.QueryRowContext(ctx, `SELECT 1 FROM ui_admin WHERE user_id = ?`, userID).Scan(&one)
+	if err == sql.ErrNoRows {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("look up the administrators: %w", err)
+	}
+	return true, nil
+}

@@ -46,7 +46,7 @@
 // Lightning-like app (/lightning/...), the Service Console (/console) and
 // Classic record pages (/{Id}) host the Open CTI softphone of the user's call
 // center (ImportCallCenter, AssignCallCenterUsers; Setup pages at
-// /setup/callcenters) and answer it over postMessage from web/host.js.
+// /setup/callcenters, for administrators: SetAdministrator) and answer it over postMessage from web/host.js.
 // devcrm's own builds of opencti.js and interaction.js are served under
 // /support/api/NN.0/. See docs/architecture.md, "devcrm's pages".
 //

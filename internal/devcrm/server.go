@@ -178,6 +178,10 @@ func (s *Server) Start(ctx context.Context) error {
 		db.Close()
 		return fmt.Errorf("start devcrm: %w", err)
 	}
+	if err := ensureAdministrator(ctx, db); err != nil {
+		db.Close()
+		return fmt.Errorf("start devcrm: %w", err)
+	}
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
 		db.Close()

@@ -153,9 +153,9 @@ func (s *Server) uiRoutes() {
 	m := s.mux
 	static, _ := fs.Sub(webFS, "web")
 	m.Handle("GET /devcrm/static/", http.StripPrefix("/devcrm/static/", s.staticFiles(static)))
-	m.HandleFunc("GET /support/api/{version}/lightning/opencti_min.js", s.handleCTIScript("opencti.js"))
-	m.HandleFunc("GET /support/api/{version}/lightning/opencti.js", s.handleCTIScript("opencti.js"))
-	m.HandleFunc("GET /support/api/{version}/interaction.js", s.handleCTIScript("interaction.js"))
+	m.HandleFunc("GET /support/api/{version}/lightning/opencti_min.js", s.handleCTIScript("opencti.js", 38))
+	m.HandleFunc("GET /support/api/{version}/lightning/opencti.js", s.handleCTIScript("opencti.js", 38))
+	m.HandleFunc("GET /support/api/{version}/interaction.js", s.handleCTIScript("interaction.js", 25))
 	m.HandleFunc("GET /login", s.handleLoginPage)
 	m.HandleFunc("POST /login", s.handleLogin)
 	m.HandleFunc("POST /logout", s.handleLogout)
@@ -171,10 +171,10 @@ func (s *Server) uiRoutes() {
 	m.HandleFunc("GET /lightning/search", s.signedIn(s.lightning(s.searchView)))
 	m.HandleFunc("GET /console", s.signedIn(s.handleConsole))
 	m.HandleFunc("GET /{id}", s.signedIn(s.handleClassicRecord))
-	m.HandleFunc("GET /setup/callcenters", s.signedIn(s.handleCallCenters))
-	m.HandleFunc("POST /setup/callcenters", s.signedIn(s.handleImportCallCenter))
-	m.HandleFunc("GET /setup/callcenters/{name}/users", s.signedIn(s.handleCallCenterUsers))
-	m.HandleFunc("POST /setup/callcenters/{name}/users", s.signedIn(s.handleChangeCallCenterUsers))
+	m.HandleFunc("GET /setup/callcenters", s.signedIn(s.administrator(s.handleCallCenters)))
+	m.HandleFunc("POST /setup/callcenters", s.signedIn(s.administrator(s.handleImportCallCenter)))
+	m.HandleFunc("GET /setup/callcenters/{name}/users", s.signedIn(s.administrator(s.handleCallCenterUsers)))
+	m.HandleFunc("POST /setup/callcenters/{name}/users", s.signedIn(s.administrator(s.handleChangeCallCenterUsers)))
 	m.HandleFunc("GET /devcrm/api/search", s.hostAPI(s.handleAPISearch))
 	m.HandleFunc("POST /devcrm/api/savelog", s.hostAPI(s.handleAPISaveLog))
 }
@@ -190,13 +190,14 @@ func (s *Server) staticFiles(fsys fs.FS) http.Handler {
 	})
 }
 
-// handleCTIScript serves devcrm's Open CTI library for one API version:
-// the version in the path is the API_VERSION the script sends and accepts.
-func (s *Server) handleCTIScript(name string) http.HandlerFunc {
+// handleCTIScript serves devcrm's Open CTI library for one API version
+// (from minVersion, when Salesforce introduced it, to devcrm's newest): the
+// version in the path is the API_VERSION the script sends and accepts.
+func (s *Server) handleCTIScript(name string, minVersion int) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		n, ok := parseVersionNumber(r.PathValue("version"))
-		if !ok || n < 38 || n > s.maxVersion {
-			http.Error(w, fmt.Sprintf("devcrm serves the Open CTI library for API versions 38.0 to %d.0", s.maxVersion), http.StatusNotFound)
+		if !ok || n < minVersion || n > s.maxVersion {
+			http.Error(w, fmt.Sprintf("devcrm serves %s for API versions %d.0 to %d.0", name, minVersion, s.maxVersion), http.StatusNotFound)
 			return
 		}
 		body, err := webFS.ReadFile("web/" + name)
@@ -251,6 +252,29 @@ func (s *Server) signedIn(h uiHandler) http.HandlerFunc {
 		// Clickjacking protection, as Salesforce's pages have: only devcrm
 		// may frame devcrm.
 		w.Header().Set("X-Frame-Options", "SAMEORIGIN")
+		h(w, r, u, db)
+	}
+}
+
+// administrator runs h for a user who may use Setup, and answers others
+// 403 with who may.
+func (s *Server) administrator(h uiHandler) uiHandler {
+	return func(w http.ResponseWriter, r *http.Request, u *uiUser, db *sql.DB) {
+		ok, err := isAdministrator(r.Context(), db, u.ID)
+		if err != nil {
+			s.writePageError(w, r, err)
+			return
+		}
+		if !ok {
+			p, err := s.newPage(r, u, db, "lightning", noticeView("Insufficient Privileges",
+				"Setup is for devcrm administrators ("+DefaultAdministrator+" in the bundled records). Ask one to make you an administrator."))
+			if err != nil {
+				s.writePageError(w, r, err)
+				return
+			}
+			s.renderTemplate(w, http.StatusForbidden, "lightning", p)
+			return
+		}
 		h(w, r, u, db)
 	}
 }

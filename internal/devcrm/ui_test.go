@@ -19,6 +19,7 @@ import (
 const (
 	aliceUser   = "alice@devcrm.example.com"
 	bobUser     = "bob@devcrm.example.com"
+	adminUser   = DefaultAdministrator
 	uiPassword  = "devcrm-demo-pw"
 	evilName    = `<img src=x onerror=alert(1)>`
 	testCCName  = "ParleyAcme"
@@ -43,7 +44,7 @@ func newUIEnv(t testing.TB, adapterURL string) *uiEnv {
 	}
 	t.Cleanup(func() { srv.Close() })
 	ctx := context.Background()
-	for _, u := range []string{aliceUser, bobUser} {
+	for _, u := range []string{aliceUser, bobUser, adminUser} {
 		if err := srv.SetUserPassword(ctx, u, uiPassword); err != nil {
 			t.Fatal(err)
 		}
@@ -276,7 +277,7 @@ func upload(t testing.TB, c *http.Client, u, filename, content string) (int, str
 
 func TestImportCallCenterPage(t *testing.T) {
 	e := newUIEnv(t, "")
-	c := e.client(aliceUser)
+	c := e.client(adminUser)
 	bad := "<?xml version=\"1.0\"?>\n<callCenter>\n  <section sortOrder=\"0\" name=\"reqGeneralInfo\" label=\"G\">\n    <item sortOrder=\"0\" name=\"reqInternalName\">X1</item>\n    <item sortOrder=\"2\" name=\"bad-name\">v</item>\n  </section>\n</callCenter>\n"
 	status, body := upload(t, c, e.srv.URL()+"/setup/callcenters", "bad.xml", bad)
 	if status != http.StatusBadRequest || !strings.Contains(body, "bad.xml line 5: item name &#34;bad-name&#34;") && !strings.Contains(body, "bad.xml line 5: item name &quot;bad-name&quot;") {
@@ -309,7 +310,7 @@ func TestImportCallCenterPage(t *testing.T) {
 
 func TestManageCallCenterUsers(t *testing.T) {
 	e := newUIEnv(t, "")
-	c := e.client(aliceUser)
+	c := e.client(adminUser)
 	base := e.srv.URL() + "/setup/callcenters/" + testCCName + "/users"
 	_, page := get(t, c, base)
 	if !strings.Contains(page, "Users in this call center (1)") || !strings.Contains(page, aliceUser) {
@@ -423,7 +424,94 @@ func TestCTIScripts(t *testing.T) {
 			t.Errorf("%s: %d %.200s", path, status, body)
 		}
 	}
-	if status, _ := get(t, http.DefaultClient, e.srv.URL()+"/support/api/20.0/interaction.js"); status != http.StatusNotFound {
-		t.Errorf("API 20.0: %d", status)
+	for _, path := range []string{"/support/api/20.0/interaction.js", "/support/api/37.0/lightning/opencti_min.js", "/support/api/99.0/interaction.js", "/support/api/x.0/interaction.js"} {
+		if status, _ := get(t, http.DefaultClient, e.srv.URL()+path); status != http.StatusNotFound {
+			t.Errorf("%s: %d, want 404", path, status)
+		}
+	}
+	if status, _ := get(t, http.DefaultClient, e.srv.URL()+"/support/api/25.0/interaction.js"); status != http.StatusOK {
+		t.Errorf("interaction.js 25.0: %d", status)
+	}
+}
+
+func TestParseDefaultFieldValues(t *testing.T) {
+	got, err := ParseDefaultFieldValues("LastName=Doe,Phone=%28201%29%20555-0123,Empty=")
+	if err != nil || got["LastName"] != "Doe" || got["Phone"] != "(201) 555-0123" || got["Empty"] != "" || len(got) != 3 {
+		t.Errorf("ParseDefaultFieldValues = %v, %v", got, err)
+	}
+	for _, bad := range []string{"LastName", "=x", "Phone=%zz"} {
+		if _, err := ParseDefaultFieldValues(bad); !cc.IsCode(err, cc.EINVALID) {
+			t.Errorf("ParseDefaultFieldValues(%q) = %v, want EINVALID", bad, err)
+		}
+	}
+}
+
+func FuzzParseDefaultFieldValues(f *testing.F) {
+	f.Add("LastName=Doe,Phone=%28201%29%20555-0123")
+	f.Add(",,=")
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := ParseDefaultFieldValues(s)
+		if err != nil && !cc.IsCode(err, cc.EINVALID) {
+			t.Fatalf("error code %s", cc.ErrorCode(err))
+		}
+		for k := range got {
+			if k == "" {
+				t.Fatalf("an empty field name from %q", s)
+			}
+		}
+	})
+}
+
+func TestGlobalSearch(t *testing.T) {
+	e := newUIEnv(t, "")
+	c := e.client(aliceUser)
+	for _, c2 := range []struct{ q, want, not string }{
+		{"jane.doe@acme.example.com", "Jane Doe", "Aaron Abbott"},
+		{"JANE.DOE@ACME.EXAMPLE.COM", "Jane Doe", "Aaron Abbott"},
+		{"Patel", "Priya Patel", "Jane Doe"},
+		{"+1 201 555 0123", "Jane Doe", "Sam Lead"},
+		{"Acme Corporation", "Acme Corporation", "Globex"},
+	} {
+		_, body := get(t, c, e.srv.URL()+"/lightning/search?q="+url.QueryEscape(c2.q))
+		if !strings.Contains(body, c2.want) || strings.Contains(body, c2.not) {
+			t.Errorf("search %q: want %q and not %q\n%s", c2.q, c2.want, c2.not, body)
+		}
+	}
+	_, body := get(t, c, e.srv.URL()+"/lightning/search?q=zzzqqq")
+	if !strings.Contains(body, "No results for") {
+		t.Errorf("no match:\n%s", body)
+	}
+	_, body = get(t, c, e.srv.URL()+"/lightning/search?q=a")
+	if !strings.Contains(body, "at least 2 characters") {
+		t.Errorf("one character:\n%s", body)
+	}
+}
+
+func TestSetupIsForAdministrators(t *testing.T) {
+	e := newUIEnv(t, "")
+	alice := e.client(aliceUser)
+	for _, path := range []string{"/setup/callcenters", "/setup/callcenters/" + testCCName + "/users"} {
+		if status, body := get(t, alice, e.srv.URL()+path); status != http.StatusForbidden || !strings.Contains(body, "Setup is for devcrm administrators") {
+			t.Errorf("alice GET %s: %d", path, status)
+		}
+	}
+	if status, _, _ := postForm(t, alice, e.srv.URL()+"/setup/callcenters/"+testCCName+"/users", url.Values{"action": {"add"}, "user": {"005gK0Usr000004QCA"}}); status != http.StatusForbidden {
+		t.Errorf("alice adds bob: %d", status)
+	}
+	ctx := context.Background()
+	if err := e.srv.SetAdministrator(ctx, aliceUser, true); err != nil {
+		t.Fatal(err)
+	}
+	if status, _ := get(t, alice, e.srv.URL()+"/setup/callcenters"); status != http.StatusOK {
+		t.Errorf("alice as administrator: %d", status)
+	}
+	if err := e.srv.SetAdministrator(ctx, aliceUser, false); err != nil {
+		t.Fatal(err)
+	}
+	if status, _ := get(t, alice, e.srv.URL()+"/setup/callcenters"); status != http.StatusForbidden {
+		t.Errorf("alice no longer administrator: %d", status)
+	}
+	if err := e.srv.SetAdministrator(ctx, "nobody@x.example", true); !cc.IsCode(err, cc.ENOTFOUND) {
+		t.Errorf("SetAdministrator of an unknown user: %v", err)
 	}
 }

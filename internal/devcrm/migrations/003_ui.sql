@@ -9,6 +9,12 @@ CREATE TABLE ui_password (
 	updated_at    TEXT NOT NULL
 );
 
+-- Users who may use Setup (call centers and their users), as Salesforce's
+-- system administrators may.
+CREATE TABLE ui_admin (
+	user_id TEXT PRIMARY KEY REFERENCES "User" ("Id") ON DELETE CASCADE
+);
+
 -- Browser sessions: only the SHA-256 hash of the cookie; times in Unix ms.
 CREATE TABLE ui_session (
 	token_hash TEXT PRIMARY KEY,

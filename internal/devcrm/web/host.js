@@ -17,8 +17,12 @@
     initialized: false,
     standby: false,
     listeners: {}, // methodName -> {apiVersion, apiType}
-    calls: [] // methodName of every call answered, for tests
+    calls: [] // the methodNames of the last 100 calls answered, for tests
   };
+  function noteCall(name) {
+    state.calls.push(name);
+    if (state.calls.length > 100) state.calls.shift();
+  }
   var objectPrefixes = { '003': 'Contact', '00Q': 'Lead', '001': 'Account' };
   var pageObjects = ['Contact', 'Lead', 'Account'];
 
@@ -584,7 +588,7 @@
     var table = m.apiType === 'opencti' ? lightning : classic;
     if (listenerMethods[m.methodName]) {
       if (m.isListenerRegistered) state.listeners[m.methodName] = { apiVersion: m.apiVersion, apiType: m.apiType };
-      state.calls.push(m.methodName);
+      noteCall(m.methodName);
       return;
     }
     var handler = table[m.methodName];
@@ -598,7 +602,7 @@
       result = m.apiType === 'opencti' ? fail('INTERNAL', String(err)) : { result: null, error: String(err) };
     }
     Promise.resolve(result).then(function (response) {
-      state.calls.push(m.methodName);
+      noteCall(m.methodName);
       if (m.isCallbackRegistered !== false) {
         post({ apiVersion: m.apiVersion, apiType: m.apiType, methodName: m.methodName, callId: m.callId, response: response });
       }

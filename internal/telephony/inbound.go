@@ -432,16 +432,8 @@ func (c *inboundCall) connect(r ringResult) {
 // negotiatedDTMF reports whether a leg's offer and answer agreed on
 // telephone-event/8000 (RFC 4733 DTMF).
 func negotiatedDTMF(m *diago.DialogMedia) bool {
-	ms := m.MediaSession()
-	if ms == nil {
-		return false
-	}
-	for _, c := range ms.CommonCodecs() {
-		if c.Matches(media.CodecTelephoneEvent8000) {
-			return true
-		}
-	}
-	return false
+	_, ok := dtmfPayloadType(m)
+	return ok
 }
 
 // relayUnpaced makes a leg send bridged audio the moment it arrives from

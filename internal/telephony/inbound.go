@@ -77,7 +77,7 @@ func (s *Server) handleInvite(d *diago.DialogServerSession) {
 		defer c.med.Close()
 		var err error
 		if data, err = c.collectData(col, data); err != nil {
-			c.log.Info("caller left while keying in digits", "key", col.Key, "reason", err)
+			c.log.Info("the call ended while the caller was keying in digits (caller left or shutdown)", "key", col.Key, "reason", err)
 			s.metrics.calls.WithLabelValues("left_in_collection").Inc()
 			return
 		}

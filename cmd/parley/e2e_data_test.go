@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -120,6 +122,30 @@ func TestSearchOnData(t *testing.T) {
 			}
 		})
 	}
+
+	// The README's command: `parley call --dtmf` from a number devcrm does
+	// not know.
+	t.Run("parley call --dtmf", func(t *testing.T) {
+		eventually(t, 20*time.Second, "alice available", func() bool { return e.getMe(alice).Presence.State == "available" })
+		type exit struct {
+			code        int
+			out, errOut string
+		}
+		done := make(chan exit, 1)
+		go func() {
+			var out, errOut bytes.Buffer
+			code := run(context.Background(), []string{"call", "--to", support, "--from", "9995550000", "--dtmf", "30003003#", "--tone", "440", "--duration", "3s"}, &out, &errOut)
+			done <- exit{code, out.String(), errOut.String()}
+		}()
+		od, _ := nextOffer(t)
+		if it := od.Interaction; it.Data["account_number"] != "30003003" || len(it.Matches) != 1 || it.Matches[0].Name != "Initech AG" || it.Matches[0].MatchedBy != "account_number" {
+			t.Errorf("offer data %v, matches %+v; want account 30003003, Initech AG", it.Data, it.Matches)
+		}
+		if r := <-done; r.code != 0 || !strings.Contains(r.out, "SIP 200 OK") {
+			t.Fatalf("parley call: exit %d: %s%s", r.code, r.out, r.errOut)
+		}
+		phone.Next(t, 30*time.Second)
+	})
 
 	// SIPp offering PCMU alone (no telephone-event) cannot key in digits:
 	// it is queued at once, not after the prompt and the digit timeout, and

@@ -158,3 +158,27 @@ func TestDataKeysAndValues(t *testing.T) {
 		}
 	}
 }
+
+func FuzzParseSearchField(f *testing.F) {
+	for _, s := range []string{"account_number=Account.AccountNumber", "email=contact.Email", "x=Lead.A__c", "a=b.c.d", "=.", "k=Account.Name'"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		sf, err := cc.ParseSearchField(s)
+		if err != nil {
+			if !cc.IsCode(err, cc.EINVALID) {
+				t.Fatalf("ParseSearchField(%q) error %v is not EINVALID", s, err)
+			}
+			return
+		}
+		if err := sf.Validate(); err != nil {
+			t.Fatalf("ParseSearchField(%q) = %+v, which does not validate: %v", s, sf, err)
+		}
+		if back, err := cc.ParseSearchField(sf.String()); err != nil || back != sf {
+			t.Fatalf("%+v does not read back from %q: %+v, %v", sf, sf.String(), back, err)
+		}
+		if strings.ContainsAny(sf.Field, "'\\ ") {
+			t.Fatalf("field %q can break a query", sf.Field)
+		}
+	})
+}

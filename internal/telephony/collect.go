@@ -43,31 +43,41 @@ func (g *digitCollector) add(d rune) bool {
 	return g.digits.Len() >= g.col.MaxDigits
 }
 
-// collect plays the prompt and reads digits from the caller's leg until the
-// collection is complete or times out, and returns them (possibly none).
+// collect plays the prompt and reads digits (eventReader) from the caller's
+// leg until the collection is complete or times out, and returns them
+// (possibly none).
 // It returns errCollectStopped when ctx ends or stop is closed first, and
 // the read error when the caller's media fails. The leg's audio reader is
 // free again when it returns: the queue audio and the bridge read it next.
 func collect(ctx context.Context, stop <-chan struct{}, med *diago.DialogMedia, prompt []byte, col *cc.DigitCollection, log *slog.Logger) (string, error) {
-	dr, err := med.AudioReaderDTMF()
+	pt, ok := dtmfPayloadType(med)
+	if !ok {
+		return "", errors.New("telephone-event/8000 is not negotiated on the caller's leg")
+	}
+	r, err := med.AudioReader()
 	if err != nil {
 		return "", err
 	}
 	keys := make(chan rune, 64)
-	dr.OnDTMF(func(d rune) error {
-		select {
-		case keys <- d:
-		default: // a caller leaning on the keypad; the collection is long complete
-		}
-		return nil
-	})
 	readErr := make(chan error, 1)
 	go func() {
 		buf := make([]byte, media.RTPBufSize)
+		var events eventReader
 		for {
-			if _, err := dr.Read(buf); err != nil {
+			n, err := r.Read(buf)
+			if err != nil {
 				readErr <- err
 				return
+			}
+			hdr := med.RTPPacketReader.PacketHeader
+			if hdr.PayloadType != pt {
+				continue // audio, or comfort noise
+			}
+			if d, ok := events.packet(hdr.Timestamp, hdr.Marker, buf[:n]); ok {
+				select {
+				case keys <- d:
+				default: // a caller leaning on the keypad; the collection is long complete
+				}
 			}
 		}
 	}()
@@ -115,6 +125,55 @@ func collect(ctx context.Context, stop <-chan struct{}, med *diago.DialogMedia, 
 			return g.digits.String(), nil
 		}
 	}
+}
+
+// dtmfPayloadType returns the payload type the caller's phone sends RFC
+// 4733 events on, when the leg negotiated telephone-event/8000.
+func dtmfPayloadType(m *diago.DialogMedia) (uint8, bool) {
+	ms := m.MediaSession()
+	if ms == nil {
+		return 0, false
+	}
+	for _, c := range ms.CommonCodecs() {
+		if c.Matches(media.CodecTelephoneEvent8000) {
+			return c.PayloadTypeRecv(), true
+		}
+	}
+	return 0, false
+}
+
+// eventReader turns RFC 4733 telephone-event packets into key presses. An
+// event starts with a packet whose marker bit is set or whose RTP timestamp
+// differs from the last (RFC 4733 section 2.5.1.2: every packet of an event
+// carries its start timestamp; diago's writer keeps one timestamp for
+// back-to-back events and marks each start). It is reported once, at its
+// first packet with the end bit, so the three retransmitted end packets
+// count once. It does not need the event's first packet to have a duration above
+// 0, which diago's own reader does (telephony.md B1: SIPp's pcaps and some
+// gateways start at 0, and their digits were lost).
+type eventReader struct {
+	started  bool
+	ts       uint32 // the timestamp of the current event
+	reported bool   // the current event was reported
+}
+
+// packet takes one telephone-event packet (its RTP timestamp, marker bit
+// and payload) and returns the key when it ends an event not reported yet.
+// Payloads that are not events (shorter than 4 bytes, event codes above 15)
+// are ignored.
+func (r *eventReader) packet(ts uint32, marker bool, payload []byte) (rune, bool) {
+	var ev media.DTMFEvent
+	if err := media.DTMFDecode(payload, &ev); err != nil || ev.Event > 15 {
+		return 0, false
+	}
+	if !r.started || ts != r.ts || marker {
+		r.started, r.ts, r.reported = true, ts, false
+	}
+	if !ev.EndOfEvent || r.reported {
+		return 0, false
+	}
+	r.reported = true
+	return media.DTMFToRune(ev.Event), true
 }
 
 // isTimeout reports whether err is a read deadline passing.

@@ -1,11 +1,15 @@
 package telephony
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/parley-cc/parley/internal/cc"
 	"github.com/parley-cc/parley/internal/sipua"
+	"github.com/parley-cc/parley/internal/testkit/sippeer"
 )
 
 // collectingEntry makes the tenant's entry point for number collect digits.
@@ -109,5 +113,133 @@ func TestCallerLeavesDuringCollection(t *testing.T) {
 	case c := <-d.arrivals:
 		t.Fatalf("a caller who left during the collection was queued: %+v", c.arrival)
 	case <-time.After(2 * time.Second):
+	}
+}
+
+// TestEventReader feeds RFC 4733 packets as phones and gateways send them.
+func TestEventReader(t *testing.T) {
+	// ev is a telephone-event payload: event, end bit, volume 10, duration.
+	ev := func(event byte, end bool, dur uint16) []byte {
+		b := byte(10)
+		if end {
+			b |= 0x80
+		}
+		return []byte{event, b, byte(dur >> 8), byte(dur)}
+	}
+	type pkt struct {
+		ts      uint32
+		payload []byte
+		marker  bool
+	}
+	for _, tc := range []struct {
+		name string
+		pkts []pkt
+		want string
+	}{
+		{"start above 0, three end packets", []pkt{{160, ev(1, false, 160), false}, {160, ev(1, false, 320), false}, {160, ev(1, true, 480), false}, {160, ev(1, true, 480), false}, {160, ev(1, true, 480), false}}, "1"},
+		// SIPp's pcaps and some gateways start at duration 0 (diago's reader lost these)
+		{"start at duration 0", []pkt{{800, ev(4, false, 0), false}, {800, ev(4, false, 160), false}, {800, ev(4, true, 800), false}, {800, ev(4, true, 800), false}}, "4"},
+		{"two events", []pkt{{160, ev(4, false, 160), false}, {160, ev(4, true, 480), false}, {1600, ev(2, false, 160), false}, {1600, ev(2, true, 480), false}, {1600, ev(2, true, 480), false}}, "42"},
+		// the same digit twice is two events: two timestamps
+		{"same digit twice", []pkt{{160, ev(7, true, 480), false}, {160, ev(7, true, 480), false}, {2000, ev(7, false, 0), false}, {2000, ev(7, true, 480), false}}, "77"},
+		{"start packets lost: the end still counts", []pkt{{160, ev(9, true, 800), false}}, "9"},
+		{"end packets lost: nothing", []pkt{{160, ev(5, false, 160), false}, {160, ev(5, false, 320), false}}, ""},
+		{"# and *", []pkt{{160, ev(11, true, 480), false}, {900, ev(10, true, 480), false}}, "#*"},
+		{"not an event", []pkt{{160, []byte{1, 0x80}, false}, {320, ev(200, true, 480), false}}, ""},
+		// diago's writer: back-to-back events on one timestamp, each start marked
+		{"marked starts on one timestamp", []pkt{{160, ev(4, false, 160), true}, {160, ev(4, true, 800), false}, {160, ev(4, true, 800), false},
+			{160, ev(2, false, 160), true}, {160, ev(2, true, 800), false}, {160, ev(2, true, 800), false}}, "42"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var r eventReader
+			var got string
+			for _, p := range tc.pkts {
+				if d, ok := r.packet(p.ts, p.marker, p.payload); ok {
+					got += string(d)
+				}
+			}
+			if got != tc.want {
+				t.Errorf("keys %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestCollectDigitsFromSIPpPcaps: SIPp replays RFC 4733 captures whose
+// events start with duration 0 (telephony.md B1: diago's reader lost
+// them); the collection reads them.
+func TestCollectDigitsFromSIPpPcaps(t *testing.T) {
+	sippeer.RequireTool(t, sippeer.ToolSIPp)
+	const pcaps = "/usr/share/sip-tester/"
+	if _, err := os.Stat(pcaps + "dtmf_2833_4.pcap"); err != nil {
+		t.Skipf("SIPp's DTMF captures are not installed: %v", err)
+	}
+	xml, err := sippeer.ScenarioXML(sippeer.ScenarioCall)
+	if err != nil {
+		t.Fatal(err)
+	}
+	play := `<exec play_pcap_audio="` + pcaps + `dtmf_2833_4.pcap"/>`
+	keyed := strings.Replace(string(xml), `<exec rtp_stream="tone.wav,-1,0"/>`, play, 1)
+	keyed = strings.Replace(keyed, `<pause variable="talk"/>`, `<pause milliseconds="1500"/>
+  <nop><action><exec play_pcap_audio="`+pcaps+`dtmf_2833_2.pcap"/></action></nop>
+  <pause milliseconds="1500"/>
+  <nop><action><exec play_pcap_audio="`+pcaps+`dtmf_2833_pound.pcap"/></action></nop>
+  <pause variable="talk"/>`, 1)
+	if !strings.Contains(keyed, play) || !strings.Contains(keyed, "dtmf_2833_pound") {
+		t.Fatal("the kit's caller scenario changed: cannot make it key in digits")
+	}
+	path := filepath.Join(t.TempDir(), "keyed.xml")
+	if err := os.WriteFile(path, []byte(keyed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	store := newTestStore()
+	ten := store.addTenant(t, "acme", "127.0.0.0/8", "+15550101")
+	store.collectingEntry(ten, "+15550101", &cc.DigitCollection{Key: "pin", MaxDigits: 8})
+	d := &testDirector{arrivals: make(chan *testCall, 1)}
+	addr := startServer(t, store, d)
+	res := sippeer.RunSIPp(t, sippeer.SIPpRun{Scenario: path, Target: addr, Service: "+15550101",
+		Keys: map[string]string{"talk_ms": "3000", "from_user": "2015550123", "from_name": "Jane"}})
+	if !res.OK() {
+		t.Fatalf("SIPp caller: %s", res)
+	}
+	select {
+	case c := <-d.arrivals:
+		if got := c.arrival.Data["pin"]; got != "42" {
+			t.Errorf("arrival data %v, want pin=42 from the captures 4, 2 and #", c.arrival.Data)
+		}
+	default:
+		t.Fatal("the call was not queued: its '#' did not end the collection")
+	}
+}
+
+// TestCollectDigitsFromBaresip: a real softphone keys in an account number
+// while the prompt plays.
+func TestCollectDigitsFromBaresip(t *testing.T) {
+	sippeer.RequireTool(t, sippeer.ToolBaresip)
+	store := newTestStore()
+	ten := store.addTenant(t, "acme", "127.0.0.0/8", "+15550101")
+	store.collectingEntry(ten, "+15550101", &cc.DigitCollection{Key: "account_number", MaxDigits: 8})
+	d := &testDirector{arrivals: make(chan *testCall, 1)}
+	addr := startServer(t, store, d)
+	caller := sippeer.StartBaresip(t, sippeer.BaresipConfig{Name: "caller", Account: "<sip:2015550123@127.0.0.1>;regint=0"})
+	if err := caller.Dial("sip:+15550101@" + addr); err != nil {
+		t.Fatal(err)
+	}
+	if err := caller.WaitCallEstablished(waitCtx(t, 30*time.Second)); err != nil {
+		t.Fatalf("caller: %v", err)
+	}
+	if err := caller.SendDTMF("1234#"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case c := <-d.arrivals:
+		if got := c.arrival.Data["account_number"]; got != "1234" {
+			t.Errorf("arrival data %v, want account_number=1234", c.arrival.Data)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the call was not queued within 30s of the caller's 1234#")
+	}
+	if err := caller.Hangup(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -77,7 +77,7 @@ func (s *Server) handleInvite(d *diago.DialogServerSession) {
 		defer c.med.Close()
 		var err error
 		if data, err = c.collectData(col, data); err != nil {
-			c.log.Info("caller left while keying in digits", "key", col.Key, "reason", err)
+			c.log.Info("the call ended while the caller was keying in digits (caller left or shutdown)", "key", col.Key, "reason", err)
 			s.metrics.calls.WithLabelValues("left_in_collection").Inc()
 			return
 		}
@@ -476,16 +476,8 @@ func (c *inboundCall) connect(r ringResult, ctl *callControl) bool {
 // negotiatedDTMF reports whether a leg's offer and answer agreed on
 // telephone-event/8000 (RFC 4733 DTMF).
 func negotiatedDTMF(m *diago.DialogMedia) bool {
-	ms := m.MediaSession()
-	if ms == nil {
-		return false
-	}
-	for _, c := range ms.CommonCodecs() {
-		if c.Matches(media.CodecTelephoneEvent8000) {
-			return true
-		}
-	}
-	return false
+	_, ok := dtmfPayloadType(m)
+	return ok
 }
 
 // relayUnpaced makes a leg send bridged audio the moment it arrives from

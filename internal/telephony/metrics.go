@@ -9,7 +9,7 @@ type metrics struct {
 
 func newMetrics() *metrics {
 	return &metrics{
-		calls:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "parley_sip_invites_total", Help: "Inbound INVITEs, by result (accepted or the SIP status sent)."}, []string{"result"}),
+		calls:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "parley_sip_invites_total", Help: "Inbound INVITEs, by result (accepted, left_in_collection, or the SIP status sent)."}, []string{"result"}),
 		registers: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "parley_sip_registrations_total", Help: "REGISTER outcomes."}, []string{"result"}),
 	}
 }

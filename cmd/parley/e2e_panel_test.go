@@ -98,11 +98,29 @@ func panelState(t *testing.T, ctx context.Context, value string) {
 		s.value = %q; s.dispatchEvent(new Event('change')); return true; })()`, value))
 }
 
-func TestPanelRefusesBadLaunches(t *testing.T) {
+// startPanelEnv starts Parley and a fake CRM page whose origin the demo
+// tenant allows.
+func startPanelEnv(t *testing.T) (*testEnv, *fakecrm.Server) {
+	t.Helper()
 	skipIfShort(t)
 	e := startEnv(t)
 	crm := fakecrm.Start(t)
 	e.allowOrigin(crm.URL)
+	return e, crm
+}
+
+// aliceAvailable opens the CRM page, signs alice in in its panel and makes
+// her available there.
+func (e *testEnv) aliceAvailable(t *testing.T, ctx context.Context, page string) {
+	t.Helper()
+	openPanel(t, ctx, page)
+	panelSignIn(t, ctx, "alice", e.user("alice").Password)
+	panelState(t, ctx, "available")
+	inPanel[bool](t, ctx, "available", `document.getElementById('presence').value === 'available'`)
+}
+
+func TestPanelRefusesBadLaunches(t *testing.T) {
+	e, crm := startPanelEnv(t)
 	foreign := fakecrm.Start(t) // an origin no tenant lists
 	ctx := browser.New(t, browser.Options{})
 
@@ -292,10 +310,7 @@ func TestPanelTakesACall(t *testing.T) {
 // (signed in once); the pop happens once, in the tab that had focus last
 // (its CRM page reported navigation); refreshView runs there only; one Task.
 func TestPanelTwoTabsPopOnce(t *testing.T) {
-	skipIfShort(t)
-	e := startEnv(t)
-	crm := fakecrm.Start(t)
-	e.allowOrigin(crm.URL)
+	e, crm := startPanelEnv(t)
 	e.registeredPhone(t, "alice")
 	tab1 := browser.New(t, browser.Options{})
 	tab2 := browser.Tab(t, tab1, "tab 2")
@@ -339,16 +354,10 @@ func TestPanelTwoTabsPopOnce(t *testing.T) {
 // a call leaves the call up, and the panel comes back to it from the API,
 // without a second pop.
 func TestPanelReloadMidCall(t *testing.T) {
-	skipIfShort(t)
-	e := startEnv(t)
-	crm := fakecrm.Start(t)
-	e.allowOrigin(crm.URL)
+	e, crm := startPanelEnv(t)
 	e.registeredPhone(t, "alice")
 	ctx := browser.New(t, browser.Options{})
-	openPanel(t, ctx, crm.Lightning(e.panelURL(), nil))
-	panelSignIn(t, ctx, "alice", e.user("alice").Password)
-	panelState(t, ctx, "available")
-	inPanel[bool](t, ctx, "available", `document.getElementById('presence').value === 'available'`)
+	e.aliceAvailable(t, ctx, crm.Lightning(e.panelURL(), nil))
 	const talk = 10 * time.Second
 	call := startUACall(t, sipua.Options{From: "2015550123", ToneHz: 440, Duration: talk}, "sip:+15550100@"+e.sipAddr)
 	inPanel[bool](t, ctx, "on call", `!document.getElementById('call').hidden`)
@@ -373,10 +382,7 @@ func TestPanelReloadMidCall(t *testing.T) {
 // Parley to dial; an empty number is refused with the server's message in
 // the panel, never silently.
 func TestPanelClickToDial(t *testing.T) {
-	skipIfShort(t)
-	e := startEnv(t)
-	crm := fakecrm.Start(t)
-	e.allowOrigin(crm.URL)
+	e, crm := startPanelEnv(t)
 	ctx := browser.New(t, browser.Options{})
 	openPanel(t, ctx, crm.Lightning(e.panelURL(), nil))
 	panelSignIn(t, ctx, "alice", e.user("alice").Password)
@@ -469,4 +475,54 @@ func ended(c *uaCall) bool {
 	default:
 		return false
 	}
+}
+
+// TestPanelPopSeveralAndNone: a number two contacts share is not popped
+// but offered for picking in the panel, and the pick links the record and
+// pops it; an unknown number opens a new Contact with the phone filled in.
+func TestPanelPopSeveralAndNone(t *testing.T) {
+	e, crm := startPanelEnv(t)
+	first := e.crmCreate("Contact", map[string]string{"FirstName": "Ann", "LastName": "Shared", "Phone": "(201) 555-0188"})
+	second := e.crmCreate("Contact", map[string]string{"FirstName": "Bob", "LastName": "Shared", "Phone": "201.555.0188"})
+	e.registeredPhone(t, "alice")
+	ctx := browser.New(t, browser.Options{})
+	e.aliceAvailable(t, ctx, crm.Lightning(e.panelURL(), nil))
+
+	call := startUACall(t, sipua.Options{From: "2015550188", ToneHz: 440, Duration: 4 * time.Second}, "sip:+15550100@"+e.sipAddr)
+	n := inPanel[int](t, ctx, "the picker", `!document.getElementById('call-pick').hidden && document.querySelectorAll('#call-matches button').length`)
+	if n != 2 {
+		t.Fatalf("the panel offers %d records to pick, want 2", n)
+	}
+	if pops := inHost[int](t, ctx, "no pop yet", `crm.count('screenPop') + 1`) - 1; pops != 0 {
+		t.Errorf("%d pops before the agent picked", pops)
+	}
+	shot(t, ctx, "panel-pick")
+	inPanel[bool](t, ctx, "pick Bob", `(() => { for (const b of document.querySelectorAll('#call-matches button'))
+		if (b.textContent.startsWith('Bob Shared')) { b.click(); return true; } return false; })()`)
+	got := inHost[string](t, ctx, "pop of the pick", `crm.count('screenPop') === 1 && crm.find('screenPop')[0].params.recordId`)
+	if got != second {
+		t.Errorf("popped %s, want the picked contact %s (not %s)", got, second, first)
+	}
+	inPanel[bool](t, ctx, "linked", `document.getElementById('call-linked').textContent === 'Linked: Bob Shared'`)
+	<-call.done
+	inPanel[bool](t, ctx, "wrap-up", `!document.getElementById('wrapup').hidden`)
+	inPanel[bool](t, ctx, "submit", `(document.getElementById('wrapup-disposition').value = 'Resolved', document.getElementById('wrapup-submit').click(), true)`)
+	inPanel[bool](t, ctx, "available again", `document.getElementById('presence').value === 'available'`)
+
+	call = startUACall(t, sipua.Options{From: "2125550142", ToneHz: 440, Duration: 2 * time.Second}, "sip:+15550100@"+e.sipAddr)
+	kind := inHost[string](t, ctx, "new-record pop", `crm.count('screenPop') === 2 && JSON.stringify(crm.find('screenPop')[1])`)
+	var pop struct {
+		Type   string `json:"type"`
+		Params struct {
+			EntityName         string            `json:"entityName"`
+			DefaultFieldValues map[string]string `json:"defaultFieldValues"`
+		} `json:"params"`
+	}
+	if err := json.Unmarshal([]byte(kind), &pop); err != nil {
+		t.Fatal(err)
+	}
+	if pop.Type != "newRecord" || pop.Params.EntityName != "Contact" || pop.Params.DefaultFieldValues["Phone"] != "+12125550142" {
+		t.Errorf("pop for an unknown number %s, want a new Contact with Phone +12125550142", kind)
+	}
+	<-call.done
 }

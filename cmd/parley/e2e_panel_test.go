@@ -385,7 +385,13 @@ func TestPanelClickToDial(t *testing.T) {
 	e, crm := startPanelEnv(t)
 	ctx := browser.New(t, browser.Options{})
 	openPanel(t, ctx, crm.Lightning(e.panelURL(), nil))
-	panelSignIn(t, ctx, "alice", e.user("alice").Password)
+	// By keyboard only: the username field has focus after start; Tab
+	// moves to the password, Enter submits.
+	inPanel[bool](t, ctx, "username focused", `document.activeElement === document.getElementById('signin-username')`)
+	if err := chromedp.Do(ctx, chromedp.KeyEvent("alice\t"+e.user("alice").Password+"\r")); err != nil {
+		t.Fatal(err)
+	}
+	inPanel[bool](t, ctx, "signed in by keyboard", `!document.getElementById('main').hidden`)
 	inHost[bool](t, ctx, "click-to-dial enabled", `crm.clickToDial === true && crm.listeners.onClickToDial === true`)
 	inHost[bool](t, ctx, "click", `(crm.dial('', '003000000000001AAA', 'Contact', 'Jane Doe'), true)`)
 	msg := inPanel[string](t, ctx, "dial message", `(() => { const s = document.getElementById('status');
@@ -525,4 +531,25 @@ func TestPanelPopSeveralAndNone(t *testing.T) {
 		t.Errorf("pop for an unknown number %s, want a new Contact with Phone +12125550142", kind)
 	}
 	<-call.done
+}
+
+// TestPanelQueueStatusAndReasons: a not-ready reason shows in the CRM's
+// utility label; a caller waiting in Sales shows in the queue table, with a
+// longest wait that grows.
+func TestPanelQueueStatusAndReasons(t *testing.T) {
+	e, crm := startPanelEnv(t)
+	ctx := browser.New(t, browser.Options{})
+	openPanel(t, ctx, crm.Lightning(e.panelURL(), nil))
+	panelSignIn(t, ctx, "alice", e.user("alice").Password)
+	panelState(t, ctx, "not_ready:break")
+	inHost[bool](t, ctx, "label", `crm.label === 'Not ready: break'`)
+	call := startUACall(t, sipua.Options{From: "2015550123", Ring: 30 * time.Second}, "sip:+15550100@"+e.sipAddr)
+	row := `[...document.querySelectorAll('#queues tr')].map(r => [...r.cells].map(c => c.textContent)).find(c => c[0] === 'Sales')`
+	inPanel[bool](t, ctx, "one waiting", `(() => { const r = `+row+`; return r && r[1] === '1'; })()`)
+	grown := inPanel[string](t, ctx, "the wait grows", `(() => { const r = `+row+`; return r && r[2] >= '00:02' && r[2]; })()`)
+	t.Logf("Sales: longest wait %s", grown)
+	shot(t, ctx, "panel-queue-waiting")
+	call.cancel()
+	<-call.done
+	inPanel[bool](t, ctx, "nobody waiting", `(() => { const r = `+row+`; return r && r[1] === '0'; })()`)
 }

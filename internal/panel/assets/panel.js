@@ -263,6 +263,11 @@ function tick() {
   const it = state.interaction;
   if (it && p.state === 'offered') text($('offer-wait'), fmtDuration(since(it.queued_at || it.created_at)));
   if (it && p.state === 'busy') text($('call-timer'), fmtDuration(since(it.answered_at || p.since)));
+  if (p.state === 'wrap_up' && p.wrap_up_deadline) {
+    const left = Math.max(0, Math.ceil(-since(p.wrap_up_deadline)));
+    text($('wrapup-title'), `Wrap-up (${fmtDuration(left)} left)`);
+  }
+  if ([...state.queues.values()].some(q => q.waiting)) renderQueueRows();
   updateLabel();
 }
 
@@ -279,19 +284,25 @@ function renderCount() {
 }
 
 function renderQueues() {
+  renderQueueRows();
+  renderTransfer();
+}
+
+function renderQueueRows() {
   const body = $('queues');
   body.replaceChildren();
   const qs = [...state.queues.values()].sort((a, b) => a.name.localeCompare(b.name));
   for (const q of qs) {
     const tr = document.createElement('tr');
-    for (const v of [q.name, q.waiting, q.waiting ? fmtDuration(q.longest_wait_seconds) : '–', q.agents ? q.agents.available : 0]) {
+    // The longest wait grows between status events.
+    const longest = q.longest_wait_seconds + (q.waiting && q.receivedAt ? (Date.now() - q.receivedAt) / 1000 : 0);
+    for (const v of [q.name, q.waiting, q.waiting ? fmtDuration(longest) : '–', q.agents ? q.agents.available : 0]) {
       const td = document.createElement('td');
       text(td, v);
       tr.append(td);
     }
     body.append(tr);
   }
-  renderTransfer();
 }
 
 function renderTransfer() {
@@ -377,7 +388,7 @@ function onFrame(f) {
   switch (f.type) {
     case 'hello':
       setPresence(d.presence);
-      for (const q of d.queues || []) state.queues.set(q.id, q);
+      for (const q of d.queues || []) state.queues.set(q.id, { ...q, receivedAt: Date.now() });
       renderQueues();
       return;
     case 'agent.state':
@@ -388,7 +399,7 @@ function onFrame(f) {
       }
       return;
     case 'queue.status':
-      if (d.queue) { state.queues.set(d.queue.id, d.queue); renderQueues(); }
+      if (d.queue) { state.queues.set(d.queue.id, { ...d.queue, receivedAt: Date.now() }); renderQueues(); }
       return;
   }
   const it = d.interaction;
@@ -442,7 +453,7 @@ async function start() {
   text($('who'), `${state.me.user.display_name} · ${state.me.tenant.display_name}`);
   setPresence(state.me.presence);
   try {
-    for (const q of await api.get('/queues') || []) state.queues.set(q.id, q);
+    for (const q of await api.get('/queues') || []) state.queues.set(q.id, { ...q, receivedAt: Date.now() });
   } catch (e) { console.warn('queues', e); }
   renderQueues();
   loadToday();

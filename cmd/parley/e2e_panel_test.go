@@ -154,6 +154,16 @@ func TestPanelRefusesBadLaunches(t *testing.T) {
 		shot(t, ctx, "panel-refused-"+c.name)
 	}
 
+	// The CSP in the browser: a page on a foreign origin that frames the
+	// panel with the allowed origin's parameters gets nothing (Chromium
+	// blocks the frame by its frame-ancestors).
+	if err := chromedp.Do(ctx, chromedp.Navigate(foreign.Raw(e.panelURL(), url.Values{"sfdcIframeOrigin": {crm.URL}, "mode": {"Lightning"}}, "lightning"))); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := browser.InFrame[bool](ctx, "#panel", `document.getElementById('signin') !== null`, 3*time.Second); err == nil && got {
+		t.Error("a foreign page could frame the panel: the CSP frame-ancestors did not block it")
+	}
+
 	// A CRM page that never answers: a visible error, not a hang; sign-in
 	// still works.
 	silent := crm.Lightning(e.panelURL(), nil)
@@ -552,4 +562,15 @@ func TestPanelQueueStatusAndReasons(t *testing.T) {
 	call.cancel()
 	<-call.done
 	inPanel[bool](t, ctx, "nobody waiting", `(() => { const r = `+row+`; return r && r[1] === '0'; })()`)
+
+	// The events socket drops: the panel reconnects with after=<last seq>
+	// and keeps following alice's state (changed here through the API).
+	seq := inPanel[float64](t, ctx, "a sequence number", `window.parleyPanel.state.events.lastSeq`)
+	inPanel[bool](t, ctx, "drop the socket", `(window.parleyPanel.state.events.ws.close(4000, 'test'), true)`)
+	e.setState(e.signIn("alice"), "not_ready", "lunch")
+	inPanel[bool](t, ctx, "state after the reconnect", `document.getElementById('presence').value === 'not_ready:lunch'`)
+	if now := inPanel[float64](t, ctx, "sequence", `window.parleyPanel.state.events.lastSeq`); now <= seq {
+		t.Errorf("last seq %v after the reconnect, want more than %v", now, seq)
+	}
+	inHost[bool](t, ctx, "label follows", `crm.label === 'Not ready: lunch'`)
 }

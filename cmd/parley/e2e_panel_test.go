@@ -211,6 +211,25 @@ func (e *testEnv) crmCreate(object string, fields map[string]string) string {
 	return out.ID
 }
 
+// customerCall starts a caller's call to uri. The caller's user agent can
+// fail to bind its socket on a busy machine before anything is sent
+// (Status 0, "bind"); that attempt is repeated, up to three times.
+func customerCall(t *testing.T, opts sipua.Options, uri string) *uaCall {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		c := startUACall(t, opts, uri)
+		select {
+		case <-c.done:
+			if attempt < 3 && c.res != nil && c.res.Status == 0 && strings.Contains(c.res.Reason, "bind") {
+				t.Logf("the caller failed before sending (%s); again", c.res.Reason)
+				continue
+			}
+		case <-time.After(2 * time.Second):
+		}
+		return c
+	}
+}
+
 // registeredPhone starts alice's answering phone and waits for its
 // registration.
 func (e *testEnv) registeredPhone(t *testing.T, user string) {
@@ -264,7 +283,7 @@ func TestPanelTakesACall(t *testing.T) {
 			}
 			shot(t, ctx, "panel-"+api+"-available")
 
-			call := startUACall(t, sipua.Options{From: "2015550177", ToneHz: 440, Duration: 6 * time.Second}, "sip:+15550100@"+e.sipAddr)
+			call := customerCall(t, sipua.Options{From: "2015550177", ToneHz: 440, Duration: 6 * time.Second}, "sip:+15550100@"+e.sipAddr)
 			popped := inHost[[]string](t, ctx, "screen pop", `(() => { const p = crm.find('screenPop'); return p.length ? p.map(a => a.recordId || (a.params && a.params.recordId)) : null; })()`)
 			if len(popped) != 1 || popped[0] != contact {
 				t.Errorf("screen pops %v, want one of contact %s", popped, contact)
@@ -336,7 +355,7 @@ func TestPanelTwoTabsPopOnce(t *testing.T) {
 	inHost[bool](t, tab2, "navigate in tab 2", `(crm.navigate('003000000000001AAA', 'Contact', 'Someone'), true)`)
 	inPanel[bool](t, tab2, "tab 2 focused", `window.parleyPanel.tabs.isFocused()`)
 
-	call := startUACall(t, sipua.Options{From: "2015550123", ToneHz: 440, Duration: 4 * time.Second}, "sip:+15550100@"+e.sipAddr)
+	call := customerCall(t, sipua.Options{From: "2015550123", ToneHz: 440, Duration: 4 * time.Second}, "sip:+15550100@"+e.sipAddr)
 	inHost[bool](t, tab2, "pop in tab 2", `crm.count('screenPop') === 1`)
 	<-call.done
 	inPanel[bool](t, tab2, "wrap-up in tab 2", `!document.getElementById('wrapup').hidden`)
@@ -369,7 +388,7 @@ func TestPanelReloadMidCall(t *testing.T) {
 	ctx := browser.New(t, browser.Options{})
 	e.aliceAvailable(t, ctx, crm.Lightning(e.panelURL(), nil))
 	const talk = 10 * time.Second
-	call := startUACall(t, sipua.Options{From: "2015550123", ToneHz: 440, Duration: talk}, "sip:+15550100@"+e.sipAddr)
+	call := customerCall(t, sipua.Options{From: "2015550123", ToneHz: 440, Duration: talk}, "sip:+15550100@"+e.sipAddr)
 	inPanel[bool](t, ctx, "on call", `!document.getElementById('call').hidden`)
 	inHost[bool](t, ctx, "pop", `crm.count('screenPop') === 1`)
 
@@ -448,7 +467,7 @@ func TestPanelPopLatency(t *testing.T) {
 		var at float64
 		for attempt := 1; ; attempt++ {
 			start = time.Now()
-			call = startUACall(t, sipua.Options{From: "2015550123", Duration: 500 * time.Millisecond}, "sip:+15550100@"+e.sipAddr)
+			call = customerCall(t, sipua.Options{From: "2015550123", Duration: 500 * time.Millisecond}, "sip:+15550100@"+e.sipAddr)
 			var err error
 			for deadline := time.Now().Add(panelWait); time.Now().Before(deadline); {
 				at, err = browser.WaitFor[float64](ctx, fmt.Sprintf(`crm.count('screenPop') === %d && crm.calls.filter(c => c.methodName === 'screenPop')[%d].at`, i+1, i), time.Second)
@@ -504,7 +523,7 @@ func TestPanelPopSeveralAndNone(t *testing.T) {
 	ctx := browser.New(t, browser.Options{})
 	e.aliceAvailable(t, ctx, crm.Lightning(e.panelURL(), nil))
 
-	call := startUACall(t, sipua.Options{From: "2015550188", ToneHz: 440, Duration: 4 * time.Second}, "sip:+15550100@"+e.sipAddr)
+	call := customerCall(t, sipua.Options{From: "2015550188", ToneHz: 440, Duration: 4 * time.Second}, "sip:+15550100@"+e.sipAddr)
 	n := inPanel[int](t, ctx, "the picker", `!document.getElementById('call-pick').hidden && document.querySelectorAll('#call-matches button').length`)
 	if n != 2 {
 		t.Fatalf("the panel offers %d records to pick, want 2", n)
@@ -525,7 +544,7 @@ func TestPanelPopSeveralAndNone(t *testing.T) {
 	inPanel[bool](t, ctx, "submit", `(document.getElementById('wrapup-disposition').value = 'Resolved', document.getElementById('wrapup-submit').click(), true)`)
 	inPanel[bool](t, ctx, "available again", `document.getElementById('presence').value === 'available'`)
 
-	call = startUACall(t, sipua.Options{From: "2125550142", ToneHz: 440, Duration: 2 * time.Second}, "sip:+15550100@"+e.sipAddr)
+	call = customerCall(t, sipua.Options{From: "2125550142", ToneHz: 440, Duration: 2 * time.Second}, "sip:+15550100@"+e.sipAddr)
 	kind := inHost[string](t, ctx, "new-record pop", `crm.count('screenPop') === 2 && JSON.stringify(crm.find('screenPop')[1])`)
 	var pop struct {
 		Type   string `json:"type"`
@@ -553,7 +572,7 @@ func TestPanelQueueStatusAndReasons(t *testing.T) {
 	panelSignIn(t, ctx, "alice", e.user("alice").Password)
 	panelState(t, ctx, "not_ready:break")
 	inHost[bool](t, ctx, "label", `crm.label === 'Not ready: break'`)
-	call := startUACall(t, sipua.Options{From: "2015550123", Ring: 30 * time.Second}, "sip:+15550100@"+e.sipAddr)
+	call := customerCall(t, sipua.Options{From: "2015550123", Ring: 30 * time.Second}, "sip:+15550100@"+e.sipAddr)
 	row := `[...document.querySelectorAll('#queues tr')].map(r => [...r.cells].map(c => c.textContent)).find(c => c[0] === 'Sales')`
 	inPanel[bool](t, ctx, "one waiting", `(() => { const r = `+row+`; return r && r[1] === '1'; })()`)
 	grown := inPanel[string](t, ctx, "the wait grows", `(() => { const r = `+row+`; return r && r[2] >= '00:02' && r[2]; })()`)
@@ -565,12 +584,13 @@ func TestPanelQueueStatusAndReasons(t *testing.T) {
 
 	// The events socket drops: the panel reconnects with after=<last seq>
 	// and keeps following alice's state (changed here through the API).
-	seq := inPanel[float64](t, ctx, "a sequence number", `window.parleyPanel.state.events.lastSeq`)
-	inPanel[bool](t, ctx, "drop the socket", `(window.parleyPanel.state.events.ws.close(4000, 'test'), true)`)
+	inPanel[bool](t, ctx, "drop the socket", `(() => { const ev = window.parleyPanel.state.events;
+		if (!ev.ws || ev.ws.readyState !== WebSocket.OPEN) return false; window.openedBefore = ev.opens; ev.ws.close(4000, 'test'); return true; })()`)
+	inPanel[bool](t, ctx, "reconnected", `window.parleyPanel.state.events.opens > window.openedBefore`)
 	e.setState(e.signIn("alice"), "not_ready", "lunch")
 	inPanel[bool](t, ctx, "state after the reconnect", `document.getElementById('presence').value === 'not_ready:lunch'`)
-	if now := inPanel[float64](t, ctx, "sequence", `window.parleyPanel.state.events.lastSeq`); now <= seq {
-		t.Errorf("last seq %v after the reconnect, want more than %v", now, seq)
+	if seq := inPanel[float64](t, ctx, "sequence", `window.parleyPanel.state.events.lastSeq`); seq <= 0 {
+		t.Errorf("last seq %v after a stored event, want it counted for after=", seq)
 	}
 	inHost[bool](t, ctx, "label follows", `crm.label === 'Not ready: lunch'`)
 }

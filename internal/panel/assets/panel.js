@@ -26,7 +26,9 @@ const state = {
   popped: new Set(),
 };
 
-const api = new API(() => state.session && state.session.token);
+const api = new API(() => state.session && state.session.token, () => {
+  if (state.session) signedOut('Your session ended: sign in again.');
+});
 const tabs = new Tabs(config.tenant);
 window.parleyPanel = { state, tabs }; // for diagnosis in the browser console
 
@@ -496,7 +498,9 @@ async function signIn(ev) {
     const s = await api.post('/sessions', body, 'Sign-in');
     state.session = { token: s.token, user: s.user };
     saveSession(state.session);
-    tabs.broadcast({ type: 'signin' });
+    // The session goes with the message: another tab's read of
+    // localStorage may not see this write yet.
+    tabs.broadcast({ type: 'signin', session: state.session });
     $('signin-password').value = '';
     await start();
   } catch (e) {
@@ -614,7 +618,7 @@ function wire() {
   tabs.onMessage(m => {
     if (m.type === 'signout' && state.session) signedOut('Signed out in another tab.');
     if (m.type === 'signin' && !state.session) {
-      state.session = loadSession();
+      state.session = (m.session && m.session.token) ? m.session : loadSession();
       if (state.session) start();
     }
   });

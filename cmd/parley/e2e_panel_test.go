@@ -396,6 +396,12 @@ func TestPanelReloadMidCall(t *testing.T) {
 		t.Fatal(err)
 	}
 	inPanel[bool](t, ctx, "restored call", `!document.getElementById('call').hidden && document.getElementById('call-caller').textContent === 'Jane Doe'`)
+	// The call controls act, or say why they cannot: a server without the
+	// call-control routes is named, never a silent failure.
+	inPanel[bool](t, ctx, "mute", `(document.getElementById('call-mute').click(), true)`)
+	inPanel[bool](t, ctx, "muted or told why", `document.getElementById('call-mute').getAttribute('aria-pressed') === 'true' ||
+		(document.getElementById('status').getAttribute('role') === 'alert' && /^Muting: .*(not available on this Parley server \(no POST \/api\/v1\/interactions\/[^/]+\/mute\))?/.test(document.getElementById('status').textContent) && document.getElementById('status').textContent.length > 10)`)
+	t.Logf("after mute: %s", inPanel[string](t, ctx, "status", `document.getElementById('status').textContent || 'muted'`))
 	shot(t, ctx, "panel-reloaded-oncall")
 	<-call.done
 	if call.err != nil || !call.res.Answered || call.res.HungUpBy != "local" || call.res.Talk < talk-time.Second {

@@ -40,7 +40,7 @@ export class API {
     // A route this server does not have: another part of Parley is newer
     // than the server. Say what is missing instead of failing silently.
     if (res.status === 404 && /^no route /.test(message)) {
-      throw new APIError(404, 'missing', `${what || 'This action'} is not available on this Parley server (no ${method} ${path.replace(/[?].*/, '')})`);
+      throw new APIError(404, 'missing', `${what ? what + ' is ' : ''}not available on this Parley server (no ${method} /api/v1${path.replace(/[?].*/, '')})`);
     }
     throw new APIError(res.status, code, message);
   }

@@ -520,7 +520,7 @@ async function signOut() {
 
 async function act(what, path, body, after) {
   try {
-    const r = await api.post(path, body, what);
+    const r = await api.post(path, body);
     if (after) after(r);
     return r;
   } catch (e) {

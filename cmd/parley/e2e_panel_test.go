@@ -566,6 +566,18 @@ func TestPanelPopSeveralAndNone(t *testing.T) {
 		t.Errorf("pop for an unknown number %s, want a new Contact with Phone +12125550142", kind)
 	}
 	<-call.done
+	inPanel[bool](t, ctx, "second wrap-up", `!document.getElementById('wrapup').hidden`)
+	inPanel[bool](t, ctx, "submit", `(document.getElementById('wrapup-disposition').value = 'Resolved', document.getElementById('wrapup-submit').click(), true)`)
+	inPanel[bool](t, ctx, "available again", `document.getElementById('presence').value === 'available'`)
+
+	// A withheld number: shown as such, nothing looked up or popped.
+	call = customerCall(t, sipua.Options{From: "anonymous", ToneHz: 440, Duration: 3 * time.Second}, "sip:+15550100@"+e.sipAddr)
+	inPanel[bool](t, ctx, "withheld caller", `document.getElementById('call-caller').textContent === 'Withheld number' && !document.getElementById('call').hidden`)
+	inPanel[bool](t, ctx, "withheld note", `document.getElementById('status').textContent.includes('Withheld number')`)
+	<-call.done
+	if n := inHost[int](t, ctx, "pops", `crm.count('screenPop') + 1`) - 1; n != 2 {
+		t.Errorf("%d pops after the withheld call, want still 2", n)
+	}
 }
 
 // TestPanelQueueStatusAndReasons: a not-ready reason shows in the CRM's

@@ -98,11 +98,29 @@ func panelState(t *testing.T, ctx context.Context, value string) {
 		s.value = %q; s.dispatchEvent(new Event('change')); return true; })()`, value))
 }
 
-func TestPanelRefusesBadLaunches(t *testing.T) {
+// startPanelEnv starts Parley and a fake CRM page whose origin the demo
+// tenant allows.
+func startPanelEnv(t *testing.T) (*testEnv, *fakecrm.Server) {
+	t.Helper()
 	skipIfShort(t)
 	e := startEnv(t)
 	crm := fakecrm.Start(t)
 	e.allowOrigin(crm.URL)
+	return e, crm
+}
+
+// aliceAvailable opens the CRM page, signs alice in in its panel and makes
+// her available there.
+func (e *testEnv) aliceAvailable(t *testing.T, ctx context.Context, page string) {
+	t.Helper()
+	openPanel(t, ctx, page)
+	panelSignIn(t, ctx, "alice", e.user("alice").Password)
+	panelState(t, ctx, "available")
+	inPanel[bool](t, ctx, "available", `document.getElementById('presence').value === 'available'`)
+}
+
+func TestPanelRefusesBadLaunches(t *testing.T) {
+	e, crm := startPanelEnv(t)
 	foreign := fakecrm.Start(t) // an origin no tenant lists
 	ctx := browser.New(t, browser.Options{})
 
@@ -134,6 +152,16 @@ func TestPanelRefusesBadLaunches(t *testing.T) {
 			t.Errorf("%s: the refused panel sent %d Open CTI requests", c.name, n)
 		}
 		shot(t, ctx, "panel-refused-"+c.name)
+	}
+
+	// The CSP in the browser: a page on a foreign origin that frames the
+	// panel with the allowed origin's parameters gets nothing (Chromium
+	// blocks the frame by its frame-ancestors).
+	if err := chromedp.Do(ctx, chromedp.Navigate(foreign.Raw(e.panelURL(), url.Values{"sfdcIframeOrigin": {crm.URL}, "mode": {"Lightning"}}, "lightning"))); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := browser.InFrame[bool](ctx, "#panel", `document.getElementById('signin') !== null`, 3*time.Second); err == nil && got {
+		t.Error("a foreign page could frame the panel: the CSP frame-ancestors did not block it")
 	}
 
 	// A CRM page that never answers: a visible error, not a hang; sign-in
@@ -181,6 +209,25 @@ func (e *testEnv) crmCreate(object string, fields map[string]string) string {
 		e.t.Fatalf("create %s in devcrm: %d %v", object, res.StatusCode, err)
 	}
 	return out.ID
+}
+
+// customerCall starts a caller's call to uri. The caller's user agent can
+// fail to bind its socket on a busy machine before anything is sent
+// (Status 0, "bind"); that attempt is repeated, up to three times.
+func customerCall(t *testing.T, opts sipua.Options, uri string) *uaCall {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		c := startUACall(t, opts, uri)
+		select {
+		case <-c.done:
+			if attempt < 3 && c.res != nil && c.res.Status == 0 && strings.Contains(c.res.Reason, "bind") {
+				t.Logf("the caller failed before sending (%s); again", c.res.Reason)
+				continue
+			}
+		case <-time.After(2 * time.Second):
+		}
+		return c
+	}
 }
 
 // registeredPhone starts alice's answering phone and waits for its
@@ -236,7 +283,7 @@ func TestPanelTakesACall(t *testing.T) {
 			}
 			shot(t, ctx, "panel-"+api+"-available")
 
-			call := startUACall(t, sipua.Options{From: "2015550177", ToneHz: 440, Duration: 6 * time.Second}, "sip:+15550100@"+e.sipAddr)
+			call := customerCall(t, sipua.Options{From: "2015550177", ToneHz: 440, Duration: 6 * time.Second}, "sip:+15550100@"+e.sipAddr)
 			popped := inHost[[]string](t, ctx, "screen pop", `(() => { const p = crm.find('screenPop'); return p.length ? p.map(a => a.recordId || (a.params && a.params.recordId)) : null; })()`)
 			if len(popped) != 1 || popped[0] != contact {
 				t.Errorf("screen pops %v, want one of contact %s", popped, contact)
@@ -292,10 +339,7 @@ func TestPanelTakesACall(t *testing.T) {
 // (signed in once); the pop happens once, in the tab that had focus last
 // (its CRM page reported navigation); refreshView runs there only; one Task.
 func TestPanelTwoTabsPopOnce(t *testing.T) {
-	skipIfShort(t)
-	e := startEnv(t)
-	crm := fakecrm.Start(t)
-	e.allowOrigin(crm.URL)
+	e, crm := startPanelEnv(t)
 	e.registeredPhone(t, "alice")
 	tab1 := browser.New(t, browser.Options{})
 	tab2 := browser.Tab(t, tab1, "tab 2")
@@ -311,7 +355,7 @@ func TestPanelTwoTabsPopOnce(t *testing.T) {
 	inHost[bool](t, tab2, "navigate in tab 2", `(crm.navigate('003000000000001AAA', 'Contact', 'Someone'), true)`)
 	inPanel[bool](t, tab2, "tab 2 focused", `window.parleyPanel.tabs.isFocused()`)
 
-	call := startUACall(t, sipua.Options{From: "2015550123", ToneHz: 440, Duration: 4 * time.Second}, "sip:+15550100@"+e.sipAddr)
+	call := customerCall(t, sipua.Options{From: "2015550123", ToneHz: 440, Duration: 4 * time.Second}, "sip:+15550100@"+e.sipAddr)
 	inHost[bool](t, tab2, "pop in tab 2", `crm.count('screenPop') === 1`)
 	<-call.done
 	inPanel[bool](t, tab2, "wrap-up in tab 2", `!document.getElementById('wrapup').hidden`)
@@ -339,18 +383,12 @@ func TestPanelTwoTabsPopOnce(t *testing.T) {
 // a call leaves the call up, and the panel comes back to it from the API,
 // without a second pop.
 func TestPanelReloadMidCall(t *testing.T) {
-	skipIfShort(t)
-	e := startEnv(t)
-	crm := fakecrm.Start(t)
-	e.allowOrigin(crm.URL)
+	e, crm := startPanelEnv(t)
 	e.registeredPhone(t, "alice")
 	ctx := browser.New(t, browser.Options{})
-	openPanel(t, ctx, crm.Lightning(e.panelURL(), nil))
-	panelSignIn(t, ctx, "alice", e.user("alice").Password)
-	panelState(t, ctx, "available")
-	inPanel[bool](t, ctx, "available", `document.getElementById('presence').value === 'available'`)
+	e.aliceAvailable(t, ctx, crm.Lightning(e.panelURL(), nil))
 	const talk = 10 * time.Second
-	call := startUACall(t, sipua.Options{From: "2015550123", ToneHz: 440, Duration: talk}, "sip:+15550100@"+e.sipAddr)
+	call := customerCall(t, sipua.Options{From: "2015550123", ToneHz: 440, Duration: talk}, "sip:+15550100@"+e.sipAddr)
 	inPanel[bool](t, ctx, "on call", `!document.getElementById('call').hidden`)
 	inHost[bool](t, ctx, "pop", `crm.count('screenPop') === 1`)
 
@@ -358,6 +396,12 @@ func TestPanelReloadMidCall(t *testing.T) {
 		t.Fatal(err)
 	}
 	inPanel[bool](t, ctx, "restored call", `!document.getElementById('call').hidden && document.getElementById('call-caller').textContent === 'Jane Doe'`)
+	// The call controls act, or say why they cannot: a server without the
+	// call-control routes is named, never a silent failure.
+	inPanel[bool](t, ctx, "mute", `(document.getElementById('call-mute').click(), true)`)
+	inPanel[bool](t, ctx, "muted or told why", `document.getElementById('call-mute').getAttribute('aria-pressed') === 'true' ||
+		(document.getElementById('status').getAttribute('role') === 'alert' && /^Muting: .*(not available on this Parley server \(no POST \/api\/v1\/interactions\/[^/]+\/mute\))?/.test(document.getElementById('status').textContent) && document.getElementById('status').textContent.length > 10)`)
+	t.Logf("after mute: %s", inPanel[string](t, ctx, "status", `document.getElementById('status').textContent || 'muted'`))
 	shot(t, ctx, "panel-reloaded-oncall")
 	<-call.done
 	if call.err != nil || !call.res.Answered || call.res.HungUpBy != "local" || call.res.Talk < talk-time.Second {
@@ -373,13 +417,16 @@ func TestPanelReloadMidCall(t *testing.T) {
 // Parley to dial; an empty number is refused with the server's message in
 // the panel, never silently.
 func TestPanelClickToDial(t *testing.T) {
-	skipIfShort(t)
-	e := startEnv(t)
-	crm := fakecrm.Start(t)
-	e.allowOrigin(crm.URL)
+	e, crm := startPanelEnv(t)
 	ctx := browser.New(t, browser.Options{})
 	openPanel(t, ctx, crm.Lightning(e.panelURL(), nil))
-	panelSignIn(t, ctx, "alice", e.user("alice").Password)
+	// By keyboard only: the username field has focus after start; Tab
+	// moves to the password, Enter submits.
+	inPanel[bool](t, ctx, "username focused", `document.activeElement === document.getElementById('signin-username')`)
+	if err := chromedp.Do(ctx, chromedp.KeyEvent("alice\t"+e.user("alice").Password+"\r")); err != nil {
+		t.Fatal(err)
+	}
+	inPanel[bool](t, ctx, "signed in by keyboard", `!document.getElementById('main').hidden`)
 	inHost[bool](t, ctx, "click-to-dial enabled", `crm.clickToDial === true && crm.listeners.onClickToDial === true`)
 	inHost[bool](t, ctx, "click", `(crm.dial('', '003000000000001AAA', 'Contact', 'Jane Doe'), true)`)
 	msg := inPanel[string](t, ctx, "dial message", `(() => { const s = document.getElementById('status');
@@ -426,7 +473,7 @@ func TestPanelPopLatency(t *testing.T) {
 		var at float64
 		for attempt := 1; ; attempt++ {
 			start = time.Now()
-			call = startUACall(t, sipua.Options{From: "2015550123", Duration: 500 * time.Millisecond}, "sip:+15550100@"+e.sipAddr)
+			call = customerCall(t, sipua.Options{From: "2015550123", Duration: 500 * time.Millisecond}, "sip:+15550100@"+e.sipAddr)
 			var err error
 			for deadline := time.Now().Add(panelWait); time.Now().Before(deadline); {
 				at, err = browser.WaitFor[float64](ctx, fmt.Sprintf(`crm.count('screenPop') === %d && crm.calls.filter(c => c.methodName === 'screenPop')[%d].at`, i+1, i), time.Second)
@@ -469,4 +516,99 @@ func ended(c *uaCall) bool {
 	default:
 		return false
 	}
+}
+
+// TestPanelPopSeveralAndNone: a number two contacts share is not popped
+// but offered for picking in the panel, and the pick links the record and
+// pops it; an unknown number opens a new Contact with the phone filled in.
+func TestPanelPopSeveralAndNone(t *testing.T) {
+	e, crm := startPanelEnv(t)
+	first := e.crmCreate("Contact", map[string]string{"FirstName": "Ann", "LastName": "Shared", "Phone": "(201) 555-0188"})
+	second := e.crmCreate("Contact", map[string]string{"FirstName": "Bob", "LastName": "Shared", "Phone": "201.555.0188"})
+	e.registeredPhone(t, "alice")
+	ctx := browser.New(t, browser.Options{})
+	e.aliceAvailable(t, ctx, crm.Lightning(e.panelURL(), nil))
+
+	call := customerCall(t, sipua.Options{From: "2015550188", ToneHz: 440, Duration: 4 * time.Second}, "sip:+15550100@"+e.sipAddr)
+	n := inPanel[int](t, ctx, "the picker", `!document.getElementById('call-pick').hidden && document.querySelectorAll('#call-matches button').length`)
+	if n != 2 {
+		t.Fatalf("the panel offers %d records to pick, want 2", n)
+	}
+	if pops := inHost[int](t, ctx, "no pop yet", `crm.count('screenPop') + 1`) - 1; pops != 0 {
+		t.Errorf("%d pops before the agent picked", pops)
+	}
+	shot(t, ctx, "panel-pick")
+	inPanel[bool](t, ctx, "pick Bob", `(() => { for (const b of document.querySelectorAll('#call-matches button'))
+		if (b.textContent.startsWith('Bob Shared')) { b.click(); return true; } return false; })()`)
+	got := inHost[string](t, ctx, "pop of the pick", `crm.count('screenPop') === 1 && crm.find('screenPop')[0].params.recordId`)
+	if got != second {
+		t.Errorf("popped %s, want the picked contact %s (not %s)", got, second, first)
+	}
+	inPanel[bool](t, ctx, "linked", `document.getElementById('call-linked').textContent === 'Linked: Bob Shared'`)
+	<-call.done
+	inPanel[bool](t, ctx, "wrap-up", `!document.getElementById('wrapup').hidden`)
+	inPanel[bool](t, ctx, "submit", `(document.getElementById('wrapup-disposition').value = 'Resolved', document.getElementById('wrapup-submit').click(), true)`)
+	inPanel[bool](t, ctx, "available again", `document.getElementById('presence').value === 'available'`)
+
+	call = customerCall(t, sipua.Options{From: "2125550142", ToneHz: 440, Duration: 2 * time.Second}, "sip:+15550100@"+e.sipAddr)
+	kind := inHost[string](t, ctx, "new-record pop", `crm.count('screenPop') === 2 && JSON.stringify(crm.find('screenPop')[1])`)
+	var pop struct {
+		Type   string `json:"type"`
+		Params struct {
+			EntityName         string            `json:"entityName"`
+			DefaultFieldValues map[string]string `json:"defaultFieldValues"`
+		} `json:"params"`
+	}
+	if err := json.Unmarshal([]byte(kind), &pop); err != nil {
+		t.Fatal(err)
+	}
+	if pop.Type != "newRecord" || pop.Params.EntityName != "Contact" || pop.Params.DefaultFieldValues["Phone"] != "+12125550142" {
+		t.Errorf("pop for an unknown number %s, want a new Contact with Phone +12125550142", kind)
+	}
+	<-call.done
+	inPanel[bool](t, ctx, "second wrap-up", `!document.getElementById('wrapup').hidden`)
+	inPanel[bool](t, ctx, "submit", `(document.getElementById('wrapup-disposition').value = 'Resolved', document.getElementById('wrapup-submit').click(), true)`)
+	inPanel[bool](t, ctx, "available again", `document.getElementById('presence').value === 'available'`)
+
+	// A withheld number: shown as such, nothing looked up or popped.
+	call = customerCall(t, sipua.Options{From: "anonymous", ToneHz: 440, Duration: 3 * time.Second}, "sip:+15550100@"+e.sipAddr)
+	inPanel[bool](t, ctx, "withheld caller", `document.getElementById('call-caller').textContent === 'Withheld number' && !document.getElementById('call').hidden`)
+	inPanel[bool](t, ctx, "withheld note", `document.getElementById('status').textContent.includes('Withheld number')`)
+	<-call.done
+	if n := inHost[int](t, ctx, "pops", `crm.count('screenPop') + 1`) - 1; n != 2 {
+		t.Errorf("%d pops after the withheld call, want still 2", n)
+	}
+}
+
+// TestPanelQueueStatusAndReasons: a not-ready reason shows in the CRM's
+// utility label; a caller waiting in Sales shows in the queue table, with a
+// longest wait that grows.
+func TestPanelQueueStatusAndReasons(t *testing.T) {
+	e, crm := startPanelEnv(t)
+	ctx := browser.New(t, browser.Options{})
+	openPanel(t, ctx, crm.Lightning(e.panelURL(), nil))
+	panelSignIn(t, ctx, "alice", e.user("alice").Password)
+	panelState(t, ctx, "not_ready:break")
+	inHost[bool](t, ctx, "label", `crm.label === 'Not ready: break'`)
+	call := customerCall(t, sipua.Options{From: "2015550123", Ring: 30 * time.Second}, "sip:+15550100@"+e.sipAddr)
+	row := `[...document.querySelectorAll('#queues tr')].map(r => [...r.cells].map(c => c.textContent)).find(c => c[0] === 'Sales')`
+	inPanel[bool](t, ctx, "one waiting", `(() => { const r = `+row+`; return r && r[1] === '1'; })()`)
+	grown := inPanel[string](t, ctx, "the wait grows", `(() => { const r = `+row+`; return r && r[2] >= '00:02' && r[2]; })()`)
+	t.Logf("Sales: longest wait %s", grown)
+	shot(t, ctx, "panel-queue-waiting")
+	call.cancel()
+	<-call.done
+	inPanel[bool](t, ctx, "nobody waiting", `(() => { const r = `+row+`; return r && r[1] === '0'; })()`)
+
+	// The events socket drops: the panel reconnects with after=<last seq>
+	// and keeps following alice's state (changed here through the API).
+	inPanel[bool](t, ctx, "drop the socket", `(() => { const ev = window.parleyPanel.state.events;
+		if (!ev.ws || ev.ws.readyState !== WebSocket.OPEN) return false; window.openedBefore = ev.opens; ev.ws.close(4000, 'test'); return true; })()`)
+	inPanel[bool](t, ctx, "reconnected", `window.parleyPanel.state.events.opens > window.openedBefore`)
+	e.setState(e.signIn("alice"), "not_ready", "lunch")
+	inPanel[bool](t, ctx, "state after the reconnect", `document.getElementById('presence').value === 'not_ready:lunch'`)
+	if seq := inPanel[float64](t, ctx, "sequence", `window.parleyPanel.state.events.lastSeq`); seq <= 0 {
+		t.Errorf("last seq %v after a stored event, want it counted for after=", seq)
+	}
+	inHost[bool](t, ctx, "label follows", `crm.label === 'Not ready: lunch'`)
 }

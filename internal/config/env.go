@@ -14,6 +14,8 @@ var NonSettingEnv = map[string]string{
 	"PARLEY_CONFIG":        "the configuration file (--config)",
 	"PARLEY_SECRET_KEY":    "the keyring, overriding secrets.key_file (package secret)",
 	"PARLEY_REQUIRE_PEERS": "tests: fail instead of skip without baresip and SIPp (scripts/test)",
+	"PARLEY_SCREENSHOTS":   "tests: the directory for browser tests' screenshots (internal/testkit/browser)",
+	"PARLEY_PANEL_BENCH":   "tests: the number of calls of the offer-to-screen-pop measurement (docs/benchmarks.md)",
 }
 
 // EnvNames returns the environment variable of every setting, sorted.

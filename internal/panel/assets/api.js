@@ -12,7 +12,9 @@ export class APIError extends Error {
 
 /** API calls Parley's REST API with the session's bearer token. */
 export class API {
-  constructor(getToken) { this.getToken = getToken; }
+  // onUnauthorized is called when a signed-in request gets 401 (the
+  // session expired or was ended elsewhere).
+  constructor(getToken, onUnauthorized) { this.getToken = getToken; this.onUnauthorized = onUnauthorized || (() => {}); }
 
   async request(method, path, body, what) {
     const headers = { Accept: 'application/json' };
@@ -34,10 +36,11 @@ export class API {
     const err = data && data.error;
     const message = err && err.message ? err.message : `${method} ${path} answered ${res.status}`;
     const code = err && err.code ? err.code : '';
+    if (res.status === 401 && token) this.onUnauthorized(message);
     // A route this server does not have: another part of Parley is newer
     // than the server. Say what is missing instead of failing silently.
     if (res.status === 404 && /^no route /.test(message)) {
-      throw new APIError(404, 'missing', `${what || 'This action'} is not available on this Parley server (no ${method} ${path.replace(/[?].*/, '')})`);
+      throw new APIError(404, 'missing', `${what ? what + ' is ' : ''}not available on this Parley server (no ${method} /api/v1${path.replace(/[?].*/, '')})`);
     }
     throw new APIError(res.status, code, message);
   }
@@ -63,6 +66,7 @@ export class Events {
     this.stopped = false;
     this.delay = 500;
     this.timer = null;
+    this.opens = 0; // sockets opened so far (reconnects are opens - 1)
   }
 
   start() { this.stopped = false; this.open(); }
@@ -89,7 +93,7 @@ export class Events {
     if (this.lastSeq > 0) url += `&after=${this.lastSeq}`;
     const ws = new WebSocket(url);
     this.ws = ws;
-    ws.onopen = () => { this.delay = 500; this.onState('up'); };
+    ws.onopen = () => { this.delay = 500; this.opens++; this.onState('up'); };
     ws.onmessage = m => {
       let f;
       try { f = JSON.parse(m.data); } catch { return; }

@@ -26,7 +26,9 @@ const state = {
   popped: new Set(),
 };
 
-const api = new API(() => state.session && state.session.token);
+const api = new API(() => state.session && state.session.token, () => {
+  if (state.session) signedOut('Your session ended: sign in again.');
+});
 const tabs = new Tabs(config.tenant);
 window.parleyPanel = { state, tabs }; // for diagnosis in the browser console
 
@@ -263,6 +265,11 @@ function tick() {
   const it = state.interaction;
   if (it && p.state === 'offered') text($('offer-wait'), fmtDuration(since(it.queued_at || it.created_at)));
   if (it && p.state === 'busy') text($('call-timer'), fmtDuration(since(it.answered_at || p.since)));
+  if (p.state === 'wrap_up' && p.wrap_up_deadline) {
+    const left = Math.max(0, Math.ceil(-since(p.wrap_up_deadline)));
+    text($('wrapup-title'), `Wrap-up (${fmtDuration(left)} left)`);
+  }
+  if ([...state.queues.values()].some(q => q.waiting)) renderQueueRows();
   updateLabel();
 }
 
@@ -279,19 +286,25 @@ function renderCount() {
 }
 
 function renderQueues() {
+  renderQueueRows();
+  renderTransfer();
+}
+
+function renderQueueRows() {
   const body = $('queues');
   body.replaceChildren();
   const qs = [...state.queues.values()].sort((a, b) => a.name.localeCompare(b.name));
   for (const q of qs) {
     const tr = document.createElement('tr');
-    for (const v of [q.name, q.waiting, q.waiting ? fmtDuration(q.longest_wait_seconds) : '–', q.agents ? q.agents.available : 0]) {
+    // The longest wait grows between status events.
+    const longest = q.longest_wait_seconds + (q.waiting && q.receivedAt ? (Date.now() - q.receivedAt) / 1000 : 0);
+    for (const v of [q.name, q.waiting, q.waiting ? fmtDuration(longest) : '–', q.agents ? q.agents.available : 0]) {
       const td = document.createElement('td');
       text(td, v);
       tr.append(td);
     }
     body.append(tr);
   }
-  renderTransfer();
 }
 
 function renderTransfer() {
@@ -377,7 +390,7 @@ function onFrame(f) {
   switch (f.type) {
     case 'hello':
       setPresence(d.presence);
-      for (const q of d.queues || []) state.queues.set(q.id, q);
+      for (const q of d.queues || []) state.queues.set(q.id, { ...q, receivedAt: Date.now() });
       renderQueues();
       return;
     case 'agent.state':
@@ -388,7 +401,7 @@ function onFrame(f) {
       }
       return;
     case 'queue.status':
-      if (d.queue) { state.queues.set(d.queue.id, d.queue); renderQueues(); }
+      if (d.queue) { state.queues.set(d.queue.id, { ...d.queue, receivedAt: Date.now() }); renderQueues(); }
       return;
   }
   const it = d.interaction;
@@ -442,7 +455,7 @@ async function start() {
   text($('who'), `${state.me.user.display_name} · ${state.me.tenant.display_name}`);
   setPresence(state.me.presence);
   try {
-    for (const q of await api.get('/queues') || []) state.queues.set(q.id, q);
+    for (const q of await api.get('/queues') || []) state.queues.set(q.id, { ...q, receivedAt: Date.now() });
   } catch (e) { console.warn('queues', e); }
   renderQueues();
   loadToday();
@@ -485,7 +498,9 @@ async function signIn(ev) {
     const s = await api.post('/sessions', body, 'Sign-in');
     state.session = { token: s.token, user: s.user };
     saveSession(state.session);
-    tabs.broadcast({ type: 'signin' });
+    // The session goes with the message: another tab's read of
+    // localStorage may not see this write yet.
+    tabs.broadcast({ type: 'signin', session: state.session });
     $('signin-password').value = '';
     await start();
   } catch (e) {
@@ -505,7 +520,7 @@ async function signOut() {
 
 async function act(what, path, body, after) {
   try {
-    const r = await api.post(path, body, what);
+    const r = await api.post(path, body);
     if (after) after(r);
     return r;
   } catch (e) {
@@ -603,7 +618,7 @@ function wire() {
   tabs.onMessage(m => {
     if (m.type === 'signout' && state.session) signedOut('Signed out in another tab.');
     if (m.type === 'signin' && !state.session) {
-      state.session = loadSession();
+      state.session = (m.session && m.session.token) ? m.session : loadSession();
       if (state.session) start();
     }
   });

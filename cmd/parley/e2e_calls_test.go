@@ -303,7 +303,14 @@ func TestBlindTransferToAQueueReachesTheSecondAgent(t *testing.T) {
 	e.available(t, alice)
 	callerWAV := filepath.Join(t.TempDir(), "caller.wav")
 	caller := startUACall(t, sipua.Options{From: "2015550123", ToneHz: 440, Record: callerWAV}, "sip:+15550100@"+e.sipAddr)
-	it := e.newestInteraction(alice, "alice's call", func(it apiInteraction) bool { return it.State == "connected" })
+	it := e.newestInteraction(alice, "alice's call", func(it apiInteraction) bool {
+		select {
+		case <-caller.done:
+			t.Fatalf("the caller's call ended before alice answered: %v (%v)", caller.res, caller.err)
+		default:
+		}
+		return it.State == "connected"
+	})
 	time.Sleep(2 * time.Second)
 	var queues []struct {
 		ID   string `json:"id"`

@@ -303,13 +303,19 @@ func TestBlindTransferToAQueueReachesTheSecondAgent(t *testing.T) {
 	e.available(t, alice)
 	callerWAV := filepath.Join(t.TempDir(), "caller.wav")
 	caller := startUACall(t, sipua.Options{From: "2015550123", ToneHz: 440, Record: callerWAV}, "sip:+15550100@"+e.sipAddr)
-	it := e.newestInteraction(alice, "alice's call", func(it apiInteraction) bool {
+	var it apiInteraction
+	eventually(t, 30*time.Second, "alice's call", func() bool {
 		select {
 		case <-caller.done:
 			t.Fatalf("the caller's call ended before alice answered: %v (%v)", caller.res, caller.err)
 		default:
 		}
-		return it.State == "connected"
+		its := e.interactions(alice)
+		if len(its) > 0 && its[0].State == "connected" {
+			it = its[0]
+			return true
+		}
+		return false
 	})
 	time.Sleep(2 * time.Second)
 	var queues []struct {

@@ -44,10 +44,11 @@ type noBody struct{}
 
 func (noBody) validate() error { return nil }
 
-// decodeOptional decodes a body when one is sent: accept, reject and
-// hangup take none.
+// decodeOptional accepts no body, or an empty JSON object: accept, reject
+// and hangup take no arguments, but a client may send {} with a JSON
+// Content-Type.
 func decodeOptional(w http.ResponseWriter, r *http.Request) error {
-	if r.ContentLength == 0 && r.Header.Get("Content-Type") == "" {
+	if r.ContentLength == 0 {
 		return nil
 	}
 	return decodeJSON(w, r, maxBodyBytes, &noBody{})

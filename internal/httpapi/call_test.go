@@ -53,6 +53,8 @@ func TestCallScenarios(t *testing.T) {
 			WantStatus: 400, WantContains: []string{"either queue_id or agent_id"}},
 		{Name: "transfer with a malformed id", Method: "POST", URL: "/api/v1/interactions/int_bob1/transfer", Token: bob, Body: `{"queue_id":"Sales"}`,
 			WantStatus: 400, WantContains: []string{`queue id \"Sales\" is malformed`}},
+		{Name: "accept with a JSON type and no body", Method: "POST", URL: "/api/v1/interactions/int_bob1/accept", Token: bob,
+			Header: map[string]string{"Content-Type": "application/json"}, WantStatus: 409},
 		{Name: "accept of a call not ringing", Method: "POST", URL: "/api/v1/interactions/int_bob1/accept", Token: bob, WantStatus: 409},
 		{Name: "reject of another tenant's call", Method: "POST", URL: "/api/v1/interactions/int_eve1/reject", Token: alice, WantStatus: 404},
 		{Name: "accept of eve's offer", Method: "POST", URL: "/api/v1/interactions/int_eve1/accept", Token: eve, WantStatus: 200},

@@ -36,6 +36,11 @@ type Launch struct {
 	VCCDomain string `json:"vcc_domain,omitempty"`
 	SSO       bool   `json:"sso"`
 	Sandbox   bool   `json:"sandbox"`
+	// Standby is set on the call center's standby URL (reqStandbyUrl, which
+	// parley admin callcenter-xml points at the same page with
+	// standby=true): the CRM loaded it because the panel did not report
+	// itself initialised in time.
+	Standby bool `json:"standby"`
 	// Tenant is the tenant slug; empty means the one whose CRM origins
 	// include Origin.
 	Tenant string `json:"tenant,omitempty"`
@@ -56,7 +61,7 @@ var (
 	clcRE     = regexp.MustCompile(`^[01]$`)
 	tenantRE  = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
 	knownKeys = []string{"sfdcIframeOrigin", "sfdcIFrameOrigin", "mode", "nonce", "isdtp", "ltn_app_id", "clc",
-		"env", "companel", "vccmode", "vccDomain", "ssoMode", "sandbox", "tenant"}
+		"env", "companel", "vccmode", "vccDomain", "ssoMode", "sandbox", "standby", "tenant"}
 )
 
 // ParseLaunch checks the query string of the CTI adapter URL. Every error
@@ -169,7 +174,7 @@ func ParseLaunch(q url.Values) (*Launch, error) {
 	for _, b := range []struct {
 		key string
 		dst *bool
-	}{{"ssoMode", &l.SSO}, {"sandbox", &l.Sandbox}} {
+	}{{"ssoMode", &l.SSO}, {"sandbox", &l.Sandbox}, {"standby", &l.Standby}} {
 		v, ok := get(b.key)
 		if !ok {
 			continue

@@ -1,6 +1,7 @@
 package panel_test
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/parley-cc/parley/internal/callcenter"
 	"github.com/parley-cc/parley/internal/cc"
 	"github.com/parley-cc/parley/internal/panel"
 )
@@ -45,6 +47,8 @@ func TestParseLaunch(t *testing.T) {
 		{"sfdcIFrameOrigin=https%3A%2F%2Facme--c.vf.force.com&nonce=x&isdtp=nv", panel.APIClassic, "https://acme--c.vf.force.com/support/api/" + panel.OpenCTIVersion + "/interaction.js"},
 		{"sfdcIFrameOrigin=https%3A%2F%2Facme.my.salesforce.com&mode=Classic", panel.APIClassic, ""},
 		{lightning + "&env=salesforce&companel=vcc&vccmode=2&vccDomain=https%3A%2F%2Fsso.example.com%2Flogin%2Fvcc-na1&ssoMode=true&sandbox=true&tenant=acme", panel.APILightning, ""},
+		// The standby URL parley admin callcenter-xml writes (reqStandbyUrl).
+		{lightning + "&env=salesforce&companel=vcc&vccmode=2&vccDomain=https%3A%2F%2Fparley.example.com&tenant=acme&standby=true", panel.APILightning, ""},
 	}
 	for _, c := range good {
 		q, _ := url.ParseQuery(c.query)
@@ -215,4 +219,37 @@ func FuzzParseLaunch(f *testing.F) {
 			t.Fatalf("api %q", l.API)
 		}
 	})
+}
+
+// TestCallCenterURLsLaunch: the adapter and standby URLs that parley admin
+// callcenter-xml writes are accepted by the page they point at, with the
+// parameters Salesforce appends.
+func TestCallCenterURLsLaunch(t *testing.T) {
+	for _, kind := range []cc.TenantKind{cc.KindLegacy, cc.KindUnifiedLogin, cc.KindUnifiedLoginUC} {
+		for _, sandbox := range []bool{false, true} {
+			tenant := &cc.Tenant{Slug: "acme", DisplayName: "Acme", Kind: kind, Region: "US"}
+			def, err := callcenter.Generate(tenant, callcenter.Options{PublicURL: "https://parley.example.com", Sandbox: sandbox})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := callcenter.Parse(bytes.NewReader(def))
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := f.Settings()
+			for _, item := range []string{"/reqGeneralInfo/reqAdapterUrl", "/reqGeneralInfo/reqStandbyUrl"} {
+				u, err := url.Parse(s[item])
+				if err != nil {
+					t.Fatalf("%s %q: %v", item, s[item], err)
+				}
+				q := u.Query()
+				q.Set("sfdcIframeOrigin", "https://acme.lightning.force.com")
+				q.Set("mode", "Lightning")
+				q.Set("nonce", "abc")
+				if _, err := panel.ParseLaunch(q); err != nil {
+					t.Errorf("kind %d sandbox %v: %s %s is refused by the panel: %v", kind, sandbox, item, s[item], err)
+				}
+			}
+		}
+	}
 }

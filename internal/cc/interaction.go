@@ -118,9 +118,6 @@ type Interaction struct {
 	// Held and Muted are the call controls in force while connected.
 	Held  bool
 	Muted bool
-	// Transfers counts blind transfers; the agents before the current one
-	// are in the interaction's events.
-	Transfers int
 	// Wrap-up.
 	Disposition string
 	Notes       string

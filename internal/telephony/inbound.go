@@ -331,7 +331,7 @@ func (c *inboundCall) run() {
 		stopDrain = func() error { return nil }
 	}
 	var ring *ringing
-	results := make(chan ringResult, 1)
+	results := make(chan ringResult, 4) // a withdrawn ring may still report
 	defer func() {
 		if ring != nil {
 			ring.cancel()

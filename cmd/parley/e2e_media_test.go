@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parley-cc/parley/internal/cc"
 	"github.com/parley-cc/parley/internal/sipua"
 	"github.com/parley-cc/parley/internal/testkit/sippeer"
 	"github.com/parley-cc/parley/internal/testkit/uaphone"
@@ -171,27 +172,21 @@ func TestMostSpecificTrunkTakesTheCall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The store lists trunks by tenant id, which is random: add catch-all
-	// tenants until one sorts before the demo tenant, so that "first in the
-	// store's order" would pick it.
-	for i := 1; ; i++ {
-		slug := fmt.Sprintf("catchall%d", i)
-		e.admin("tenant", "add", "--name", slug)
-		e.admin("trunk", "add", "--tenant", slug, "--name", "anywhere", "--cidr", "0.0.0.0/0")
-		e.admin("queue", "add", "--tenant", slug, "--name", "Main")
-		e.admin("entry-point", "add", "--tenant", slug, "--number", "+15550100", "--queue", "Main")
-		e.admin("entry-point", "add", "--tenant", slug, "--number", "+15550177", "--queue", "Main")
-		other, err := e.m.Store.TenantBySlug(e.ctx, slug)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if other.ID < acme.ID {
-			break
-		}
-		if i == 8 {
-			t.Fatal("no catch-all tenant sorted before the demo tenant in 8 tries")
-		}
+	// The store lists trunks by tenant id: give the catch-all tenant an id
+	// that sorts before the demo tenant's (a strict prefix of it), so that
+	// "first in the store's order" would pick it.
+	other := &cc.Tenant{ID: acme.ID[:len(acme.ID)-1], Slug: "catchall", DisplayName: "Catch-all", Region: "US", TimeZone: "UTC"}
+	other.Normalize()
+	if err := e.m.Store.CreateTenant(e.ctx, other); err != nil {
+		t.Fatal(err)
 	}
+	if !(other.ID < acme.ID) {
+		t.Fatalf("the catch-all tenant's id %q does not sort before %q", other.ID, acme.ID)
+	}
+	e.admin("trunk", "add", "--tenant", "catchall", "--name", "anywhere", "--cidr", "0.0.0.0/0")
+	e.admin("queue", "add", "--tenant", "catchall", "--name", "Main")
+	e.admin("entry-point", "add", "--tenant", "catchall", "--number", "+15550100", "--queue", "Main")
+	e.admin("entry-point", "add", "--tenant", "catchall", "--number", "+15550177", "--queue", "Main")
 	ua := statusUA(t, sipua.Options{From: "2015550123"})
 	// The SIP side caches trunks for a moment: the catch-all's own number
 	// answers once its trunk applies.

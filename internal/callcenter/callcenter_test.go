@@ -72,7 +72,7 @@ func TestAdapterURLQuery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "https://parley.example.com:8443/cti/salesforce.html?env=salesforce&companel=vcc&vccmode=2&vccDomain=parley.example.com%3A8443&sandbox=true&tenant=acme"
+	want := "https://parley.example.com:8443/cti/salesforce.html?env=salesforce&companel=vcc&vccmode=2&vccDomain=https%3A%2F%2Fparley.example.com%3A8443&sandbox=true&tenant=acme"
 	if u != want {
 		t.Errorf("AdapterURL = %s\nwant        %s", u, want)
 	}

@@ -46,8 +46,8 @@ type Options struct {
 
 // AdapterURL returns the adapter page URL for a tenant: publicURL +
 // /cti/salesforce.html with the launcher parameters the panel reads
-// (env=salesforce, companel=vcc, vccmode=<tenant kind>, vccDomain=<Parley
-// host>, tenant=<slug>, and sandbox=true for a sandbox).
+// (env=salesforce, companel=vcc, vccmode=<tenant kind>, vccDomain=<Parley's
+// origin, https://host[:port]>, tenant=<slug>, and sandbox=true for a sandbox).
 func AdapterURL(t *cc.Tenant, publicURL string, sandbox bool) (string, error) {
 	u, err := url.Parse(strings.TrimRight(publicURL, "/"))
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
@@ -62,7 +62,7 @@ func AdapterURL(t *cc.Tenant, publicURL string, sandbox bool) (string, error) {
 	}
 	// The order is fixed so the file is stable.
 	q := "env=salesforce&companel=vcc&vccmode=" + strconv.Itoa(int(kind)) +
-		"&vccDomain=" + url.QueryEscape(u.Host)
+		"&vccDomain=" + url.QueryEscape(u.Scheme+"://"+u.Host)
 	if sandbox {
 		q += "&sandbox=true"
 	}

@@ -36,6 +36,9 @@ type Launch struct {
 	VCCDomain string `json:"vcc_domain,omitempty"`
 	SSO       bool   `json:"sso"`
 	Sandbox   bool   `json:"sandbox"`
+	// Standby is true on the call center's standby URL (reqStandbyUrl), the
+	// one the CRM loads when the adapter URL did not start within reqTimeout.
+	Standby bool `json:"standby"`
 	// Tenant is the tenant slug; empty means the one whose CRM origins
 	// include Origin.
 	Tenant string `json:"tenant,omitempty"`
@@ -56,7 +59,7 @@ var (
 	clcRE     = regexp.MustCompile(`^[01]$`)
 	tenantRE  = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
 	knownKeys = []string{"sfdcIframeOrigin", "sfdcIFrameOrigin", "mode", "nonce", "isdtp", "ltn_app_id", "clc",
-		"env", "companel", "vccmode", "vccDomain", "ssoMode", "sandbox", "tenant"}
+		"env", "companel", "vccmode", "vccDomain", "ssoMode", "sandbox", "standby", "tenant"}
 )
 
 // ParseLaunch checks the query string of the CTI adapter URL. Every error
@@ -169,7 +172,7 @@ func ParseLaunch(q url.Values) (*Launch, error) {
 	for _, b := range []struct {
 		key string
 		dst *bool
-	}{{"ssoMode", &l.SSO}, {"sandbox", &l.Sandbox}} {
+	}{{"ssoMode", &l.SSO}, {"sandbox", &l.Sandbox}, {"standby", &l.Standby}} {
 		v, ok := get(b.key)
 		if !ok {
 			continue

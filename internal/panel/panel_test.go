@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/parley-cc/parley/internal/callcenter"
 	"github.com/parley-cc/parley/internal/cc"
 	"github.com/parley-cc/parley/internal/panel"
 )
@@ -215,4 +216,42 @@ func FuzzParseLaunch(f *testing.F) {
 			t.Fatalf("api %q", l.API)
 		}
 	})
+}
+
+// TestParseLaunchTakesTheCallCenterURLs: the adapter and standby URLs that
+// parley admin callcenter-xml writes (and devcrm frames) are launches the
+// panel accepts, with what the CRM appends, in the demo (http on loopback)
+// and for a real org.
+func TestParseLaunchTakesTheCallCenterURLs(t *testing.T) {
+	for _, c := range []struct {
+		public  string
+		sandbox bool
+	}{{"http://127.0.0.1:8080", false}, {"https://parley.example.com", true}} {
+		def, err := callcenter.Generate(&cc.Tenant{Slug: "acme", Region: "US", Kind: cc.KindLegacy}, callcenter.Options{PublicURL: c.public, Sandbox: c.sandbox})
+		if err != nil {
+			t.Fatal(err)
+		}
+		center, err := callcenter.Parse(strings.NewReader(string(def)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, raw := range []string{center.AdapterURL(), center.Value(callcenter.SectionGeneral, callcenter.ItemStandbyURL)} {
+			u, err := url.Parse(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q := u.Query()
+			q.Set("sfdcIframeOrigin", "https://acme.lightning.force.com")
+			q.Set("mode", "Lightning")
+			q.Set("nonce", "n1")
+			l, err := panel.ParseLaunch(q)
+			if err != nil {
+				t.Errorf("%s: the panel refuses the call center's URL: %v", raw, err)
+				continue
+			}
+			if l.VCCDomain != c.public || l.Tenant != "acme" || l.Sandbox != c.sandbox || l.Standby != strings.Contains(raw, "standby=true") {
+				t.Errorf("%s: launch %+v", raw, l)
+			}
+		}
+	}
 }

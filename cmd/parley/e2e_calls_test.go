@@ -308,7 +308,7 @@ func TestBlindTransferToAQueueReachesTheSecondAgent(t *testing.T) {
 	if !res.Answered {
 		t.Fatalf("caller: %s", res)
 	}
-	assertTone(t, "the caller after the transfer", callerWAV, 1500, 1000)
+	assertHandedOver(t, callerWAV, 1000, 1500)
 	var wrapped map[string]any
 	if st := e.api("PUT", "/api/v1/interactions/"+it.ID+"/wrapup", bob, map[string]string{"notes": "Took over from alice."}, &wrapped); st != 200 {
 		t.Fatalf("bob's wrap-up: %d", st)
@@ -322,6 +322,55 @@ func TestBlindTransferToAQueueReachesTheSecondAgent(t *testing.T) {
 	}
 	if !strings.Contains(types, "interaction.transferred,") {
 		t.Errorf("history %s has no interaction.transferred", types)
+	}
+}
+
+// assertHandedOver checks a caller's recording of a transfer from the
+// agent playing from Hz to the one playing to Hz: from is heard first, to
+// is heard for at least 2 s at the end, and from is never heard once to has
+// started (half-second windows; one window of overlap is the hand-over).
+// The recording is a sequence of received packets, not wall-clock time: on
+// a busy machine the caller's socket holds a backlog that is lost at
+// hang-up, so "the last seconds before the hang-up" may still be the first
+// agent; the onset of the second agent's tone is what the check keys on.
+func assertHandedOver(t *testing.T, wav string, from, to float64) {
+	t.Helper()
+	a, err := sippeer.ReadWAV(wav)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const win = 0.5
+	dur := a.Duration().Seconds()
+	heard := func(at, hz float64) bool {
+		db, err := sippeer.BandEnergyDB(wav, 0, at, win, hz-50, hz+50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return db > -40
+	}
+	onset, first := -1.0, -1.0
+	for at := 0.0; at+win <= dur; at += win {
+		if first < 0 && heard(at, from) {
+			first = at
+		}
+		if heard(at, to) {
+			onset = at
+			break
+		}
+	}
+	switch {
+	case first < 0 || (onset >= 0 && first > onset):
+		t.Fatalf("the caller never heard the first agent's %v Hz before the second's (recording %.1fs)", from, dur)
+	case onset < 0 || dur-onset < 2:
+		t.Fatalf("the caller heard the second agent's %v Hz from %.1fs of a %.1fs recording, want at least 2 s", to, onset, dur)
+	}
+	for at := onset + win; at+win <= dur; at += win {
+		if heard(at, from) {
+			t.Errorf("the caller heard the released agent's %v Hz at %.1fs, after the second agent's %v Hz started at %.1fs", from, at, to, onset)
+		}
+		if !heard(at, to) {
+			t.Errorf("the caller lost the second agent's %v Hz at %.1fs (it started at %.1fs)", to, at, onset)
+		}
 	}
 }
 

@@ -165,6 +165,9 @@ func TestCRMConsoleClickToDial(t *testing.T) {
 				return !document.getElementById('call').hidden ? 'on call' : s.getAttribute('role') === 'alert' && s.textContent; })()`); alert != "on call" {
 				t.Fatalf("the panel says %q after the click", alert)
 			}
+			if card := inFrame[string](t, ctx, softphone, "call card", `document.getElementById('call-caller').textContent + ' | ' + document.getElementById('call-linked').textContent`); card != "Jane Doe | Linked: Jane Doe" {
+				t.Errorf("the call card says %q, want the contact dialled: Jane Doe | Linked: Jane Doe", card)
+			}
 			crmShot(t, ctx, "crm-"+l.name+"-dialling")
 
 			res := cust.next(t, 30*time.Second)

@@ -24,6 +24,9 @@ const state = {
   muted: false,
   held: false,
   popped: new Set(),
+  // recordNames are the names the CRM gave with click-to-dial, by record
+  // id: the server links the record by id only.
+  recordNames: new Map(),
 };
 
 const api = new API(() => state.session && state.session.token);
@@ -58,10 +61,14 @@ function fmtDuration(sec) {
 
 function since(iso) { return iso ? (Date.now() - Date.parse(iso)) / 1000 : 0; }
 
+function recordName(rec) {
+  return rec.name || state.recordNames.get(rec.id) || '';
+}
+
 function callerName(it) {
   const c = it.customer || {};
   const m = it.matches || [];
-  return c.name || (it.linked_record && it.linked_record.name) || (m.length === 1 && m[0].name) || c.display || 'Unknown number';
+  return c.name || (it.linked_record && recordName(it.linked_record)) || (m.length === 1 && recordName(m[0])) || c.display || 'Unknown number';
 }
 
 function utf8Bytes(s) { return new TextEncoder().encode(s).length; }
@@ -240,7 +247,7 @@ function renderInteraction() {
     const several = (it.matches || []).length > 1;
     show($('call-pick'), several);
     if (several) renderMatches($('call-matches'), it, true);
-    text($('call-linked'), it.linked_record ? `Linked: ${it.linked_record.name}` : '');
+    text($('call-linked'), it.linked_record ? `Linked: ${recordName(it.linked_record) || `${it.linked_record.type} ${it.linked_record.id}`}` : '');
     renderTransfer();
   } else if (p.state === 'wrap_up') {
     text($('wrapup-caller'), callerName(it));
@@ -534,6 +541,7 @@ async function onClickToDial(p) {
   if (state.cti) state.cti.setPanelVisible(true).catch(e => console.warn('setPanelVisible', e));
   if (!state.session) { status('Sign in to dial.', true); return; }
   status(`Dialling ${p.number || '(no number)'}…`);
+  if (p.recordId && p.recordName) state.recordNames.set(p.recordId, p.recordName);
   const r = await act('Dialling', '/calls', { to: p.number || '', record_id: p.recordId || '', object_type: p.objectType || '' });
   if (r) {
     status(`Calling ${p.recordName || p.number}: your phone rings first.`);

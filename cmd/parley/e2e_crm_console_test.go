@@ -127,6 +127,11 @@ func TestCRMConsoleTakesACall(t *testing.T) {
 			inHost[bool](t, ctx, "the Task on Jane Doe's page", fmt.Sprintf(`(() => { const v = %s;
 				return v && v.getAttribute('data-record-id') === %q && [...v.querySelectorAll('.task-description')].some(d => d.textContent.includes(%q)); })()`, crmView, janeDoe, notes))
 			crmShot(t, ctx, "crm-"+l.name+"-task")
+			// The panel told devcrm it started: devcrm never fell back to the
+			// call center's standby URL.
+			if standby := inHost[string](t, ctx, "standby", `String(!devcrm.state.initialized || devcrm.state.standby)`); standby != "false" {
+				t.Errorf("devcrm's softphone is on the standby URL (not initialized, or standby: %s)", standby)
+			}
 			tasks := e.crmQuery("SELECT Id, CallType, CallDisposition FROM Task WHERE WhoId = '" + janeDoe + "'")
 			if len(tasks) != 1 || tasks[0]["CallType"] != "Inbound" || tasks[0]["CallDisposition"] != "Resolved" {
 				t.Errorf("Tasks on Jane Doe: %v, want one Inbound, Resolved", tasks)

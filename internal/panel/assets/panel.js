@@ -468,11 +468,14 @@ async function start() {
 function signedOut(msg) {
   if (state.events) { state.events.stop(); state.events = null; }
   clearInterval(state.timer);
+  const had = state.session;
   state.session = null;
   state.me = null;
   state.presence = null;
   state.interaction = null;
-  saveSession(null);
+  // Only a tab that had the session forgets it: a tab starting signed out
+  // must not remove the one another tab has just saved.
+  if (had) saveSession(null);
   if (state.cti) state.cti.disableClickToDial().catch(() => {});
   show($('main'), false);
   show($('signin'), true);
@@ -608,12 +611,22 @@ function wire() {
   $('call-hangup').addEventListener('click', () => act('Hanging up', `/interactions/${current()}/hangup`));
   $('wrapup-notes').addEventListener('input', renderCount);
   $('wrapup').addEventListener('submit', submitWrapUp);
+  const joinSession = () => {
+    if (state.session) return;
+    state.session = loadSession();
+    if (state.session) start();
+  };
   tabs.onMessage(m => {
     if (m.type === 'signout' && state.session) signedOut('Signed out in another tab.');
-    if (m.type === 'signin' && !state.session) {
-      state.session = loadSession();
-      if (state.session) start();
-    }
+    if (m.type === 'signin') joinSession();
+  });
+  // The session in localStorage is the source of truth across tabs: its
+  // storage event reaches every other tab even when a BroadcastChannel
+  // message does not (seen with background tabs in Chromium).
+  addEventListener('storage', ev => {
+    if (ev.key !== sessionKey) return;
+    if (ev.newValue) joinSession();
+    else if (state.session) signedOut('Signed out in another tab.');
   });
 }
 

@@ -96,14 +96,16 @@ func TestCRMConsoleTakesACall(t *testing.T) {
 			inFrame[bool](t, ctx, softphone, "available", `document.getElementById('presence').value === 'available'`)
 			crmShot(t, ctx, "crm-"+l.name+"-available")
 
-			caller := startUACall(t, sipua.Options{From: "2015550123", ToneHz: 440, Duration: 6 * time.Second}, "sip:+15550100@"+e.sipAddr)
+			caller := startUACall(t, sipua.Options{From: "2015550123", ToneHz: 440, Duration: 8 * time.Second}, "sip:+15550100@"+e.sipAddr)
 			offer := inFrame[string](t, ctx, softphone, "the offer", `!document.getElementById('offer').hidden && document.getElementById('offer').textContent`)
 			if !strings.Contains(offer, "Jane Doe") {
 				t.Errorf("the offer card says %q, want the matching contact Jane Doe", offer)
 			}
 			crmShot(t, ctx, "crm-"+l.name+"-offer")
-			if got := e.interaction(e.signIn("alice"), e.newestInteraction(e.signIn("alice"), "the offer", func(it apiInteraction) bool { return true }).ID); got.State != "offered" {
-				t.Fatalf("before Accept the call is %s, want offered (the phone answers only when asked)", got.State)
+			token := e.signIn("alice")
+			it := e.newestInteraction(token, "the offer", func(it apiInteraction) bool { return true })
+			if it.State != "offered" {
+				t.Fatalf("before Accept the call is %s, want offered (the phone answers only when asked)", it.State)
 			}
 			inFrame[bool](t, ctx, softphone, "accept", `(document.getElementById('offer-accept').click(), true)`)
 			inFrame[bool](t, ctx, softphone, "on call", `!document.getElementById('call').hidden`)
@@ -112,6 +114,18 @@ func TestCRMConsoleTakesACall(t *testing.T) {
 				t.Errorf("the page has %d softphone hosts after the pop, want 1 (a record view, not a whole page)", n)
 			}
 			crmShot(t, ctx, "crm-"+l.name+"-oncall")
+			// Hold and mute from the panel's buttons reach the call and
+			// come back as its state.
+			for _, c := range []struct{ button, field, on, off string }{{"call-hold", "held", "Resume", "Hold"}, {"call-mute", "muted", "Unmute", "Mute"}} {
+				for _, want := range []bool{true, false} {
+					label := map[bool]string{true: c.on, false: c.off}[want]
+					inFrame[bool](t, ctx, softphone, c.button, fmt.Sprintf(`(document.getElementById(%q).click(), true)`, c.button))
+					inFrame[bool](t, ctx, softphone, c.button+" "+label, fmt.Sprintf(`document.getElementById(%q).textContent === %q && document.getElementById(%q).getAttribute('aria-pressed') === %q`, c.button, label, c.button, fmt.Sprint(want)))
+					if raw := e.rawInteraction(token, it.ID); !strings.Contains(raw, fmt.Sprintf(`"%s":%v`, c.field, want)) {
+						t.Errorf("after %s the interaction says %s", c.button, raw)
+					}
+				}
+			}
 
 			<-caller.done
 			if caller.err != nil || !caller.res.Answered {

@@ -21,8 +21,6 @@ const state = {
   today: [],
   events: null,
   timer: null,
-  muted: false,
-  held: false,
   popped: new Set(),
   // recordNames are the names the CRM gave with click-to-dial, by record
   // id: the server links the record by id only.
@@ -247,6 +245,10 @@ function renderInteraction() {
     const several = (it.matches || []).length > 1;
     show($('call-pick'), several);
     if (several) renderMatches($('call-matches'), it, true);
+    $('call-hold').setAttribute('aria-pressed', String(!!it.held));
+    text($('call-hold'), it.held ? 'Resume' : 'Hold');
+    $('call-mute').setAttribute('aria-pressed', String(!!it.muted));
+    text($('call-mute'), it.muted ? 'Unmute' : 'Mute');
     text($('call-linked'), it.linked_record ? `Linked: ${recordName(it.linked_record) || `${it.linked_record.type} ${it.linked_record.id}`}` : '');
     renderTransfer();
   } else if (p.state === 'wrap_up') {
@@ -576,22 +578,19 @@ function wire() {
   $('presence').addEventListener('change', changePresence);
   $('offer-accept').addEventListener('click', () => act('Accepting', `/interactions/${current()}/accept`));
   $('offer-reject').addEventListener('click', () => act('Rejecting', `/interactions/${current()}/reject`));
-  $('call-mute').addEventListener('click', () => {
-    const on = !state.muted;
-    act(on ? 'Muting' : 'Unmuting', `/interactions/${current()}/mute`, { on }, () => {
-      state.muted = on;
-      $('call-mute').setAttribute('aria-pressed', String(on));
-      text($('call-mute'), on ? 'Unmute' : 'Mute');
+  // Hold and mute toggle what the server says about the call (held,
+  // muted), so a new call, a reload or another tab starts from the truth.
+  const toggle = (field, path, verbs) => () => {
+    const it = state.interaction;
+    const on = !(it && it[field]);
+    act(on ? verbs[0] : verbs[1], `/interactions/${current()}/${path}`, { on }, r => {
+      if (state.interaction && r && r.id === state.interaction.id) state.interaction = r;
+      else if (state.interaction) state.interaction[field] = on;
+      renderInteraction();
     });
-  });
-  $('call-hold').addEventListener('click', () => {
-    const on = !state.held;
-    act(on ? 'Holding' : 'Resuming', `/interactions/${current()}/hold`, { on }, () => {
-      state.held = on;
-      $('call-hold').setAttribute('aria-pressed', String(on));
-      text($('call-hold'), on ? 'Resume' : 'Hold');
-    });
-  });
+  };
+  $('call-mute').addEventListener('click', toggle('muted', 'mute', ['Muting', 'Unmuting']));
+  $('call-hold').addEventListener('click', toggle('held', 'hold', ['Holding', 'Resuming']));
   $('call-keypad-toggle').addEventListener('click', () => {
     const open = $('keypad').hidden;
     show($('keypad'), open);

@@ -170,7 +170,7 @@ func TestAdminCallCenterXML(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(b), "https://parley.example.com/cti/salesforce.html?env=salesforce&amp;companel=vcc&amp;vccmode=3&amp;vccDomain=parley.example.com&amp;sandbox=true&amp;tenant=acme") || !strings.Contains(string(b), "SANDBOX") {
+	if !strings.Contains(string(b), "https://parley.example.com/cti/salesforce.html?env=salesforce&amp;companel=vcc&amp;vccmode=3&amp;vccDomain=https%3A%2F%2Fparley.example.com&amp;sandbox=true&amp;tenant=acme") || !strings.Contains(string(b), "SANDBOX") {
 		t.Errorf("sandbox file:\n%s", b)
 	}
 	if code, _, errOut := cli(t, a("callcenter-xml", "--tenant", "nope")...); code != 1 || !strings.Contains(errOut, `no tenant "nope"`) {

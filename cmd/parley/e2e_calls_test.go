@@ -437,12 +437,7 @@ func TestRejectedOfferGoesToTheNextAgent(t *testing.T) {
 func TestAcceptRingsThePhoneAgainWithAutoAnswer(t *testing.T) {
 	skipIfShort(t)
 	e := startEnv(t)
-	xml := filepath.Join(t.TempDir(), "uas_autoanswer.xml")
-	if err := os.WriteFile(xml, []byte(uasAutoAnswer), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	phone := sippeer.StartSIPpUAS(t, sippeer.SIPpUAS{Scenario: xml, Service: "alice", Args: []string{"-rtp_echo"}})
-	e.setStaticContact("alice", phone.URI("alice"))
+	e.askedToAnswerPhone(t, "alice")
 	alice := e.signIn("alice")
 	e.available(t, alice)
 	events := e.events(alice)
@@ -466,6 +461,18 @@ func TestAcceptRingsThePhoneAgainWithAutoAnswer(t *testing.T) {
 	if got := e.interaction(alice, offered.InteractionID); got.Offers != 1 {
 		t.Errorf("offers %d, want 1: accept re-rings the same offer", got.Offers)
 	}
+}
+
+// askedToAnswerPhone makes the user's phone a SIPp phone that echoes and
+// answers only an INVITE with Answer-Mode: Auto (uasAutoAnswer).
+func (e *testEnv) askedToAnswerPhone(t *testing.T, user string) {
+	t.Helper()
+	xml := filepath.Join(t.TempDir(), "uas_autoanswer.xml")
+	if err := os.WriteFile(xml, []byte(uasAutoAnswer), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	phone := sippeer.StartSIPpUAS(t, sippeer.SIPpUAS{Scenario: xml, Service: user, Args: []string{"-rtp_echo"}})
+	e.setStaticContact(user, phone.URI(user))
 }
 
 // uasAutoAnswer is a SIPp phone that rings (and waits for a CANCEL) unless

@@ -48,9 +48,17 @@ func (e *testEnv) panelURL() string { return e.http + "/cti/salesforce.html" }
 // truthy, failing the test after panelWait.
 func inPanel[T any](t *testing.T, ctx context.Context, what, expr string) T {
 	t.Helper()
-	v, err := browser.InFrame[T](ctx, "#panel", expr, panelWait)
+	return inFrame[T](t, ctx, "#panel", what, expr)
+}
+
+// inFrame evaluates expr in the panel framed by the iframe frameSel (the
+// fake CRM's #panel, devcrm's #softphone-frame) until it is truthy,
+// failing the test after panelWait.
+func inFrame[T any](t *testing.T, ctx context.Context, frameSel, what, expr string) T {
+	t.Helper()
+	v, err := browser.InFrame[T](ctx, frameSel, expr, panelWait)
 	if err != nil {
-		t.Fatalf("panel: %s: %v", what, err)
+		t.Fatalf("panel %s: %s: %v", frameSel, what, err)
 	}
 	return v
 }
@@ -84,17 +92,29 @@ func openPanel(t *testing.T, ctx context.Context, url string) {
 // panelSignIn signs in through the panel's form.
 func panelSignIn(t *testing.T, ctx context.Context, user, password string) {
 	t.Helper()
-	inPanel[bool](t, ctx, "sign-in form", `!document.getElementById('signin').hidden`)
-	inPanel[bool](t, ctx, "fill in", fmt.Sprintf(`(document.getElementById('signin-username').value = %q,
+	frameSignIn(t, ctx, "#panel", user, password)
+}
+
+// frameSignIn signs in through the form of the panel in the iframe frameSel.
+func frameSignIn(t *testing.T, ctx context.Context, frameSel, user, password string) {
+	t.Helper()
+	inFrame[bool](t, ctx, frameSel, "sign-in form", `!document.getElementById('signin').hidden`)
+	inFrame[bool](t, ctx, frameSel, "fill in", fmt.Sprintf(`(document.getElementById('signin-username').value = %q,
 		document.getElementById('signin-password').value = %q,
 		document.getElementById('signin-submit').click(), true)`, user, password))
-	inPanel[bool](t, ctx, "signed in", `!document.getElementById('main').hidden && document.getElementById('presence').options.length > 0`)
+	inFrame[bool](t, ctx, frameSel, "signed in", `!document.getElementById('main').hidden && document.getElementById('presence').options.length > 0`)
 }
 
 // panelState picks a presence option in the panel.
 func panelState(t *testing.T, ctx context.Context, value string) {
 	t.Helper()
-	inPanel[bool](t, ctx, "choose "+value, fmt.Sprintf(`(() => { const s = document.getElementById('presence');
+	frameState(t, ctx, "#panel", value)
+}
+
+// frameState picks a presence option in the panel in the iframe frameSel.
+func frameState(t *testing.T, ctx context.Context, frameSel, value string) {
+	t.Helper()
+	inFrame[bool](t, ctx, frameSel, "choose "+value, fmt.Sprintf(`(() => { const s = document.getElementById('presence');
 		s.value = %q; s.dispatchEvent(new Event('change')); return true; })()`, value))
 }
 

@@ -124,6 +124,12 @@ func (e *testEnv) startParley() {
 	if err := m.Run(e.ctx); err != nil {
 		e.t.Fatalf("run: %v", err)
 	}
+	// As the demo: devcrm's call center frames this Parley's panel, and
+	// alice and bob get devcrm sign-ins with the softphone.
+	if info.CRMUsers, err = seedDemoCRMUsers(e.ctx, m.HTTPURL(), e.crm, info.tenant, info.prev); err != nil {
+		m.Close()
+		e.t.Fatalf("seed devcrm's call center: %v", err)
+	}
 	e.m, e.info, e.http = m, info, m.HTTPURL()
 }
 

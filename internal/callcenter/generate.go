@@ -47,7 +47,7 @@ type Options struct {
 // AdapterURL returns the adapter page URL for a tenant: publicURL +
 // /cti/salesforce.html with the launcher parameters the panel reads
 // (env=salesforce, companel=vcc, vccmode=<tenant kind>, vccDomain=<Parley's
-// origin, as the panel checks it>, tenant=<slug>, and sandbox=true for a sandbox).
+// origin, https://host[:port]>, tenant=<slug>, and sandbox=true for a sandbox).
 func AdapterURL(t *cc.Tenant, publicURL string, sandbox bool) (string, error) {
 	u, err := url.Parse(strings.TrimRight(publicURL, "/"))
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {

@@ -36,10 +36,8 @@ type Launch struct {
 	VCCDomain string `json:"vcc_domain,omitempty"`
 	SSO       bool   `json:"sso"`
 	Sandbox   bool   `json:"sandbox"`
-	// Standby is set on the call center's standby URL (reqStandbyUrl, which
-	// parley admin callcenter-xml points at the same page with
-	// standby=true): the CRM loaded it because the panel did not report
-	// itself initialised in time.
+	// Standby is true on the call center's standby URL (reqStandbyUrl), the
+	// one the CRM loads when the adapter URL did not start within reqTimeout.
 	Standby bool `json:"standby"`
 	// Tenant is the tenant slug; empty means the one whose CRM origins
 	// include Origin.

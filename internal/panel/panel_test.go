@@ -1,7 +1,6 @@
 package panel_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -221,34 +220,39 @@ func FuzzParseLaunch(f *testing.F) {
 	})
 }
 
-// TestCallCenterURLsLaunch: the adapter and standby URLs that parley admin
-// callcenter-xml writes are accepted by the page they point at, with the
-// parameters Salesforce appends.
-func TestCallCenterURLsLaunch(t *testing.T) {
-	for _, kind := range []cc.TenantKind{cc.KindLegacy, cc.KindUnifiedLogin, cc.KindUnifiedLoginUC} {
-		for _, sandbox := range []bool{false, true} {
-			tenant := &cc.Tenant{Slug: "acme", DisplayName: "Acme", Kind: kind, Region: "US"}
-			def, err := callcenter.Generate(tenant, callcenter.Options{PublicURL: "https://parley.example.com", Sandbox: sandbox})
+// TestParseLaunchTakesTheCallCenterURLs: the adapter and standby URLs that
+// parley admin callcenter-xml writes (and devcrm frames) are launches the
+// panel accepts, with what the CRM appends, in the demo (http on loopback)
+// and for a real org.
+func TestParseLaunchTakesTheCallCenterURLs(t *testing.T) {
+	for _, c := range []struct {
+		public  string
+		sandbox bool
+	}{{"http://127.0.0.1:8080", false}, {"https://parley.example.com", true}} {
+		def, err := callcenter.Generate(&cc.Tenant{Slug: "acme", Region: "US", Kind: cc.KindLegacy}, callcenter.Options{PublicURL: c.public, Sandbox: c.sandbox})
+		if err != nil {
+			t.Fatal(err)
+		}
+		center, err := callcenter.Parse(strings.NewReader(string(def)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, raw := range []string{center.AdapterURL(), center.Value(callcenter.SectionGeneral, callcenter.ItemStandbyURL)} {
+			u, err := url.Parse(raw)
 			if err != nil {
 				t.Fatal(err)
 			}
-			f, err := callcenter.Parse(bytes.NewReader(def))
+			q := u.Query()
+			q.Set("sfdcIframeOrigin", "https://acme.lightning.force.com")
+			q.Set("mode", "Lightning")
+			q.Set("nonce", "n1")
+			l, err := panel.ParseLaunch(q)
 			if err != nil {
-				t.Fatal(err)
+				t.Errorf("%s: the panel refuses the call center's URL: %v", raw, err)
+				continue
 			}
-			s := f.Settings()
-			for _, item := range []string{"/reqGeneralInfo/reqAdapterUrl", "/reqGeneralInfo/reqStandbyUrl"} {
-				u, err := url.Parse(s[item])
-				if err != nil {
-					t.Fatalf("%s %q: %v", item, s[item], err)
-				}
-				q := u.Query()
-				q.Set("sfdcIframeOrigin", "https://acme.lightning.force.com")
-				q.Set("mode", "Lightning")
-				q.Set("nonce", "abc")
-				if _, err := panel.ParseLaunch(q); err != nil {
-					t.Errorf("kind %d sandbox %v: %s %s is refused by the panel: %v", kind, sandbox, item, s[item], err)
-				}
+			if l.VCCDomain != c.public || l.Tenant != "acme" || l.Sandbox != c.sandbox || l.Standby != strings.Contains(raw, "standby=true") {
+				t.Errorf("%s: launch %+v", raw, l)
 			}
 		}
 	}

@@ -137,7 +137,9 @@ func (b *callBridge) attach(agent *diago.DialogMedia, holdWAV []byte) error {
 }
 
 // pumpAgent copies one agent leg's audio to the customer while that leg is
-// the attached one.
+// the attached one. It checks that under wmu, which detach also takes, so
+// no packet of a leg reaches the customer once detach has returned (a
+// released agent is never heard after the transfer).
 func (b *callBridge) pumpAgent(l *relayLeg) {
 	buf := make([]byte, media.RTPBufSize)
 	var quiet []byte
@@ -146,13 +148,16 @@ func (b *callBridge) pumpAgent(l *relayLeg) {
 		if err != nil {
 			return
 		}
+		b.wmu.Lock()
 		b.mu.Lock()
 		cur, held, muted := b.agent == l, b.held, b.muted
 		b.mu.Unlock()
 		if !cur {
+			b.wmu.Unlock()
 			return
 		}
 		if held {
+			b.wmu.Unlock()
 			continue
 		}
 		out := buf[:n]
@@ -162,7 +167,6 @@ func (b *callBridge) pumpAgent(l *relayLeg) {
 			}
 			out = quiet[:n]
 		}
-		b.wmu.Lock()
 		_, err = b.custLeg.media.Writer.Write(out)
 		b.wmu.Unlock()
 		if err != nil {
@@ -172,14 +176,18 @@ func (b *callBridge) pumpAgent(l *relayLeg) {
 }
 
 // detach forgets the agent's leg (released or hung up) and stops hold
-// audio; the customer's pump goes on dropping its audio.
+// audio; the customer's pump goes on dropping its audio. Taking wmu waits
+// for a packet of the agent's being written to the customer, so none
+// follows. (Lock order: wmu, then mu.)
 func (b *callBridge) detach() {
+	b.wmu.Lock()
 	b.mu.Lock()
 	b.agent, b.agentMed = nil, nil
 	b.held, b.muted = false, false
 	p := b.hold
 	b.hold = nil
 	b.mu.Unlock()
+	b.wmu.Unlock()
 	if p != nil {
 		p.stop()
 	}

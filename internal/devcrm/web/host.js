@@ -100,6 +100,9 @@
       location.assign(classicURL(url));
       return Promise.resolve();
     }
+    // Classic's screenPop names a record by its Classic URL (/003...): the
+    // console shows the record's view in a tab, never a whole Classic page.
+    if (layout === 'console') url = recordViewURL(url);
     if (layout === 'console' && !opts.inPane) return openTab(url, opts);
     var root = opts.root || activeRoot();
     return fetchView(url, opts.init).then(function (res) {
@@ -108,6 +111,14 @@
       }
       show(root, res);
     });
+  }
+
+  // recordViewURL turns a Classic record URL (/003..., with its query) into
+  // the record's view URL; any other URL stays as it is.
+  function recordViewURL(url) {
+    var m = /^\/([A-Za-z0-9]{3})([A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?)(\?.*)?$/.exec(url);
+    if (!m || !objectPrefixes[m[1]]) return url;
+    return '/lightning/r/' + objectPrefixes[m[1]] + '/' + m[1] + m[2] + '/view' + (m[3] || '');
   }
 
   function classicURL(url) {

@@ -21,9 +21,10 @@ const state = {
   today: [],
   events: null,
   timer: null,
-  muted: false,
-  held: false,
   popped: new Set(),
+  // recordNames are the names the CRM gave with click-to-dial, by record
+  // id: the server links the record by id only.
+  recordNames: new Map(),
 };
 
 const api = new API(() => state.session && state.session.token, () => {
@@ -60,10 +61,14 @@ function fmtDuration(sec) {
 
 function since(iso) { return iso ? (Date.now() - Date.parse(iso)) / 1000 : 0; }
 
+function recordName(rec) {
+  return rec.name || state.recordNames.get(rec.id) || '';
+}
+
 function callerName(it) {
   const c = it.customer || {};
   const m = it.matches || [];
-  return c.name || (it.linked_record && it.linked_record.name) || (m.length === 1 && m[0].name) || c.display || 'Unknown number';
+  return c.name || (it.linked_record && recordName(it.linked_record)) || (m.length === 1 && recordName(m[0])) || c.display || 'Unknown number';
 }
 
 function utf8Bytes(s) { return new TextEncoder().encode(s).length; }
@@ -242,7 +247,11 @@ function renderInteraction() {
     const several = (it.matches || []).length > 1;
     show($('call-pick'), several);
     if (several) renderMatches($('call-matches'), it, true);
-    text($('call-linked'), it.linked_record ? `Linked: ${it.linked_record.name}` : '');
+    $('call-hold').setAttribute('aria-pressed', String(!!it.held));
+    text($('call-hold'), it.held ? 'Resume' : 'Hold');
+    $('call-mute').setAttribute('aria-pressed', String(!!it.muted));
+    text($('call-mute'), it.muted ? 'Unmute' : 'Mute');
+    text($('call-linked'), it.linked_record ? `Linked: ${recordName(it.linked_record) || `${it.linked_record.type} ${it.linked_record.id}`}` : '');
     renderTransfer();
   } else if (p.state === 'wrap_up') {
     text($('wrapup-caller'), callerName(it));
@@ -474,11 +483,14 @@ async function start() {
 function signedOut(msg) {
   if (state.events) { state.events.stop(); state.events = null; }
   clearInterval(state.timer);
+  const had = state.session;
   state.session = null;
   state.me = null;
   state.presence = null;
   state.interaction = null;
-  saveSession(null);
+  // Only a tab that had the session forgets it: a tab starting signed out
+  // must not remove the one another tab has just saved.
+  if (had) saveSession(null);
   if (state.cti) state.cti.disableClickToDial().catch(() => {});
   show($('main'), false);
   show($('signin'), true);
@@ -549,6 +561,7 @@ async function onClickToDial(p) {
   if (state.cti) state.cti.setPanelVisible(true).catch(e => console.warn('setPanelVisible', e));
   if (!state.session) { status('Sign in to dial.', true); return; }
   status(`Dialling ${p.number || '(no number)'}…`);
+  if (p.recordId && p.recordName) state.recordNames.set(p.recordId, p.recordName);
   const r = await act('Dialling', '/calls', { to: p.number || '', record_id: p.recordId || '', object_type: p.objectType || '' });
   if (r) {
     status(`Calling ${p.recordName || p.number}: your phone rings first.`);
@@ -580,22 +593,19 @@ function wire() {
   $('presence').addEventListener('change', changePresence);
   $('offer-accept').addEventListener('click', () => act('Accepting', `/interactions/${current()}/accept`));
   $('offer-reject').addEventListener('click', () => act('Rejecting', `/interactions/${current()}/reject`));
-  $('call-mute').addEventListener('click', () => {
-    const on = !state.muted;
-    act(on ? 'Muting' : 'Unmuting', `/interactions/${current()}/mute`, { on }, () => {
-      state.muted = on;
-      $('call-mute').setAttribute('aria-pressed', String(on));
-      text($('call-mute'), on ? 'Unmute' : 'Mute');
+  // Hold and mute toggle what the server says about the call (held,
+  // muted), so a new call, a reload or another tab starts from the truth.
+  const toggle = (field, path, verbs) => () => {
+    const it = state.interaction;
+    const on = !(it && it[field]);
+    act(on ? verbs[0] : verbs[1], `/interactions/${current()}/${path}`, { on }, r => {
+      if (state.interaction && r && r.id === state.interaction.id) state.interaction = r;
+      else if (state.interaction) state.interaction[field] = on;
+      renderInteraction();
     });
-  });
-  $('call-hold').addEventListener('click', () => {
-    const on = !state.held;
-    act(on ? 'Holding' : 'Resuming', `/interactions/${current()}/hold`, { on }, () => {
-      state.held = on;
-      $('call-hold').setAttribute('aria-pressed', String(on));
-      text($('call-hold'), on ? 'Resume' : 'Hold');
-    });
-  });
+  };
+  $('call-mute').addEventListener('click', toggle('muted', 'mute', ['Muting', 'Unmuting']));
+  $('call-hold').addEventListener('click', toggle('held', 'hold', ['Holding', 'Resuming']));
   $('call-keypad-toggle').addEventListener('click', () => {
     const open = $('keypad').hidden;
     show($('keypad'), open);
@@ -615,12 +625,25 @@ function wire() {
   $('call-hangup').addEventListener('click', () => act('Hanging up', `/interactions/${current()}/hangup`));
   $('wrapup-notes').addEventListener('input', renderCount);
   $('wrapup').addEventListener('submit', submitWrapUp);
+  // joinSession takes up a session another tab signed in with: the one
+  // its message carries (this tab's localStorage may not show the write
+  // yet), else the stored one.
+  const joinSession = (session) => {
+    if (state.session) return;
+    state.session = (session && session.token) ? session : loadSession();
+    if (state.session) start();
+  };
   tabs.onMessage(m => {
     if (m.type === 'signout' && state.session) signedOut('Signed out in another tab.');
-    if (m.type === 'signin' && !state.session) {
-      state.session = (m.session && m.session.token) ? m.session : loadSession();
-      if (state.session) start();
-    }
+    if (m.type === 'signin') joinSession(m.session);
+  });
+  // The session in localStorage is the source of truth across tabs: its
+  // storage event reaches every other tab even when a BroadcastChannel
+  // message does not (seen with background tabs in Chromium).
+  addEventListener('storage', ev => {
+    if (ev.key !== sessionKey) return;
+    if (ev.newValue) joinSession();
+    else if (state.session) signedOut('Signed out in another tab.');
   });
 }
 

@@ -52,6 +52,17 @@ func FreePorts(tb testing.TB, n int) PortBlock {
 	if n < 1 || n > 64*slotSize {
 		tb.Fatalf("sippeer: FreePorts(%d): ask for 1 to %d ports", n, 64*slotSize)
 	}
+	b, release, err := reservePorts(n)
+	if err != nil {
+		tb.Fatalf("sippeer: %v", err)
+	}
+	tb.Cleanup(release)
+	return b
+}
+
+// reservePorts reserves n consecutive ports as FreePorts does and returns
+// the function that releases them.
+func reservePorts(n int) (PortBlock, func(), error) {
 	slots := (n + slotSize - 1) / slotSize
 	start := rand.IntN(numSlots)
 	for try := range numSlots {
@@ -68,11 +79,9 @@ func FreePorts(tb testing.TB, n int) PortBlock {
 			release()
 			continue
 		}
-		tb.Cleanup(release)
-		return b
+		return b, release, nil
 	}
-	tb.Fatalf("sippeer: no %d free consecutive ports in %d-%d on 127.0.0.1", n, portLow, portHigh-1)
-	return PortBlock{}
+	return PortBlock{}, nil, fmt.Errorf("no %d free consecutive ports in %d-%d on 127.0.0.1", n, portLow, portHigh-1)
 }
 
 // FreePort reserves one port on 127.0.0.1 that is free for UDP and TCP.

@@ -3,54 +3,63 @@ package sippeer
 import (
 	"fmt"
 	"net"
-	"strconv"
 	"sync"
 	"testing"
 )
 
 func TestFreePortsAreFreeAndDisjoint(t *testing.T) {
-	var (
-		mu     sync.Mutex
-		seen   = map[int]string{}
-		blocks []PortBlock
-	)
-	t.Run("group", func(t *testing.T) {
-		for i := range 8 {
-			t.Run(strconv.Itoa(i), func(t *testing.T) {
-				t.Parallel()
-				n := 1 + i*5 // 1..36 ports: one to three slots
-				b := FreePorts(t, n)
-				if b.Count != n || b.Last() != b.First+n-1 || b.First < portLow || b.Last() >= portHigh {
-					t.Errorf("FreePorts(%d) = %+v", n, b)
-				}
-				mu.Lock()
-				blocks = append(blocks, b)
-				for p := b.First; p <= b.Last(); p++ {
-					if other, dup := seen[p]; dup {
-						t.Errorf("port %d handed out twice (%s and %s)", p, other, t.Name())
-					}
-					seen[p] = t.Name()
-				}
-				mu.Unlock()
-				// Every port can be bound for UDP and TCP by the caller.
-				for p := b.First; p <= b.Last(); p++ {
-					addr := fmt.Sprintf("127.0.0.1:%d", p)
-					c, err := net.ListenPacket("udp4", addr)
-					if err != nil {
-						t.Fatalf("udp %s: %v", addr, err)
-					}
-					l, err := net.Listen("tcp4", addr)
-					if err != nil {
-						t.Fatalf("tcp %s: %v", addr, err)
-					}
-					c.Close()
-					l.Close()
-				}
-			})
+	// Eight reservations at once, all held until every one is checked (a
+	// reservation released early may rightly be handed out again).
+	type got struct {
+		n       int
+		b       PortBlock
+		release func()
+		err     error
+	}
+	results := make([]got, 8)
+	var wg sync.WaitGroup
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n := 1 + i*5 // 1..36 ports: one to three slots
+			b, release, err := reservePorts(n)
+			results[i] = got{n, b, release, err}
+		}()
+	}
+	wg.Wait()
+	for _, r := range results {
+		if r.release != nil {
+			defer r.release()
 		}
-	})
-	if len(blocks) != 8 {
-		t.Fatalf("%d blocks, want 8", len(blocks))
+	}
+	seen := map[int]int{}
+	for i, r := range results {
+		if r.err != nil {
+			t.Fatalf("reservation %d: %v", i, r.err)
+		}
+		b := r.b
+		if b.Count != r.n || b.Last() != b.First+r.n-1 || b.First < portLow || b.Last() >= portHigh {
+			t.Errorf("reservePorts(%d) = %+v", r.n, b)
+		}
+		for p := b.First; p <= b.Last(); p++ {
+			if other, dup := seen[p]; dup {
+				t.Errorf("port %d handed out twice (reservations %d and %d)", p, other, i)
+			}
+			seen[p] = i
+			// Every port can be bound for UDP and TCP by the caller.
+			addr := fmt.Sprintf("127.0.0.1:%d", p)
+			c, err := net.ListenPacket("udp4", addr)
+			if err != nil {
+				t.Fatalf("udp %s: %v", addr, err)
+			}
+			l, err := net.Listen("tcp4", addr)
+			if err != nil {
+				t.Fatalf("tcp %s: %v", addr, err)
+			}
+			c.Close()
+			l.Close()
+		}
 	}
 }
 

@@ -140,8 +140,13 @@ type dtmfRequest struct {
 }
 
 func (q *dtmfRequest) validate() error {
-	q.Digits = strings.ToUpper(strings.TrimSpace(q.Digits))
-	return cc.ValidateDTMF(q.Digits)
+	q.Digits = strings.TrimSpace(q.Digits)
+	// a-d are the letter digits A-D; the error names what was sent.
+	if err := cc.ValidateDTMF(strings.ToUpper(q.Digits)); err != nil {
+		return cc.ValidateDTMF(q.Digits)
+	}
+	q.Digits = strings.ToUpper(q.Digits)
+	return nil
 }
 
 // dtmf handles POST /api/v1/interactions/{id}/dtmf.
@@ -171,7 +176,7 @@ type transferRequest struct {
 func (q *transferRequest) validate() error {
 	switch {
 	case (q.QueueID == "") == (q.AgentID == ""):
-		return cc.Errorf(cc.EINVALID, "give either queue_id or agent_id to transfer to")
+		return cc.Errorf(cc.EINVALID, "give either queue_id or agent_id to transfer to, not both and not neither")
 	case q.QueueID != "":
 		return checkID("queue", q.QueueID)
 	}

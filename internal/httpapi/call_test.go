@@ -44,7 +44,7 @@ func TestCallScenarios(t *testing.T) {
 			WantStatus: 200, WantContains: []string{`"muted":true`}},
 		{Name: "dtmf", Method: "POST", URL: "/api/v1/interactions/int_bob1/dtmf", Token: bob, Body: `{"digits":"12#*a"}`, WantStatus: 200},
 		{Name: "dtmf with a letter it cannot send", Method: "POST", URL: "/api/v1/interactions/int_bob1/dtmf", Token: bob, Body: `{"digits":"12x"}`,
-			WantStatus: 400, WantContains: []string{`digit 'X' cannot be sent: use 0-9, *, #, A-D`}},
+			WantStatus: 400, WantContains: []string{`digit 'x' cannot be sent: use 0-9, *, #, A-D`}},
 		{Name: "dtmf too long", Method: "POST", URL: "/api/v1/interactions/int_bob1/dtmf", Token: bob, Body: `{"digits":"123456789012345678901234567890123"}`,
 			WantStatus: 400, WantContains: []string{"at most 32"}},
 		{Name: "dtmf empty", Method: "POST", URL: "/api/v1/interactions/int_bob1/dtmf", Token: bob, Body: `{"digits":""}`,

@@ -83,6 +83,27 @@ func (c *Center) Mute(ctx context.Context, p *cc.Principal, id string, on bool) 
 // toggle applies an on/off call control and records it as an event.
 // Asking for the state the call is already in changes nothing.
 func (c *Center) toggle(ctx context.Context, p *cc.Principal, id string, on bool, field func(*cc.Interaction) *bool, apply func(cc.CallControl) error, onEvent, offEvent cc.EventType) (*cc.Interaction, error) {
+	return c.withControl(ctx, p, id, func(ts *tenantState, k *controlled) error {
+		f := field(k.it)
+		if *f == on {
+			return nil
+		}
+		if err := apply(k.ctrl); err != nil {
+			return err
+		}
+		*f = on
+		typ := offEvent
+		if on {
+			typ = onEvent
+		}
+		c.saveLocked(ctx, ts, k.it, nil, c.interactionEvent(ts, k.it, typ, c.clock(), "by "+p.User.Username, ""))
+		return nil
+	})
+}
+
+// withControl runs fn under the tenant lock on the connected call id that
+// p may control (controlLocked) and returns a copy of its interaction.
+func (c *Center) withControl(ctx context.Context, p *cc.Principal, id string, fn func(ts *tenantState, k *controlled) error) (*cc.Interaction, error) {
 	ts, err := c.tenantState(p.Tenant.ID)
 	if err != nil {
 		return nil, err
@@ -93,17 +114,8 @@ func (c *Center) toggle(ctx context.Context, p *cc.Principal, id string, on bool
 	if err != nil {
 		return nil, err
 	}
-	f := field(k.it)
-	if *f != on {
-		if err := apply(k.ctrl); err != nil {
-			return nil, err
-		}
-		*f = on
-		typ := offEvent
-		if on {
-			typ = onEvent
-		}
-		c.saveLocked(ctx, ts, k.it, nil, c.interactionEvent(ts, k.it, typ, c.clock(), "by "+p.User.Username, ""))
+	if err := fn(ts, k); err != nil {
+		return nil, err
 	}
 	cp := *k.it
 	return &cp, nil
@@ -114,43 +126,22 @@ func (c *Center) SendDTMF(ctx context.Context, p *cc.Principal, id, digits strin
 	if err := cc.ValidateDTMF(digits); err != nil {
 		return nil, err
 	}
-	ts, err := c.tenantState(p.Tenant.ID)
-	if err != nil {
-		return nil, err
-	}
-	ts.mu.Lock()
-	defer c.unlock(ts)
-	k, err := c.controlLocked(ctx, ts, p, id)
-	if err != nil {
-		return nil, err
-	}
-	if err := k.ctrl.SendDTMF(digits); err != nil {
-		return nil, err
-	}
-	// The digits themselves are not recorded: they may be a card number.
-	c.saveLocked(ctx, ts, k.it, nil, c.interactionEvent(ts, k.it, cc.EventInteractionDTMF, c.clock(), "by "+p.User.Username, strings.Repeat("*", len(digits))))
-	cp := *k.it
-	return &cp, nil
+	return c.withControl(ctx, p, id, func(ts *tenantState, k *controlled) error {
+		if err := k.ctrl.SendDTMF(digits); err != nil {
+			return err
+		}
+		// The digits themselves are not recorded: they may be a card number.
+		c.saveLocked(ctx, ts, k.it, nil, c.interactionEvent(ts, k.it, cc.EventInteractionDTMF, c.clock(), "by "+p.User.Username, strings.Repeat("*", len(digits))))
+		return nil
+	})
 }
 
 // HangupCall ends both legs of a connected call; wrap-up follows when the
 // media side reports the end.
 func (c *Center) HangupCall(ctx context.Context, p *cc.Principal, id string) (*cc.Interaction, error) {
-	ts, err := c.tenantState(p.Tenant.ID)
-	if err != nil {
-		return nil, err
-	}
-	ts.mu.Lock()
-	defer c.unlock(ts)
-	k, err := c.controlLocked(ctx, ts, p, id)
-	if err != nil {
-		return nil, err
-	}
-	if err := k.ctrl.Hangup("hung up by " + p.User.Username + " in the panel"); err != nil {
-		return nil, err
-	}
-	cp := *k.it
-	return &cp, nil
+	return c.withControl(ctx, p, id, func(_ *tenantState, k *controlled) error {
+		return k.ctrl.Hangup("hung up by " + p.User.Username + " in the panel")
+	})
 }
 
 // Transfer sends a connected inbound call to a queue or to an agent (a
@@ -162,7 +153,7 @@ func (c *Center) HangupCall(ctx context.Context, p *cc.Principal, id string) (*c
 // not available.
 func (c *Center) Transfer(ctx context.Context, p *cc.Principal, id string, to cc.TransferTarget) (*cc.Interaction, error) {
 	if (to.QueueID == "") == (to.AgentID == "") {
-		return nil, cc.Errorf(cc.EINVALID, "give either queue_id or agent_id to transfer to")
+		return nil, cc.Errorf(cc.EINVALID, "give either queue_id or agent_id to transfer to, not both and not neither")
 	}
 	ts, err := c.tenantState(p.Tenant.ID)
 	if err != nil {
@@ -273,6 +264,26 @@ func (c *Center) offeredLocked(ctx context.Context, ts *tenantState, p *cc.Princ
 // Accept answers the offer ringing the agent: the agent's phone is rung
 // again with a request to answer at once (auto-answer headers).
 func (c *Center) Accept(ctx context.Context, p *cc.Principal, id string) (*cc.Interaction, error) {
+	return c.withOffer(ctx, p, id, func(ts *tenantState, cl *call, offer *cc.Offer) {
+		if cl.watchdog != nil {
+			cl.watchdog.Stop()
+		}
+		cl.watchdog = time.AfterFunc(acceptRing+c.opts.OfferGrace, func() {
+			ts.mu.Lock()
+			defer c.unlock(ts)
+			if !ts.closed && cl.offer == offer {
+				c.offerFailedLocked(c.bg(), cl, offer, cc.ReasonRingNoAnswer, "the phone did not answer after accept")
+			}
+		})
+		c.saveLocked(ctx, ts, cl.it, nil, c.interactionEvent(ts, cl.it, cc.EventInteractionAccepted, c.clock(), "by "+p.User.Username, ""))
+		cl.send(cc.Instruction{Accept: offer})
+	})
+}
+
+// withOffer runs fn under the tenant lock on the inbound call id ringing p
+// (offeredLocked), with its current offer, and returns a copy of its
+// interaction.
+func (c *Center) withOffer(ctx context.Context, p *cc.Principal, id string, fn func(ts *tenantState, cl *call, offer *cc.Offer)) (*cc.Interaction, error) {
 	ts, err := c.tenantState(p.Tenant.ID)
 	if err != nil {
 		return nil, err
@@ -284,18 +295,7 @@ func (c *Center) Accept(ctx context.Context, p *cc.Principal, id string) (*cc.In
 		return nil, err
 	}
 	offer := cl.offer
-	if cl.watchdog != nil {
-		cl.watchdog.Stop()
-	}
-	cl.watchdog = time.AfterFunc(acceptRing+c.opts.OfferGrace, func() {
-		ts.mu.Lock()
-		defer c.unlock(ts)
-		if !ts.closed && cl.offer == offer {
-			c.offerFailedLocked(c.bg(), cl, offer, cc.ReasonRingNoAnswer, "the phone did not answer after accept")
-		}
-	})
-	c.saveLocked(ctx, ts, cl.it, nil, c.interactionEvent(ts, cl.it, cc.EventInteractionAccepted, c.clock(), "by "+p.User.Username, ""))
-	cl.send(cc.Instruction{Accept: offer})
+	fn(ts, cl, offer)
 	cp := *cl.it
 	return &cp, nil
 }
@@ -304,20 +304,9 @@ func (c *Center) Accept(ctx context.Context, p *cc.Principal, id string) (*cc.In
 // cancelled, the agent goes not ready (declined) and the call keeps its
 // place at the head of its queue for the next agent.
 func (c *Center) Reject(ctx context.Context, p *cc.Principal, id string) (*cc.Interaction, error) {
-	ts, err := c.tenantState(p.Tenant.ID)
-	if err != nil {
-		return nil, err
-	}
-	ts.mu.Lock()
-	defer c.unlock(ts)
-	cl, err := c.offeredLocked(ctx, ts, p, id)
-	if err != nil {
-		return nil, err
-	}
-	offer := cl.offer
-	cl.send(cc.Instruction{Withdraw: offer})
-	c.saveLocked(ctx, ts, cl.it, nil, c.interactionEvent(ts, cl.it, cc.EventInteractionRejected, c.clock(), "by "+p.User.Username, ""))
-	c.offerFailedLocked(ctx, cl, offer, cc.ReasonDeclined, "rejected in the panel")
-	cp := *cl.it
-	return &cp, nil
+	return c.withOffer(ctx, p, id, func(ts *tenantState, cl *call, offer *cc.Offer) {
+		cl.send(cc.Instruction{Withdraw: offer})
+		c.saveLocked(ctx, ts, cl.it, nil, c.interactionEvent(ts, cl.it, cc.EventInteractionRejected, c.clock(), "by "+p.User.Username, ""))
+		c.offerFailedLocked(ctx, cl, offer, cc.ReasonDeclined, "rejected in the panel")
+	})
 }

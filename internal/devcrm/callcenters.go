@@ -182,16 +182,9 @@ func (s *Server) changeCallCenterUserIDs(ctx context.Context, db *sql.DB, name s
 // It returns ENOTFOUND for an unknown username and EINVALID for a password
 // internal/auth refuses.
 func (s *Server) SetUserPassword(ctx context.Context, username, password string) error {
-	db, err := s.database()
+	db, rec, err := s.existingUser(ctx, username)
 	if err != nil {
 		return err
-	}
-	rec, err := userByUsername(ctx, db, username)
-	if err != nil {
-		return err
-	}
-	if rec == nil {
-		return cc.Errorf(cc.ENOTFOUND, "no devcrm user %q (User.csv lists them)", username)
 	}
 	if err := auth.CheckPassword(password); err != nil {
 		return err
@@ -207,6 +200,23 @@ func (s *Server) SetUserPassword(ctx context.Context, username, password string)
 		return fmt.Errorf("set the password of %s: %w", username, err)
 	}
 	return nil
+}
+
+// existingUser returns the database and the User record of username;
+// ENOTFOUND when there is no such user.
+func (s *Server) existingUser(ctx context.Context, username string) (*sql.DB, record, error) {
+	db, err := s.database()
+	if err != nil {
+		return nil, nil, err
+	}
+	rec, err := userByUsername(ctx, db, username)
+	if err != nil {
+		return nil, nil, err
+	}
+	if rec == nil {
+		return nil, nil, cc.Errorf(cc.ENOTFOUND, "no devcrm user %q (User.csv lists them)", username)
+	}
+	return db, rec, nil
 }
 
 // DefaultAdministrator is the seed's user who may use Setup while no one
@@ -226,16 +236,9 @@ func ensureAdministrator(ctx context.Context, db *sql.DB) error {
 // SetAdministrator lets a user use Setup (admin true) or not. It returns
 // ENOTFOUND for an unknown username.
 func (s *Server) SetAdministrator(ctx context.Context, username string, admin bool) error {
-	db, err := s.database()
+	db, rec, err := s.existingUser(ctx, username)
 	if err != nil {
 		return err
-	}
-	rec, err := userByUsername(ctx, db, username)
-	if err != nil {
-		return err
-	}
-	if rec == nil {
-		return cc.Errorf(cc.ENOTFOUND, "no devcrm user %q (User.csv lists them)", username)
 	}
 	stmt := `INSERT INTO ui_admin (user_id) VALUES (?) ON CONFLICT (user_id) DO NOTHING`
 	if !admin {

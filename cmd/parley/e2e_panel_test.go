@@ -203,21 +203,11 @@ const panelCallerJS = `(() => { for (const id of ['offer-caller', 'call-caller',
 // crmCreate creates a record in devcrm and returns its id.
 func (e *testEnv) crmCreate(object string, fields map[string]string) string {
 	e.t.Helper()
-	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {e.info.CRMClient.ID}, "client_secret": {e.info.CRMClient.Secret}}
-	res, err := http.PostForm(e.crm.URL()+"/services/oauth2/token", form)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	json.NewDecoder(res.Body).Decode(&tok)
-	res.Body.Close()
 	body, _ := json.Marshal(fields)
 	req, _ := http.NewRequest("POST", e.crm.URL()+"/services/data/v62.0/sobjects/"+object, strings.NewReader(string(body)))
-	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	req.Header.Set("Authorization", "Bearer "+e.crmToken())
 	req.Header.Set("Content-Type", "application/json")
-	res, err = http.DefaultClient.Do(req)
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -233,19 +233,9 @@ func (e *testEnv) interaction(token, id string) apiInteraction {
 // crmQuery runs SOQL against devcrm with the demo's client credentials.
 func (e *testEnv) crmQuery(soql string) []map[string]any {
 	e.t.Helper()
-	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {e.info.CRMClient.ID}, "client_secret": {e.info.CRMClient.Secret}}
-	res, err := http.PostForm(e.crm.URL()+"/services/oauth2/token", form)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	json.NewDecoder(res.Body).Decode(&tok)
-	res.Body.Close()
 	req, _ := http.NewRequest("GET", e.crm.URL()+"/services/data/v62.0/query?q="+url.QueryEscape(soql), nil)
-	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-	res, err = http.DefaultClient.Do(req)
+	req.Header.Set("Authorization", "Bearer "+e.crmToken())
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}

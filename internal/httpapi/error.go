@@ -65,11 +65,8 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 // writeErrorStatus is writeError with an explicit status, for the few
 // responses the router decides (405).
 func (s *Server) writeErrorStatus(w http.ResponseWriter, r *http.Request, status int, err error) {
-	code := errorCode(err)
-	msg := cc.ErrorMessage(err)
-	if code == cc.EINTERNAL && cc.ErrorCode(err) != cc.EINTERNAL {
-		msg = "internal error"
-	}
+	d := newErrorDetail(err)
+	code := d.Code
 	h := w.Header()
 	var ra cc.RetryAfter
 	if errors.As(err, &ra) && ra.RetryAfter() > 0 {
@@ -87,5 +84,16 @@ func (s *Server) writeErrorStatus(w http.ResponseWriter, r *http.Request, status
 	}
 	s.log.Log(r.Context(), level, "request failed",
 		"method", r.Method, "path", r.URL.Path, "status", status, "code", code, "err", err)
-	s.writeJSON(w, r, status, errorBody{Error: errorDetail{Code: code, Message: msg}})
+	s.writeJSON(w, r, status, errorBody{Error: d})
+}
+
+// newErrorDetail is what a client is told of err: its code and its
+// user-safe message ("internal error" for a code outside the table).
+func newErrorDetail(err error) errorDetail {
+	code := errorCode(err)
+	msg := cc.ErrorMessage(err)
+	if code == cc.EINTERNAL && cc.ErrorCode(err) != cc.EINTERNAL {
+		msg = "internal error"
+	}
+	return errorDetail{Code: code, Message: msg}
 }

@@ -59,6 +59,8 @@ type helloData struct {
 	Version  string              `json:"version"`
 	Presence *view.Presence      `json:"presence"`
 	Queues   []*view.QueueStatus `json:"queues"`
+	// Softphone is set for agents: whether they talk through the panel.
+	Softphone *softphoneView `json:"softphone,omitempty"`
 }
 
 // ticketView is the body of POST /api/v1/events/ticket.
@@ -135,7 +137,7 @@ var (
 	closeSignedOut = &closeReason{websocket.StatusPolicyViolation, "signed out", "signed_out"}
 	closeExpired   = &closeReason{websocket.StatusPolicyViolation, "session expired: sign in again", "expired"}
 	// closeClientMessage: the socket only sends; requests go to the REST API.
-	closeClientMessage = &closeReason{websocket.StatusPolicyViolation, "this socket takes no messages: use the REST API", "client_message"}
+	closeClientMessage = &closeReason{websocket.StatusPolicyViolation, "this socket takes only softphone messages: use the REST API", "client_message"}
 	// Reasons without a code end the connection without a close handshake:
 	// the client left, or does not answer.
 	closePeerGone    = &closeReason{metric: "client"}
@@ -175,7 +177,13 @@ func (s *Server) serveSocket(ctx context.Context, c *websocket.Conn, p *cc.Princ
 	defer s.sockets.remove(k)
 	s.metrics.sockets.Inc()
 	defer s.metrics.sockets.Dec()
-	reason, last := s.stream(ctx, c, p, after, replay)
+	owner := cc.NewID("sock")
+	if s.softphone != nil {
+		// the socket's audio leg ends with it (the panel reloads, closes
+		// or loses its network; it offers again when it is back)
+		defer s.softphone.Release(p, owner, "the panel's connection closed")
+	}
+	reason, last := s.stream(ctx, c, p, owner, after, replay)
 	s.metrics.socketCloses.WithLabelValues(reason.metric).Inc()
 	if reason.code == 0 {
 		c.CloseNow()
@@ -192,10 +200,16 @@ func (s *Server) serveSocket(ctx context.Context, c *websocket.Conn, p *cc.Princ
 // stream writes the hello frame, the replay and live events until the
 // socket must close, and returns why and the seq of the last stored event
 // it sent.
-func (s *Server) stream(ctx context.Context, c *websocket.Conn, p *cc.Principal, after int64, replay bool) (_ *closeReason, last int64) {
+func (s *Server) stream(ctx context.Context, c *websocket.Conn, p *cc.Principal, owner string, after int64, replay bool) (_ *closeReason, last int64) {
 	live, unsubscribe := s.svc.Subscribe(p)
 	defer unsubscribe()
-	rctx, sent := readClient(ctx, c)
+	var handle func(context.Context, websocket.MessageType, []byte) error
+	if p.User.IsAgent() {
+		handle = func(gone context.Context, typ websocket.MessageType, b []byte) error {
+			return s.handleClient(ctx, gone, c, p, owner, typ, b)
+		}
+	}
+	rctx, sent := readClient(ctx, c, handle)
 	// wctx ends with ctx, rctx or sent: it bounds the waits and the service
 	// calls. Writes and pings use rctx alone: the library closes the
 	// connection when their context ends, and on shutdown the socket must
@@ -278,24 +292,35 @@ func (s *Server) stream(ctx context.Context, c *websocket.Conn, p *cc.Principal,
 }
 
 // readClient reads from the client. gone ends when the client leaves (the
-// connection fails or closes); sent ends when the client sends a data
-// message, which it must not: the socket only sends. Reading keeps pings and
+// connection fails or closes); sent ends when the client sends a message
+// the socket does not take: handle (which may be nil: the socket takes none)
+// gets each message and returns an error for those. Reading keeps pings and
 // the close handshake working. Neither context ends with ctx, and a message
 // does not end gone, because the library closes the connection when the
 // context of a write in flight ends, and the socket must stay open for its
 // close frame. (Conn.CloseRead is not used: after a data message it holds
-// the connection for its 15 s close timeout.)
-func readClient(ctx context.Context, c *websocket.Conn) (gone, sent context.Context) {
+// the connection for its 15 s close timeout.) handle is called from the
+// reading goroutine, after gone and sent exist.
+func readClient(ctx context.Context, c *websocket.Conn, handle func(gone context.Context, typ websocket.MessageType, b []byte) error) (gone, sent context.Context) {
 	c.SetReadLimit(1024)
+	if handle != nil {
+		c.SetReadLimit(maxClientMessage)
+	}
 	base := context.WithoutCancel(ctx)
 	gone, leave := context.WithCancel(base)
 	sent, send := context.WithCancel(base)
 	go func() {
-		if _, _, err := c.Read(gone); err == nil {
-			send()
-			return
+		for {
+			typ, b, err := c.Read(gone)
+			if err != nil {
+				leave()
+				return
+			}
+			if handle == nil || handle(gone, typ, b) != nil {
+				send()
+				return
+			}
 		}
-		leave()
 	}()
 	return gone, sent
 }
@@ -310,7 +335,7 @@ func (s *Server) hello(ctx context.Context, p *cc.Principal) (eventView, error) 
 	if err != nil {
 		return eventView{}, fmt.Errorf("queue status: %w", err)
 	}
-	data, err := json.Marshal(helloData{Version: s.version, Presence: presenceView(p, pr), Queues: queueViews(qs)})
+	data, err := json.Marshal(helloData{Version: s.version, Presence: presenceView(p, pr), Queues: queueViews(qs), Softphone: s.softphoneView(p)})
 	if err != nil {
 		return eventView{}, fmt.Errorf("encode hello: %w", err)
 	}

@@ -47,6 +47,9 @@ type Options struct {
 	// adapter page and its assets; internal/panel). It sets its own
 	// headers.
 	Panel http.Handler
+	// Softphone, when set, answers the panel's browser audio over the
+	// events WebSocket (softphone.offer messages).
+	Softphone Softphone
 }
 
 // Server is the HTTP API. Create it with New, serve Handler, and Close it
@@ -58,6 +61,7 @@ type Server struct {
 	version      string
 	metricsToken string
 	panel        http.Handler
+	softphone    Softphone
 	clock        cc.Clock
 	mux          *http.ServeMux
 	routes       []string // registered patterns, for the OpenAPI test
@@ -93,6 +97,7 @@ func New(opts Options) *Server {
 		clock:        opts.Clock,
 		metricsToken: opts.MetricsToken,
 		panel:        opts.Panel,
+		softphone:    opts.Softphone,
 		mux:          http.NewServeMux(),
 		pingInterval: pingInterval,
 		writeTimeout: wsWriteTimeout,

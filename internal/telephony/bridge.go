@@ -22,9 +22,12 @@ import (
 
 // relayLeg is one leg as the bridge sees it.
 type relayLeg struct {
-	media  diago.BridgeAudioMedia
-	digits *diago.DTMFReader // the digits the leg's phone sends; nil without DTMF
-	tones  *diago.DTMFWriter // sends digits to the leg's phone; nil without DTMF
+	media diago.BridgeAudioMedia
+	// listen registers the callback for the digits the leg's phone sends;
+	// nil when the leg cannot carry them.
+	listen func(func(rune) error)
+	// tone sends a digit to the leg's phone; nil when it cannot.
+	tone func(rune) error
 }
 
 func newRelayLeg(m *diago.DialogMedia, dtmf bool) (*relayLeg, error) {
@@ -32,9 +35,11 @@ func newRelayLeg(m *diago.DialogMedia, dtmf bool) (*relayLeg, error) {
 	ropts := []diago.AudioReaderOption{diago.WithAudioReaderMediaProps(&l.media.ReaderProps)}
 	wopts := []diago.AudioWriterOption{diago.WithAudioWriterMediaProps(&l.media.WriterProps)}
 	if dtmf {
-		l.digits, l.tones = &diago.DTMFReader{}, &diago.DTMFWriter{}
-		ropts = append(ropts, diago.WithAudioReaderDTMF(l.digits))
-		wopts = append(wopts, diago.WithAudioWriterDTMF(l.tones))
+		digits, tones := &diago.DTMFReader{}, &diago.DTMFWriter{}
+		ropts = append(ropts, diago.WithAudioReaderDTMF(digits))
+		wopts = append(wopts, diago.WithAudioWriterDTMF(tones))
+		l.listen = func(f func(rune) error) { digits.OnDTMF(f) }
+		l.tone = tones.WriteDTMF
 	}
 	r, err := m.AudioReader(ropts...)
 	if err != nil {
@@ -54,9 +59,9 @@ func newRelayLeg(m *diago.DialogMedia, dtmf bool) (*relayLeg, error) {
 // relayDigit returns the callback that sends a digit read on one leg to
 // the other (named to). A digit that cannot be sent is logged, not
 // returned: an error would stop the leg's audio relay with it.
-func relayDigit(to *diago.DTMFWriter, name string, log *slog.Logger) func(rune) error {
+func relayDigit(to func(rune) error, name string, log *slog.Logger) func(rune) error {
 	return func(d rune) error {
-		if err := to.WriteDTMF(d); err != nil {
+		if err := to(d); err != nil {
 			log.Debug("relay DTMF", "to", name, "digit", string(d), "error", err)
 		}
 		return nil

@@ -38,15 +38,17 @@ type callBridge struct {
 	// wmu serialises the writers of the customer's RTP stream.
 	wmu sync.Mutex
 
-	mu       sync.Mutex
-	agent    *relayLeg
-	agentMed *diago.DialogMedia
-	holdWAV  []byte
-	held     bool
-	muted    bool
-	hold     *player
-	dtmf     chan string // digits from the panel, sent in order
-	closed   bool
+	mu    sync.Mutex
+	agent *relayLeg
+	// away: the agent's leg ended but the agent has not (browser audio
+	// lost in a reload); hold audio plays until the next leg is attached.
+	away    bool
+	holdWAV []byte
+	held    bool
+	muted   bool
+	hold    *player
+	dtmf    chan string // digits from the panel, sent in order
+	closed  bool
 }
 
 // newCallBridge starts relaying the customer's leg (dropping its audio
@@ -69,13 +71,13 @@ func newCallBridge(cust *diago.DialogMedia, holdWAV []byte, log *slog.Logger) (*
 	if ms := cust.MediaSession(); ms != nil && media.CodecAudioFromSession(ms).PayloadType == media.CodecAudioAlaw.PayloadType {
 		b.silence = 0xD5
 	}
-	if l.digits != nil {
-		l.digits.OnDTMF(func(d rune) error {
+	if l.listen != nil {
+		l.listen(func(d rune) error {
 			b.mu.Lock()
 			to := b.agent
 			b.mu.Unlock()
-			if to != nil && to.tones != nil {
-				_ = relayDigit(to.tones, "agent", log)(d)
+			if to != nil && to.tone != nil {
+				_ = relayDigit(to.tone, "agent", log)(d)
 			}
 			return nil
 		})
@@ -105,35 +107,84 @@ func (b *callBridge) pumpCustomer() {
 	}
 }
 
-// attach bridges an agent's leg to the customer; holdWAV replaces the hold
-// audio (the queue the call is in now).
+// attach bridges an agent's SIP leg to the customer; holdWAV replaces the
+// hold audio (the queue the call is in now).
 func (b *callBridge) attach(agent *diago.DialogMedia, holdWAV []byte) error {
 	relayUnpaced(agent)
 	l, err := newRelayLeg(agent, negotiatedDTMF(agent))
 	if err != nil {
 		return err
 	}
+	return b.attachLeg(l, holdWAV, false)
+}
+
+// attachLeg bridges an agent's leg to the customer. A new agent (keep
+// false) starts neither held nor muted; a returning one (keep: the same
+// agent's browser audio back after a reload) keeps the hold and mute the
+// agent chose. Hold audio played while the agent was away stops unless the
+// agent holds the call.
+func (b *callBridge) attachLeg(l *relayLeg, holdWAV []byte, keep bool) error {
 	if l.media.ReaderProps.Codec != b.custLeg.media.WriterProps.Codec {
 		return cc.Errorf(cc.EINTERNAL, "the agent's phone answered with %s but the customer's line uses %s: Parley does not transcode",
 			l.media.ReaderProps.Codec.Name, b.custLeg.media.WriterProps.Codec.Name)
 	}
-	if l.digits != nil && b.custLeg.tones != nil {
-		relay := relayDigit(b.custLeg.tones, "customer", b.log)
-		l.digits.OnDTMF(func(d rune) error {
+	if l.listen != nil && b.custLeg.tone != nil {
+		relay := relayDigit(b.custLeg.tone, "customer", b.log)
+		l.listen(func(d rune) error {
+			b.mu.Lock()
+			cur, held := b.agent == l, b.held
+			b.mu.Unlock()
+			if !cur || held {
+				return nil
+			}
 			b.wmu.Lock()
 			defer b.wmu.Unlock()
 			return relay(d)
 		})
 	}
 	b.mu.Lock()
-	b.agent, b.agentMed = l, agent
-	b.held, b.muted = false, false
+	if b.closed {
+		b.mu.Unlock()
+		return cc.Errorf(cc.ECONFLICT, "the call has ended")
+	}
+	b.agent = l
+	if !keep {
+		b.held, b.muted = false, false
+	}
 	if holdWAV != nil {
 		b.holdWAV = holdWAV
 	}
+	var p *player
+	if b.away && !b.held {
+		p, b.hold = b.hold, nil
+	}
+	b.away = false
 	b.mu.Unlock()
+	if p != nil {
+		p.stop()
+	}
 	go b.pumpAgent(l)
 	return nil
+}
+
+// leave detaches l, an agent leg that ended while the call goes on (the
+// agent's browser reloaded or lost its network), and plays hold audio to the
+// customer until the agent's next leg is attached. It does nothing if l is
+// no longer the attached leg.
+func (b *callBridge) leave(l *relayLeg) {
+	b.wmu.Lock()
+	b.mu.Lock()
+	if b.agent != l || b.closed {
+		b.mu.Unlock()
+		b.wmu.Unlock()
+		return
+	}
+	b.agent, b.away = nil, true
+	if b.hold == nil {
+		b.hold = loopSound(b.cust, b.holdWAV, b.log)
+	}
+	b.mu.Unlock()
+	b.wmu.Unlock()
 }
 
 // pumpAgent copies one agent leg's audio to the customer while that leg is
@@ -182,7 +233,7 @@ func (b *callBridge) pumpAgent(l *relayLeg) {
 func (b *callBridge) detach() {
 	b.wmu.Lock()
 	b.mu.Lock()
-	b.agent, b.agentMed = nil, nil
+	b.agent, b.away = nil, false
 	b.held, b.muted = false, false
 	p := b.hold
 	b.hold = nil
@@ -196,7 +247,7 @@ func (b *callBridge) detach() {
 // setHold starts or stops hold audio for the customer.
 func (b *callBridge) setHold(on bool) error {
 	b.mu.Lock()
-	if b.agent == nil || b.closed {
+	if (b.agent == nil && !b.away) || b.closed {
 		b.mu.Unlock()
 		return cc.Errorf(cc.ECONFLICT, "no agent is on the call: nothing to hold")
 	}
@@ -205,6 +256,11 @@ func (b *callBridge) setHold(on bool) error {
 		return nil
 	}
 	b.held = on
+	if b.away {
+		// hold audio plays anyway until the agent is back
+		b.mu.Unlock()
+		return nil
+	}
 	p := b.hold
 	b.hold = nil
 	if on {
@@ -222,7 +278,7 @@ func (b *callBridge) setHold(on bool) error {
 func (b *callBridge) setMute(on bool) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.agent == nil || b.closed {
+	if (b.agent == nil && !b.away) || b.closed {
 		return cc.Errorf(cc.ECONFLICT, "no agent is on the call: nothing to mute")
 	}
 	b.muted = on
@@ -231,7 +287,7 @@ func (b *callBridge) setMute(on bool) error {
 
 // sendDTMF queues digits for the customer.
 func (b *callBridge) sendDTMF(digits string) error {
-	if b.custLeg.tones == nil {
+	if b.custLeg.tone == nil {
 		return cc.Errorf(cc.ECONFLICT, "the customer's line did not negotiate RFC 4733 telephone-event: digits cannot be sent on this call")
 	}
 	b.mu.Lock()
@@ -253,7 +309,7 @@ func (b *callBridge) sendDigits() {
 	for digits := range b.dtmf {
 		for _, d := range digits {
 			b.wmu.Lock()
-			err := b.custLeg.tones.WriteDTMF(d)
+			err := b.custLeg.tone(d)
 			b.wmu.Unlock()
 			if err != nil {
 				b.log.Warn("send DTMF to the customer", "digit", string(d), "error", err)

@@ -439,7 +439,7 @@ func (c *inboundCall) connect(r ringResult, ctl *callControl) bool {
 		c.bridge, err = newCallBridge(c.med, hold, c.log)
 	}
 	if err == nil {
-		err = c.bridge.attach(leg.med, hold)
+		err = leg.join(c.bridge, hold)
 	}
 	if err != nil {
 		c.log.Error("bridge failed", "error", err)
@@ -453,7 +453,7 @@ func (c *inboundCall) connect(r ringResult, ctl *callControl) bool {
 	select {
 	case <-c.d.Context().Done():
 		leg.hangup()
-	case <-leg.dlg.Context().Done():
+	case <-leg.gone():
 		by = "agent"
 	case <-ctl.hangup:
 		by, detail = "agent", ctl.hangupDetail()
@@ -621,7 +621,7 @@ func autoAnswerHeaders() []sip.Header {
 
 type ringResult struct {
 	offer  *cc.Offer
-	leg    *agentLeg
+	leg    agentSide
 	err    error
 	reason string
 	detail string
@@ -635,8 +635,15 @@ type ringResult struct {
 func (c *inboundCall) ring(offer *cc.Offer, results chan<- ringResult) *ringing {
 	base, cancel := context.WithCancel(context.Background())
 	r := &ringing{offer: offer, cancel: cancel, accept: make(chan struct{})}
-	c.log.Info("ringing agent", "agent", offer.Agent.Username, "endpoints", offer.Endpoints, "timeout", offer.Timeout)
+	c.log.Info("ringing agent", "agent", offer.Agent.Username, "endpoint", offer.Agent.EndpointKind(), "endpoints", offer.Endpoints, "timeout", offer.Timeout)
 	it := c.h.Interaction()
+	if isBrowser(offer.Agent) {
+		go func() {
+			defer cancel()
+			results <- c.ringBrowser(base, r, it)
+		}()
+		return r
+	}
 	go func() {
 		defer cancel()
 		ctx, stop := context.WithTimeout(base, offer.Timeout)
@@ -657,9 +664,33 @@ func (c *inboundCall) ring(offer *cc.Offer, results chan<- ringResult) *ringing 
 			leg, reason, detail, err = c.s.dialAgent(actx, c.d, offer, it, autoAnswerHeaders())
 			astop()
 		}
-		results <- ringResult{offer: offer, leg: leg, err: err, reason: reason, detail: detail}
+		res := ringResult{offer: offer, err: err, reason: reason, detail: detail}
+		if leg != nil {
+			res.leg = leg
+		}
+		results <- res
 	}()
 	return r
+}
+
+// ringBrowser offers a call to an agent who talks through the panel: the
+// panel rings (the contact center's offer event) and nothing is sent to a
+// phone. Once the agent accepts, the agent's live audio leg is the answer.
+func (c *inboundCall) ringBrowser(base context.Context, r *ringing, it *cc.Interaction) ringResult {
+	offer := r.offer
+	t := time.NewTimer(offer.Timeout)
+	defer t.Stop()
+	select {
+	case <-r.accept:
+	case <-t.C:
+		return ringResult{offer: offer, err: errNoResponse, reason: cc.ReasonRingNoAnswer, detail: "not accepted in the panel in time"}
+	case <-base.Done():
+		return ringResult{offer: offer, err: base.Err(), reason: cc.ReasonRingNoAnswer, detail: "the offer was withdrawn"}
+	}
+	ctx, stop := context.WithTimeout(base, browserLegWait)
+	defer stop()
+	side, reason, detail, err := c.s.reachAgent(ctx, c.d, offer, it, nil)
+	return ringResult{offer: offer, leg: side, err: err, reason: reason, detail: detail}
 }
 
 // dialAgent rings every endpoint of an offer and returns the first answer.

@@ -77,7 +77,7 @@ func (o *outboundCall) run() {
 		case <-actx.Done():
 		}
 	}()
-	leg, _, detail, err := o.s.dialAgent(actx, nil, offer, it, nil)
+	leg, _, detail, err := o.s.reachAgent(actx, nil, offer, it, nil)
 	acancel()
 	if err != nil {
 		o.log.Info("agent did not answer the outbound call", "detail", detail)
@@ -101,7 +101,7 @@ func (o *outboundCall) run() {
 	// 3. Bridge, controls, extension.
 	b, err := newCallBridge(cust.med, o.s.sounds.Get("", SoundHold), o.log)
 	if err == nil {
-		err = b.attach(leg.med, nil)
+		err = leg.join(b, nil)
 	}
 	if err != nil {
 		o.log.Error("bridge failed", "error", err)
@@ -124,7 +124,7 @@ func (o *outboundCall) run() {
 	select {
 	case <-cust.dlg.Context().Done():
 		leg.hangup()
-	case <-leg.dlg.Context().Done():
+	case <-leg.gone():
 		by = "agent"
 		cust.hangup()
 	case <-ctl.hangup:
@@ -144,7 +144,7 @@ func (o *outboundCall) run() {
 // dialCustomer INVITEs the customer while the agent waits; it gives up when
 // the agent hangs up, the server stops, or the customer's ring time runs
 // out. On failure it returns who ended the attempt and why.
-func (o *outboundCall) dialCustomer(agent *agentLeg) (*agentLeg, string, string) {
+func (o *outboundCall) dialCustomer(agent agentSide) (*agentLeg, string, string) {
 	transport := ""
 	if t, ok := o.target.UriParams.Get("transport"); ok {
 		transport = strings.ToLower(t)
@@ -172,7 +172,7 @@ func (o *outboundCall) dialCustomer(agent *agentLeg) (*agentLeg, string, string)
 	defer icancel(nil)
 	go func() {
 		select {
-		case <-agent.dlg.Context().Done():
+		case <-agent.gone():
 			icancel(agentGone)
 		case <-o.done:
 			icancel(stopped)

@@ -67,6 +67,9 @@ type Deps struct {
 	Director cc.CallDirector
 	// OnRegistration is told when an agent's phone registered or left.
 	OnRegistration func(ctx context.Context, tenantID, userID string)
+	// Browser gives the audio of agents who talk through the panel; nil
+	// when no softphone is served (offers to browser agents then fail).
+	Browser BrowserLegs
 }
 
 // Server is the SIP side. Create it with New, then Start.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -51,6 +52,10 @@ type Main struct {
 	httpLn        net.Listener
 	baseCtx       context.Context
 	cancelBase    context.CancelFunc
+	// overrides applies the flags that override settings (after the file
+	// and the environment).
+	overrides func(*config.Config)
+	tls       bool
 	// dataLock is held from Run to Close, so that a second server on the
 	// same data directory refuses to start. The demo takes it before
 	// seeding and hands it over.
@@ -70,8 +75,31 @@ func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
 	httpAddr := fs.String("http", "", "HTTP listen `address` (overrides http.listen)")
 	sipAddr := fs.String("sip", "", "SIP listen `address` for UDP and TCP (overrides sip.udp and sip.tcp)")
 	fs.StringVar(&m.PprofAddr, "pprof", "", "serve Go profiles (CPU, heap, mutex, block) on this loopback `address`; off when empty")
+	tlsCert := fs.String("tls-cert", "", "PEM certificate `file` for HTTPS and WSS (overrides http.tls_cert; needs --tls-key)")
+	tlsKey := fs.String("tls-key", "", "PEM private key `file` of --tls-cert (overrides http.tls_key)")
+	var ice listFlag
+	fs.Var(&ice, "ice-server", "STUN/TURN `URL` for the panel's browser audio (repeatable; overrides webrtc.ice_servers)")
+	iceUser := fs.String("ice-username", "", "TURN `username` (overrides webrtc.ice_username)")
+	iceCred := fs.String("ice-credential", "", "TURN `credential` (overrides webrtc.ice_credential)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	m.overrides = func(c *config.Config) {
+		if *tlsCert != "" {
+			c.HTTP.TLSCert = *tlsCert
+		}
+		if *tlsKey != "" {
+			c.HTTP.TLSKey = *tlsKey
+		}
+		if len(ice) > 0 {
+			c.WebRTC.ICEServers = strings.Join(ice, ",")
+		}
+		if *iceUser != "" {
+			c.WebRTC.ICEUsername = *iceUser
+		}
+		if *iceCred != "" {
+			c.WebRTC.ICECredential = *iceCred
+		}
 	}
 	if m.PprofAddr != "" {
 		if err := checkPprofAddr(m.PprofAddr); err != nil {
@@ -99,6 +127,9 @@ func (m *Main) configure(cfgFile, data, httpAddr, sipAddr string) error {
 	}
 	if sipAddr != "" {
 		m.Config.SIP.UDP, m.Config.SIP.TCP = sipAddr, sipAddr
+	}
+	if m.overrides != nil {
+		m.overrides(&m.Config)
 	}
 	return m.Config.Validate()
 }
@@ -181,9 +212,16 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	m.API = httpapi.New(httpapi.Options{Service: m.Center, Logger: m.Logger.With("component", "http"), Registry: m.Registry, Version: Version, MetricsToken: c.HTTP.MetricsToken,
 		Panel: panel.New(panel.Options{Tenants: m.Store, Logger: m.Logger.With("component", "panel")})})
+	tlsConfig, err := loadTLS(c.HTTP)
+	if err != nil {
+		return err
+	}
 	m.httpLn, err = net.Listen("tcp", c.HTTP.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.HTTP.Listen, err)
+	}
+	if tlsConfig != nil {
+		m.httpLn, m.tls = tls.NewListener(m.httpLn, tlsConfig), true
 	}
 	m.baseCtx, m.cancelBase = context.WithCancel(context.Background())
 	m.httpServer = &http.Server{
@@ -207,7 +245,33 @@ func (m *Main) HTTPURL() string {
 	if m.httpLn == nil {
 		return ""
 	}
+	if m.tls {
+		return "https://" + m.httpLn.Addr().String()
+	}
 	return "http://" + m.httpLn.Addr().String()
+}
+
+// loadTLS reads http.tls_cert and http.tls_key; nil when neither is set.
+func loadTLS(h config.HTTP) (*tls.Config, error) {
+	if h.TLSCert == "" {
+		return nil, nil
+	}
+	pair, err := tls.LoadX509KeyPair(h.TLSCert, h.TLSKey)
+	if err != nil {
+		return nil, fmt.Errorf("http.tls_cert %s and http.tls_key %s: %w: give a PEM certificate (with its chain) and the PEM private key that belongs to it", h.TLSCert, h.TLSKey, err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}, nil
+}
+
+// listFlag is a flag given several times.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+// Set adds one value.
+func (l *listFlag) Set(v string) error {
+	*l = append(*l, v)
+	return nil
 }
 
 // Shutdown drains: it stops taking new calls, lets live calls finish up to

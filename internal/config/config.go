@@ -38,6 +38,7 @@ type Config struct {
 	Sessions     Session `yaml:"sessions"`
 	Log          Log     `yaml:"log"`
 	Shutdown     Drain   `yaml:"shutdown"`
+	WebRTC       WebRTC  `yaml:"webrtc"`
 }
 
 // HTTP is the API and web listener.
@@ -47,6 +48,30 @@ type HTTP struct {
 	PublicURL string `yaml:"public_url" env:"PARLEY_HTTP_PUBLIC_URL"`
 	// MetricsToken, when set, is the bearer token /metrics requires.
 	MetricsToken string `yaml:"metrics_token" env:"PARLEY_HTTP_METRICS_TOKEN"`
+	// TLSCert and TLSKey (PEM files) serve HTTPS and WSS. Browsers give the
+	// panel's softphone a microphone only on https pages (or on localhost).
+	TLSCert string `yaml:"tls_cert" env:"PARLEY_HTTP_TLS_CERT"`
+	TLSKey  string `yaml:"tls_key" env:"PARLEY_HTTP_TLS_KEY"`
+}
+
+// WebRTC configures the panel's browser audio.
+type WebRTC struct {
+	// ICEServers are STUN/TURN URLs, comma-separated (stun:host:3478,
+	// turn:host:3478?transport=udp), for agents behind NAT; empty uses
+	// host candidates only (a LAN).
+	ICEServers string `yaml:"ice_servers" env:"PARLEY_WEBRTC_ICE_SERVERS"`
+	// ICEUsername and ICECredential are the TURN servers' credentials.
+	ICEUsername   string `yaml:"ice_username" env:"PARLEY_WEBRTC_ICE_USERNAME"`
+	ICECredential string `yaml:"ice_credential" env:"PARLEY_WEBRTC_ICE_CREDENTIAL"`
+	// PublicIPs are the addresses Parley announces to browsers when it is
+	// behind NAT (1:1), comma-separated.
+	PublicIPs string `yaml:"public_ips" env:"PARLEY_WEBRTC_PUBLIC_IPS"`
+	// Ports is the UDP port range of browser audio ("40000-40999"); empty
+	// is any port.
+	Ports string `yaml:"ports" env:"PARLEY_WEBRTC_PORTS"`
+	// Grace is how long a browser agent's audio may be gone (a reload)
+	// before an available agent is made not ready.
+	Grace Duration `yaml:"grace" env:"PARLEY_WEBRTC_GRACE"`
 }
 
 // SIP is the telephony listener.
@@ -125,6 +150,7 @@ func Default() Config {
 		Sessions:     Session{TTL: Duration(12 * time.Hour)},
 		Log:          Log{Level: "info", Format: "text"},
 		Shutdown:     Drain{Timeout: Duration(30 * time.Second)},
+		WebRTC:       WebRTC{Grace: Duration(10 * time.Second)},
 	}
 }
 
@@ -200,21 +226,80 @@ func (c *Config) PublicURL() string {
 	if c.HTTP.PublicURL != "" {
 		return strings.TrimRight(c.HTTP.PublicURL, "/")
 	}
+	if c.HTTP.TLSCert != "" {
+		return "https://" + c.HTTP.Listen
+	}
 	return "http://" + c.HTTP.Listen
 }
 
 // RTPRange parses sip.rtp_ports ("20000-29999"); "" is any port.
 func (c *Config) RTPRange() (int, int, error) {
-	if c.SIP.RTPPorts == "" {
+	return portRange("sip.rtp_ports", c.SIP.RTPPorts, "20000-29999")
+}
+
+// WebRTCPorts parses webrtc.ports ("40000-40999"); "" is any port.
+func (c *Config) WebRTCPorts() (int, int, error) {
+	return portRange("webrtc.ports", c.WebRTC.Ports, "40000-40999")
+}
+
+// portRange parses a port range setting; "" is any port (0, 0).
+func portRange(name, v, example string) (int, int, error) {
+	if v == "" {
 		return 0, 0, nil
 	}
-	a, b, ok := strings.Cut(c.SIP.RTPPorts, "-")
+	a, b, ok := strings.Cut(v, "-")
 	lo, err1 := strconv.Atoi(strings.TrimSpace(a))
 	hi, err2 := strconv.Atoi(strings.TrimSpace(b))
 	if !ok || err1 != nil || err2 != nil || lo < 1024 || hi > 65535 || hi-lo < 100 {
-		return 0, 0, fmt.Errorf("sip.rtp_ports %q: write a range like 20000-29999 (at least 100 ports, within 1024-65535)", c.SIP.RTPPorts)
+		return 0, 0, fmt.Errorf("%s %q: write a range like %s (at least 100 ports, within 1024-65535)", name, v, example)
 	}
 	return lo, hi, nil
+}
+
+// ICEServerURLs returns webrtc.ice_servers as a list.
+func (c *Config) ICEServerURLs() []string { return splitList(c.WebRTC.ICEServers) }
+
+// WebRTCPublicIPs returns webrtc.public_ips as a list.
+func (c *Config) WebRTCPublicIPs() []string { return splitList(c.WebRTC.PublicIPs) }
+
+func splitList(v string) []string {
+	var out []string
+	for _, f := range strings.Split(v, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// checkWebRTC validates the webrtc section and the TLS files.
+func (c *Config) checkWebRTC() error {
+	if (c.HTTP.TLSCert == "") != (c.HTTP.TLSKey == "") {
+		return errors.New("http.tls_cert and http.tls_key: give both (a PEM certificate and its key) or neither")
+	}
+	turn := false
+	for _, u := range c.ICEServerURLs() {
+		scheme, rest, ok := strings.Cut(u, ":")
+		if !ok || rest == "" || (scheme != "stun" && scheme != "stuns" && scheme != "turn" && scheme != "turns") {
+			return fmt.Errorf("webrtc.ice_servers %q: each server is a stun:, stuns:, turn: or turns: URL such as stun:stun.example.org:3478", u)
+		}
+		turn = turn || strings.HasPrefix(scheme, "turn")
+	}
+	if turn && (c.WebRTC.ICEUsername == "" || c.WebRTC.ICECredential == "") {
+		return errors.New("webrtc.ice_servers has a TURN server: set webrtc.ice_username and webrtc.ice_credential too")
+	}
+	for _, ip := range c.WebRTCPublicIPs() {
+		if _, err := netip.ParseAddr(ip); err != nil {
+			return fmt.Errorf("webrtc.public_ips %q: give IP addresses, comma-separated, such as 203.0.113.10", ip)
+		}
+	}
+	if _, _, err := c.WebRTCPorts(); err != nil {
+		return err
+	}
+	if g := c.WebRTC.Grace.D(); g < time.Second || g > 10*time.Minute {
+		return fmt.Errorf("webrtc.grace %s: use 1s to 10m", g)
+	}
+	return nil
 }
 
 // Validate checks every setting and names the first that is wrong.
@@ -247,6 +332,9 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("sip.realm %q: give a word without quotes or spaces, such as parley", c.SIP.Realm)
 	}
 	if _, _, err := c.RTPRange(); err != nil {
+		return err
+	}
+	if err := c.checkWebRTC(); err != nil {
 		return err
 	}
 	if c.CRM.LookupTimeout.D() < 100*time.Millisecond || c.CRM.LookupTimeout.D() > 30*time.Second {

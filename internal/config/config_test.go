@@ -61,6 +61,12 @@ func TestValidateNamesTheSetting(t *testing.T) {
 		"data_dir":           func(c *Config) { c.DataDir = " " },
 		"sessions.ttl":       func(c *Config) { c.Sessions.TTL = 0 },
 		"database_sync":      func(c *Config) { c.DatabaseSync = "off" },
+		"http.tls_cert":      func(c *Config) { c.HTTP.TLSCert = "cert.pem" },
+		"webrtc.ice_servers": func(c *Config) { c.WebRTC.ICEServers = "stun:ok:3478, http://x" },
+		"ice_credential":     func(c *Config) { c.WebRTC.ICEServers = "turn:turn.example.org:3478" },
+		"webrtc.public_ips":  func(c *Config) { c.WebRTC.PublicIPs = "203.0.113.1,nat.example.org" },
+		"webrtc.ports":       func(c *Config) { c.WebRTC.Ports = "40000" },
+		"webrtc.grace":       func(c *Config) { c.WebRTC.Grace = 0 },
 	}
 	for want, mutate := range cases {
 		c := Default()
@@ -70,6 +76,15 @@ func TestValidateNamesTheSetting(t *testing.T) {
 		}
 	}
 	c := Default()
+	c.WebRTC.ICEServers = " stun:a.example.org:3478 ,turn:b.example.org:3478?transport=udp,"
+	c.WebRTC.ICEUsername, c.WebRTC.ICECredential = "u", "p"
+	if err := c.Validate(); err != nil {
+		t.Fatalf("good ICE servers refused: %v", err)
+	}
+	if got := c.ICEServerURLs(); len(got) != 2 || got[1] != "turn:b.example.org:3478?transport=udp" {
+		t.Fatalf("ICE server list %q", got)
+	}
+	c = Default()
 	bad := map[string]string{"PARLEY_SIP_REWRITE_CONTACT": "maybe"}
 	if err := c.LoadEnv(func(k string) string { return bad[k] }); err == nil {
 		t.Error("bad bool env accepted")

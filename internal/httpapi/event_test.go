@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -416,4 +417,119 @@ func counterValue(t *testing.T, c prometheus.Counter) float64 {
 		t.Fatal(err)
 	}
 	return m.GetCounter().GetValue()
+}
+
+// fakeSoftphone answers offers with a fixed SDP and records releases.
+type fakeSoftphone struct {
+	mu       sync.Mutex
+	offers   []string // owner per offer
+	released chan string
+	ended    func(string)
+}
+
+func (f *fakeSoftphone) Offer(_ context.Context, p *cc.Principal, owner, sdp string, ended func(string)) (string, error) {
+	if !strings.HasPrefix(sdp, "v=0") {
+		return "", cc.Errorf(cc.EINVALID, "the offer is not SDP")
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.offers = append(f.offers, owner)
+	f.ended = ended
+	return "v=0 answer for " + p.User.Username, nil
+}
+
+func (f *fakeSoftphone) Release(_ *cc.Principal, owner, _ string) { f.released <- owner }
+
+func (f *fakeSoftphone) ICEServers() []ICEServer {
+	return []ICEServer{{URLs: []string{"turn:turn.example.org:3478"}, Username: "u", Credential: "c"}}
+}
+
+// readControl reads one softphone frame and checks it against the document.
+func (e *wsEnv) readControl(t *testing.T, c *websocket.Conn) controlFrame {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), safety)
+	defer cancel()
+	_, b, err := c.Read(ctx)
+	if err != nil {
+		t.Fatalf("read frame: %v", err)
+	}
+	if err := e.spec.CheckSchema("SoftphoneFrame", b); err != nil {
+		t.Errorf("frame %s does not match the API document: %v", b, err)
+	}
+	if strings.Contains(string(b), `"seq"`) {
+		t.Errorf("control frame %s has a seq", b)
+	}
+	var f controlFrame
+	if err := json.Unmarshal(b, &f); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// TestWebSocketSoftphoneSignalling: an agent's offer is answered on the
+// socket, a bad one gets softphone.error with what is wrong, the leg is
+// released with the socket, and softphone.closed reaches the panel.
+func TestWebSocketSoftphoneSignalling(t *testing.T) {
+	e := newWSEnv(t, nil)
+	sp := &fakeSoftphone{released: make(chan string, 4)}
+	e.srv.softphone = sp
+	alice := e.svc.newSession("acme", "alice", time.Hour)
+	c, hello := e.connect(t, alice, "")
+	var data helloData
+	if err := json.Unmarshal(hello.Data, &data); err != nil {
+		t.Fatal(err)
+	}
+	if data.Softphone == nil || !data.Softphone.Enabled || len(data.Softphone.ICEServers) != 1 || data.Softphone.ICEServers[0].Credential != "c" {
+		t.Fatalf("hello softphone = %+v", data.Softphone)
+	}
+	send := func(m string) {
+		ctx, cancel := context.WithTimeout(context.Background(), safety)
+		defer cancel()
+		if err := c.Write(ctx, websocket.MessageText, []byte(m)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send(`{"type":"softphone.offer","id":"o1","sdp":"v=0 offer"}`)
+	if f := e.readControl(t, c); f.Type != "softphone.answer" || f.ID != "o1" || f.SDP != "v=0 answer for alice" {
+		t.Fatalf("answer = %+v", f)
+	}
+	send(`{"type":"softphone.offer","id":"o2","sdp":"hello"}`)
+	if f := e.readControl(t, c); f.Type != "softphone.error" || f.ID != "o2" || f.Error == nil || f.Error.Code != cc.EINVALID || !strings.Contains(f.Error.Message, "not SDP") {
+		t.Fatalf("error frame = %+v", f)
+	}
+	sp.mu.Lock()
+	ended := sp.ended
+	sp.mu.Unlock()
+	ended("replaced by another panel")
+	if f := e.readControl(t, c); f.Type != "softphone.closed" || !strings.Contains(string(f.Data), "replaced by another panel") {
+		t.Fatalf("closed frame = %+v", f)
+	}
+	send(`{"type":"softphone.release"}`)
+	if owner := <-sp.released; owner != sp.offers[0] {
+		t.Fatalf("released %q, want the socket's owner %q", owner, sp.offers[0])
+	}
+	c.Close(websocket.StatusNormalClosure, "bye")
+	select {
+	case owner := <-sp.released:
+		if owner != sp.offers[0] {
+			t.Fatalf("released %q on close, want %q", owner, sp.offers[0])
+		}
+	case <-time.After(safety):
+		t.Fatal("the socket closed but its leg was not released")
+	}
+}
+
+// TestWebSocketSoftphoneOfferTooBig: a message over 64 KiB ends the socket.
+func TestWebSocketSoftphoneOfferTooBig(t *testing.T) {
+	e := newWSEnv(t, nil)
+	e.srv.softphone = &fakeSoftphone{released: make(chan string, 4)}
+	alice := e.svc.newSession("acme", "alice", time.Hour)
+	c, _ := e.connect(t, alice, "")
+	ctx, cancel := context.WithTimeout(context.Background(), safety)
+	defer cancel()
+	big := `{"type":"softphone.offer","id":"x","sdp":"v=0` + strings.Repeat("a", maxClientMessage) + `"}`
+	_ = c.Write(ctx, websocket.MessageText, []byte(big))
+	if ce := readClose(t, c); ce.Code != websocket.StatusMessageTooBig {
+		t.Fatalf("close = %d %q, want 1009", ce.Code, ce.Reason)
+	}
 }

@@ -125,11 +125,11 @@ func TestClickToDialWithHoldMuteAndDigits(t *testing.T) {
 	// (under load the relay may lag behind the API calls).
 	runs := soundRuns(t, custWAV, func(w window) byte {
 		switch {
-		case w.band(1000) > -35:
+		case w.Band(1000) > -35:
 			return 'T'
-		case w.level < -50:
+		case w.Level < -50:
 			return 'S'
-		case w.band(1000) < -45 && w.level > -40:
+		case w.Band(1000) < -45 && w.Level > -40:
 			return 'M'
 		}
 		return '?'
@@ -168,51 +168,17 @@ func TestClickToDialWithHoldMuteAndDigits(t *testing.T) {
 	}
 }
 
-// window is half a second of a recording.
-type window struct {
-	a     *sippeer.Audio
-	from  float64
-	level float64
-}
+// window is half a second of a recording (sippeer.SoundRuns).
+type window = sippeer.Window
 
-// band is the energy of hz±50 in the window, in dB.
-func (w window) band(hz float64) float64 {
-	db, err := w.a.BandEnergyDB(0, w.from, 0.5, hz-50, hz+50)
-	if err != nil {
-		return -200
-	}
-	return db
-}
-
-// soundRuns classifies each half second of a recording and returns the
-// classes in order, runs of one class shortened to one letter; a class
-// lasting a single window, and '?', are left out as transitions.
+// soundRuns is sippeer.SoundRuns over a WAV file.
 func soundRuns(t *testing.T, wav string, classify func(window) byte) string {
 	t.Helper()
-	a, err := sippeer.ReadWAV(wav)
+	runs, err := sippeer.SoundRuns(wav, classify)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var seq []byte
-	for from := 0.0; from+0.5 <= a.Duration().Seconds(); from += 0.5 {
-		lv, err := a.LevelDB(0, from, 0.5)
-		if err != nil {
-			t.Fatal(err)
-		}
-		seq = append(seq, classify(window{a: a, from: from, level: lv}))
-	}
-	var out []byte
-	for i := 0; i < len(seq); {
-		j := i
-		for j < len(seq) && seq[j] == seq[i] {
-			j++
-		}
-		if seq[i] != '?' && j-i >= 2 && (len(out) == 0 || out[len(out)-1] != seq[i]) {
-			out = append(out, seq[i])
-		}
-		i = j
-	}
-	return string(out)
+	return runs
 }
 
 // rawInteraction returns GET /api/v1/interactions/{id} as text.
@@ -362,9 +328,9 @@ func TestBlindTransferToAQueueReachesTheSecondAgent(t *testing.T) {
 	}
 	runs := soundRuns(t, callerWAV, func(w window) byte {
 		switch {
-		case w.band(1000) > -35 && w.band(1500) < -45:
+		case w.Band(1000) > -35 && w.Band(1500) < -45:
 			return 'A'
-		case w.band(1500) > -35 && w.band(1000) < -45:
+		case w.Band(1500) > -35 && w.Band(1000) < -45:
 			return 'B'
 		}
 		return '?'

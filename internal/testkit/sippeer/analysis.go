@@ -235,3 +235,52 @@ func fft(x []complex128) {
 		}
 	}
 }
+
+// Window is half a second of a recording, as SoundRuns classifies it.
+type Window struct {
+	Audio *Audio
+	// From is where the window starts, in seconds.
+	From float64
+	// Level is the window's RMS level in dB (LevelDB).
+	Level float64
+}
+
+// Band is the energy of hz±50 in the window, in dB (BandEnergyDB).
+func (w Window) Band(hz float64) float64 {
+	db, err := w.Audio.BandEnergyDB(0, w.From, 0.5, hz-50, hz+50)
+	if err != nil {
+		return -200
+	}
+	return db
+}
+
+// SoundRuns classifies each half second of the first channel of a WAV file
+// and returns the classes in order, runs of one class shortened to one
+// letter; a class lasting a single window, and '?', are left out as
+// transitions. It reads a recording by content, not by clock time.
+func SoundRuns(wavPath string, classify func(Window) byte) (string, error) {
+	a, err := ReadWAV(wavPath)
+	if err != nil {
+		return "", err
+	}
+	var seq []byte
+	for from := 0.0; from+0.5 <= a.Duration().Seconds(); from += 0.5 {
+		lv, err := a.LevelDB(0, from, 0.5)
+		if err != nil {
+			return "", err
+		}
+		seq = append(seq, classify(Window{Audio: a, From: from, Level: lv}))
+	}
+	var out []byte
+	for i := 0; i < len(seq); {
+		j := i
+		for j < len(seq) && seq[j] == seq[i] {
+			j++
+		}
+		if seq[i] != '?' && j-i >= 2 && (len(out) == 0 || out[len(out)-1] != seq[i]) {
+			out = append(out, seq[i])
+		}
+		i = j
+	}
+	return string(out), nil
+}

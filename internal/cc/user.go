@@ -61,8 +61,13 @@ type User struct {
 	// StaticContact is a SIP URI to ring instead of a registered phone
 	// (a desk phone or a gateway).
 	StaticContact string
-	Disabled      bool
-	CreatedAt     time.Time
+	// Endpoint is where the user takes calls; "" reads as EndpointBrowser
+	// (use EndpointKind).
+	Endpoint Endpoint
+	// ExternalNumber is the E.164 number Parley calls for EndpointExternal.
+	ExternalNumber string
+	Disabled       bool
+	CreatedAt      time.Time
 }
 
 // HasRole reports whether u has role r. Admins also act as supervisors.
@@ -90,6 +95,8 @@ func (u *User) Normalize() {
 	u.SIPUsername = strings.TrimSpace(u.SIPUsername)
 	u.Email = strings.TrimSpace(u.Email)
 	u.StaticContact = strings.TrimSpace(u.StaticContact)
+	u.Endpoint = Endpoint(strings.ToLower(strings.TrimSpace(string(u.Endpoint))))
+	u.ExternalNumber = strings.TrimSpace(u.ExternalNumber)
 	for i, s := range u.Skills {
 		u.Skills[i] = normalizeName(s)
 	}
@@ -128,6 +135,9 @@ func (u *User) Validate() error {
 		if err := ValidateSIPURI(u.StaticContact); err != nil {
 			return err
 		}
+	}
+	if err := u.validateEndpoint(); err != nil {
+		return err
 	}
 	if len(u.DisplayName) > 120 {
 		return Errorf(EINVALID, "display name is longer than 120 bytes")

@@ -428,3 +428,45 @@ func BenchmarkUpdateInteraction(b *testing.B) {
 		}
 	}
 }
+
+// TestEndpointMigrationKeepsPhonesRinging rolls a database back to before
+// 0004_user_endpoint.sql and applies it again: users with a SIP username or
+// a static contact take calls on them, the others in the browser.
+func TestEndpointMigrationKeepsPhonesRinging(t *testing.T) {
+	db := openTest(t, filepath.Join(t.TempDir(), "parley.db"), Options{})
+	defer db.Close()
+	ctx := t.Context()
+	ten := &cc.Tenant{Slug: "acme", Region: "US"}
+	ten.Normalize()
+	if err := db.CreateTenant(ctx, ten); err != nil {
+		t.Fatal(err)
+	}
+	users := map[string]*cc.User{
+		"desk":   {StaticContact: "sip:desk@10.0.0.5"},
+		"phone":  {SIPUsername: "phone", SIPHA1: strings.Repeat("0f", 16)},
+		"nobody": {},
+	}
+	for name, u := range users {
+		u.TenantID, u.Username, u.Roles = ten.ID, name, []cc.Role{cc.RoleAgent}
+		if err := db.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.db.ExecContext(ctx, `ALTER TABLE users DROP COLUMN endpoint;
+		ALTER TABLE users DROP COLUMN external_number;
+		DELETE FROM schema_migrations WHERE name = '0004_user_endpoint.sql'`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.migrate(ctx, migrationFiles); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]cc.Endpoint{"desk": cc.EndpointSIP, "phone": cc.EndpointSIP, "nobody": cc.EndpointBrowser} {
+		u, err := db.UserByUsername(ctx, ten.ID, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.Endpoint != want || u.ExternalNumber != "" {
+			t.Errorf("%s after the migration: endpoint %q, external number %q; want %q and none", name, u.Endpoint, u.ExternalNumber, want)
+		}
+	}
+}

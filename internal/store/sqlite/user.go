@@ -12,7 +12,7 @@ import (
 var _ cc.UserStore = (*DB)(nil)
 
 const userColumns = `tenant_id, id, username, display_name, email, roles, password_hash,
-	skills, sip_username, sip_ha1, static_contact, disabled, created_at`
+	skills, sip_username, sip_ha1, static_contact, disabled, created_at, endpoint, external_number`
 
 // CreateUser stores a new user. It assigns an ID and CreatedAt when they are
 // empty. ECONFLICT if the username is taken in the tenant (case-insensitively)
@@ -30,7 +30,7 @@ func (s *DB) CreateUser(ctx context.Context, u *cc.User) (err error) {
 	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`, username_key)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
 		return userConflict(ctx, tx, err, u)
 	})
 }
@@ -49,7 +49,8 @@ func (s *DB) UpdateUser(ctx context.Context, u *cc.User) (err error) {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		err := execOne(ctx, tx, userNotFound(u.ID), `UPDATE users SET
 			username = ?3, display_name = ?4, email = ?5, roles = ?6, password_hash = ?7, skills = ?8,
-			sip_username = ?9, sip_ha1 = ?10, static_contact = ?11, disabled = ?12, username_key = ?14
+			sip_username = ?9, sip_ha1 = ?10, static_contact = ?11, disabled = ?12,
+			endpoint = ?14, external_number = ?15, username_key = ?16
 			WHERE tenant_id = ?1 AND id = ?2`, args...)
 		return userConflict(ctx, tx, err, u)
 	})
@@ -106,12 +107,12 @@ func (s *DB) Users(ctx context.Context, tenantID string) (_ []*cc.User, err erro
 }
 
 // userArgs returns the column values of u in userColumns order, then the
-// username key.
+// username key. An empty endpoint is stored as the browser it reads as.
 func userArgs(u *cc.User) ([]any, error) {
 	var e encoder
 	args := []any{u.TenantID, u.ID, u.Username, u.DisplayName, u.Email, e.json("roles", u.Roles),
 		u.PasswordHash, e.json("skills", u.Skills), u.SIPUsername, u.SIPHA1, u.StaticContact,
-		u.Disabled, e.time("created at", u.CreatedAt), nameKey(u.Username)}
+		u.Disabled, e.time("created at", u.CreatedAt), string(u.EndpointKind()), u.ExternalNumber, nameKey(u.Username)}
 	return args, e.err
 }
 
@@ -119,7 +120,7 @@ func scanUser(sc scanner) (*cc.User, error) {
 	var u cc.User
 	err := sc.Scan(&u.TenantID, &u.ID, &u.Username, &u.DisplayName, &u.Email, jsonCol{&u.Roles},
 		&u.PasswordHash, jsonCol{&u.Skills}, &u.SIPUsername, &u.SIPHA1, &u.StaticContact,
-		&u.Disabled, timeCol{&u.CreatedAt})
+		&u.Disabled, timeCol{&u.CreatedAt}, &u.Endpoint, &u.ExternalNumber)
 	if err != nil {
 		return nil, err
 	}

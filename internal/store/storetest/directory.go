@@ -131,6 +131,20 @@ func testUsers(f *fixture) {
 	invalid := newUser(acme, "grace", "")
 	invalid.Roles = nil
 	f.wantCode(f.s.CreateUser(f.ctx, invalid), cc.EINVALID, "create user without a role")
+	invalid = newUser(acme, "grace", "")
+	invalid.Endpoint = cc.EndpointSIP
+	f.wantCode(f.s.CreateUser(f.ctx, invalid), cc.EINVALID, "create a SIP-phone user without a SIP username or static contact")
+	invalid.Endpoint = cc.EndpointExternal
+	f.wantCode(f.s.CreateUser(f.ctx, invalid), cc.EINVALID, "create an external-number user without a number")
+
+	// An endpoint left empty is stored as the browser it reads as.
+	ivan := newUser(acme, "ivan", "")
+	ivan.Endpoint = ""
+	f.must(f.s.CreateUser(f.ctx, ivan), "create user without an endpoint")
+	got, err = f.s.User(f.ctx, acme.ID, ivan.ID)
+	f.must(err, "read user created without an endpoint")
+	ivan.Endpoint = cc.EndpointBrowser
+	f.equal(got, ivan, "user created without an endpoint")
 
 	_, err = f.s.User(f.ctx, acme.ID, "usr_missing")
 	f.wantCode(err, cc.ENOTFOUND, "read missing user")
@@ -143,19 +157,22 @@ func testUsers(f *fixture) {
 
 	list, err := f.s.Users(f.ctx, acme.ID)
 	f.must(err, "list users")
-	f.equal(ids(list, func(u *cc.User) string { return u.Username }), []string{"alice", "bob", "carol", "Dave@Example.com"}, "users by username")
+	f.equal(ids(list, func(u *cc.User) string { return u.Username }), []string{"alice", "bob", "carol", "Dave@Example.com", "ivan"}, "users by username")
 
-	// Update replaces the fields; the SIP username moves from alice to bob.
+	// Update replaces the fields; the SIP username moves from alice to bob,
+	// and alice takes calls on an external number instead.
 	alice.DisplayName = "Alice A."
 	alice.Roles = []cc.Role{cc.RoleAdmin}
 	alice.Skills = []string{}
 	alice.SIPUsername, alice.SIPHA1, alice.StaticContact = "", "", ""
+	alice.Endpoint, alice.ExternalNumber = cc.EndpointExternal, "+12015550123"
 	alice.Disabled = true
 	f.must(f.s.UpdateUser(f.ctx, alice), "update user")
 	got, err = f.s.User(f.ctx, acme.ID, alice.ID)
 	f.must(err, "read updated user")
 	f.equal(got, alice, "updated user")
 	bob.SIPUsername, bob.SIPHA1 = "alice-phone", "fedcba9876543210fedcba9876543210"
+	bob.Endpoint = cc.EndpointSIP
 	f.must(f.s.UpdateUser(f.ctx, bob), "give the freed SIP username to another user")
 	got, err = f.s.UserBySIPUsername(f.ctx, "alice-phone")
 	f.must(err, "read user by moved SIP username")

@@ -154,9 +154,11 @@ func newUser(t *cc.Tenant, username, sip string) *cc.User {
 		Roles:        []cc.Role{cc.RoleAgent, cc.RoleSupervisor},
 		PasswordHash: "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA",
 		Skills:       []string{"billing", "sales"},
+		Endpoint:     cc.EndpointBrowser,
 		CreatedAt:    t0,
 	}
 	if sip != "" {
+		u.Endpoint = cc.EndpointSIP
 		u.SIPUsername = sip
 		u.SIPHA1 = "0123456789abcdef0123456789abcdef"
 		u.StaticContact = "sip:" + sip + "@10.0.0.5:5060"

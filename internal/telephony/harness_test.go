@@ -112,12 +112,17 @@ type testDirector struct {
 	offers   [][]string // endpoints of the first, second... offer
 	timeout  time.Duration
 	arrivals chan *testCall
+	// agent is offered the calls; nil is a SIP-phone agent.
+	agent *cc.User
 }
 
 func (d *testDirector) Arrive(_ context.Context, a cc.Arrival) (cc.CallHandle, error) {
 	d.mu.Lock()
-	offers, timeout := d.offers, d.timeout
+	offers, timeout, agent := d.offers, d.timeout, d.agent
 	d.mu.Unlock()
+	if agent == nil {
+		agent = &cc.User{ID: "usr_agent", Username: "agent", Endpoint: cc.EndpointSIP}
+	}
 	c := &testCall{
 		arrival: a,
 		it:      &cc.Interaction{ID: cc.NewID("int"), TenantID: a.Tenant.ID, Customer: a.Customer},
@@ -126,6 +131,7 @@ func (d *testDirector) Arrive(_ context.Context, a cc.Arrival) (cc.CallHandle, e
 		timeout: timeout,
 		failed:  make(chan offerFailure, len(offers)+1),
 		ended:   make(chan string, 1),
+		agent:   agent,
 	}
 	c.offerNextLocked()
 	if d.arrivals != nil {
@@ -149,6 +155,7 @@ type testCall struct {
 	answered *cc.Offer
 	done     bool
 	ctrl     cc.CallControl // from Answered
+	agent    *cc.User
 }
 
 type offerFailure struct {
@@ -164,7 +171,7 @@ func (c *testCall) offerNextLocked() {
 	}
 	eps := c.offers[0]
 	c.offers = c.offers[1:]
-	c.current = &cc.Offer{ID: cc.NewID("ofr"), InteractionID: c.it.ID, Agent: &cc.User{ID: "usr_agent", Username: "agent"}, Endpoints: eps, Timeout: c.timeout}
+	c.current = &cc.Offer{ID: cc.NewID("ofr"), InteractionID: c.it.ID, Agent: c.agent, Endpoints: eps, Timeout: c.timeout}
 	c.instr <- cc.Instruction{Offer: c.current}
 }
 
@@ -255,9 +262,14 @@ func tail(s string, lines int) string {
 
 // startServer runs a Server on a free loopback UDP port for the test.
 func startServer(t *testing.T, store *testStore, d cc.CallDirector) string {
+	return startServerWith(t, Deps{Store: store, Director: d})
+}
+
+// startServerWith runs a Server with deps on a free loopback UDP port.
+func startServerWith(t *testing.T, deps Deps) string {
 	t.Helper()
 	addr := fmt.Sprintf("127.0.0.1:%d", sippeer.FreePort(t))
-	s, err := New(Config{UDP: addr, Logger: testLogger(t, "Parley SIP")}, Deps{Store: store, Director: d})
+	s, err := New(Config{UDP: addr, Logger: testLogger(t, "Parley SIP")}, deps)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -220,7 +220,7 @@ func (l *Leg) readLoop(t *webrtc.TrackRemote, pt uint8, dtmf bool) {
 			default:
 			}
 			if errors.Is(err, io.EOF) || errs > 50 {
-				l.end("the browser's audio stopped")
+				l.end("the browser closed the connection")
 				return
 			}
 			errs++ // a packet of a payload type not negotiated, for one

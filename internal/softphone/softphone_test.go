@@ -417,3 +417,23 @@ func TestConfig(t *testing.T) {
 		t.Errorf("ICEServers %+v", s)
 	}
 }
+
+// TestBrowserCloses: a reloaded tab closes its PeerConnection; the leg
+// ends without a release (the signalling socket may outlive it).
+func TestBrowserCloses(t *testing.T) {
+	h := newHub(t, softphone.Config{})
+	k := softphone.Key{TenantID: "acme", UserID: "u1"}
+	c := dial(t, h, k, "socket-1", 440)
+	l := wait(t, h, k)
+	start := time.Now()
+	_ = c.Close()
+	select {
+	case <-l.Done():
+	case <-time.After(within):
+		t.Fatal("the leg outlived the browser's PeerConnection")
+	}
+	t.Logf("ended after %s: %s", time.Since(start).Round(time.Millisecond), l.Reason())
+	if h.Legs() != 0 {
+		t.Errorf("legs %d after the browser closed", h.Legs())
+	}
+}

@@ -1,7 +1,6 @@
 package softphone_test
 
 import (
-	"context"
 	"fmt"
 	"runtime"
 	"sync"
@@ -45,32 +44,8 @@ func benchLegs(b *testing.B, n int, dur time.Duration) {
 	)
 	for i := range n {
 		k := softphone.Key{TenantID: "bench", UserID: fmt.Sprint("u", i)}
-		c, err := rtcclient.New(rtcclient.Options{ToneHz: 440})
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer c.Close()
-		offer, err := c.Offer()
-		if err != nil {
-			b.Fatal(err)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		answer, err := h.Offer(ctx, k, "bench", offer)
-		if err == nil {
-			err = c.Answer(answer)
-		}
-		if err == nil {
-			err = c.Connected(ctx)
-		}
-		var l *softphone.Leg
-		if err == nil {
-			l, err = h.Wait(ctx, k)
-		}
-		cancel()
-		if err != nil {
-			b.Fatalf("leg %d: %v", i, err)
-		}
-		legs, clients = append(legs, l), append(clients, c)
+		clients = append(clients, dial(b, h, k, "bench", 440))
+		legs = append(legs, wait(b, h, k))
 	}
 
 	var (

@@ -8,8 +8,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/sdp/v3"
+	"github.com/pion/transport/v4"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/parley-cc/parley/internal/cc"
@@ -84,7 +86,11 @@ type note struct {
 // New makes a hub: one WebRTC API with only PCMU and telephone-event/8000,
 // RTCP sender and receiver reports, UDP over IPv4 and IPv6 including
 // loopback candidates (a browser on 127.0.0.1). It does no I/O.
-func New(cfg Config) (*Hub, error) {
+func New(cfg Config) (*Hub, error) { return newHub(cfg, nil) }
+
+// newHub is New on network n (pion's virtual network in tests); nil is the
+// host's.
+func newHub(cfg Config, n transport.Net) (*Hub, error) {
 	if cfg.Grace == 0 {
 		cfg.Grace = DefaultGrace
 	}
@@ -125,6 +131,10 @@ func New(cfg Config) (*Hub, error) {
 	// ICE reports disconnected after 2 s without traffic (the browser
 	// sends audio every 20 ms); the leg ends 3 s later unless it recovers.
 	se.SetICETimeouts(2*time.Second, 30*time.Second, time.Second)
+	if n != nil {
+		se.SetNet(n)
+		se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled) // no multicast on a virtual network
+	}
 	if len(cfg.PublicIPs) > 0 {
 		se.SetNAT1To1IPs(cfg.PublicIPs, webrtc.ICECandidateTypeHost)
 	}

@@ -19,8 +19,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/rtp"
+	"github.com/pion/transport/v4"
 	"github.com/pion/webrtc/v4"
 	"github.com/zaf/g711"
 
@@ -40,6 +42,7 @@ type Options struct {
 	ICEServers []webrtc.ICEServer // STUN/TURN for the client's side; none = host candidates
 	ToneHz     float64            // the sine sent once connected (amplitude 8000); 0 sends silence
 	Log        *slog.Logger
+	Net        transport.Net // a virtual network (pion's vnet) for tests; nil is the host's
 }
 
 // Stats is what a Client received.
@@ -104,6 +107,10 @@ func New(opts Options) (*Client, error) {
 	se := webrtc.SettingEngine{}
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	se.SetIncludeLoopbackCandidate(true)
+	if opts.Net != nil {
+		se.SetNet(opts.Net)
+		se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled) // no multicast on a virtual network
+	}
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
 	pc, err := api.NewPeerConnection(webrtc.Configuration{ICEServers: opts.ICEServers})
 	if err != nil {

@@ -52,9 +52,10 @@ func benchLegs(b *testing.B, n int, dur time.Duration) {
 		stop     = make(chan struct{})
 		wg       sync.WaitGroup
 		received atomic.Uint64
+		wrote    []<-chan error
 	)
 	for _, l := range legs {
-		wg.Add(2)
+		wg.Add(1)
 		go func() { // the bridge's read side
 			defer wg.Done()
 			buf := make([]byte, 1500)
@@ -65,22 +66,7 @@ func benchLegs(b *testing.B, n int, dur time.Duration) {
 				received.Add(1)
 			}
 		}()
-		go func() { // the bridge's write side
-			defer wg.Done()
-			frame := tone(1000, 0)
-			tick := time.NewTicker(20 * time.Millisecond)
-			defer tick.Stop()
-			for {
-				select {
-				case <-stop:
-					return
-				case <-tick.C:
-				}
-				if _, err := l.Write(frame); err != nil {
-					return
-				}
-			}
-		}()
+		wrote = append(wrote, playTone(l, 1000, stop)) // the bridge's write side
 	}
 	time.Sleep(500 * time.Millisecond) // every leg flowing
 	var (
@@ -117,6 +103,11 @@ func benchLegs(b *testing.B, n int, dur time.Duration) {
 		b.Fatalf("no audio: %d in, %d out, %d at the clients", in, out, clientIn)
 	}
 	close(stop)
+	for _, w := range wrote {
+		if err := <-w; err != nil {
+			b.Error(err)
+		}
+	}
 	_ = h.Close()
 	wg.Wait()
 }

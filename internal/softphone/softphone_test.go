@@ -106,6 +106,46 @@ func tone(hz float64, at int) []byte {
 	return out
 }
 
+// expectDigits fails the test unless the next keys on digits are want.
+func expectDigits(t *testing.T, digits <-chan rune, want string) {
+	t.Helper()
+	var got string
+	for len(got) < len(want) {
+		select {
+		case d := <-digits:
+			got += string(d)
+		case <-time.After(within):
+			t.Fatalf("digits %q, want %q", got, want)
+		}
+	}
+	if got != want {
+		t.Errorf("digits %q, want %q", got, want)
+	}
+}
+
+// playTone writes hz to l every 20 ms until stop is closed or a write
+// fails; the channel then gets nil or the error.
+func playTone(l *softphone.Leg, hz float64, stop <-chan struct{}) <-chan error {
+	wrote := make(chan error, 1)
+	go func() {
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				wrote <- nil
+				return
+			case <-tick.C:
+			}
+			if _, err := l.Write(tone(hz, i*160)); err != nil {
+				wrote <- err
+				return
+			}
+		}
+	}()
+	return wrote
+}
+
 // eventually fails the test unless ok becomes true within the bound.
 func eventually(t *testing.T, what string, ok func() bool) {
 	t.Helper()
@@ -186,23 +226,7 @@ func TestAudioBothWaysAndDigits(t *testing.T) {
 
 	// The hub's tone at the client.
 	stopWrite := make(chan struct{})
-	wrote := make(chan error, 1)
-	go func() {
-		tick := time.NewTicker(20 * time.Millisecond)
-		defer tick.Stop()
-		for i := 0; ; i++ {
-			select {
-			case <-stopWrite:
-				wrote <- nil
-				return
-			case <-tick.C:
-			}
-			if _, err := l.Write(tone(1000, i*160)); err != nil {
-				wrote <- err
-				return
-			}
-		}
-	}()
+	wrote := playTone(l, 1000, stopWrite)
 	eventually(t, "the client hears 1000 Hz", func() bool {
 		a := c.Received().Audio
 		return len(a) >= 4000 && math.Abs(frequency(t, a[len(a)-4000:])-1000) < 5
@@ -216,18 +240,7 @@ func TestAudioBothWaysAndDigits(t *testing.T) {
 	if err := c.SendDTMF("12#*"); err != nil {
 		t.Fatal(err)
 	}
-	var got string
-	for len(got) < 4 {
-		select {
-		case d := <-digits:
-			got += string(d)
-		case <-time.After(within):
-			t.Fatalf("digits %q, want 12#*", got)
-		}
-	}
-	if got != "12#*" {
-		t.Errorf("digits %q, want 12#*", got)
-	}
+	expectDigits(t, digits, "12#*")
 	select {
 	case d := <-digits:
 		t.Errorf("extra digit %q (an end packet counted twice?)", d)

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/interceptor"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media"
@@ -111,8 +112,9 @@ func newLeg(h *Hub, k Key, owner string, pc *webrtc.PeerConnection) *Leg {
 			return // one audio m-line: a second track is not expected
 		}
 		pt, dtmf := eventPayloadType(r.GetParameters().Codecs)
-		l.h.wg.Add(1)
+		l.h.wg.Add(2)
 		go l.readLoop(t, pt, dtmf)
+		go l.drainRTCP(r.Read)
 		l.maybeLive()
 	})
 	return l
@@ -148,17 +150,8 @@ func (l *Leg) answer(ctx context.Context, offer string) (string, error) {
 	l.mu.Lock()
 	l.out = out
 	l.mu.Unlock()
-	// RTCP from the browser must be read for the interceptors to see it.
 	l.h.wg.Add(1)
-	go func() {
-		defer l.h.wg.Done()
-		buf := make([]byte, 1500)
-		for {
-			if _, _, err := sender.Read(buf); err != nil {
-				return
-			}
-		}
-	}()
+	go l.drainRTCP(sender.Read)
 	ans, err := pc.CreateAnswer(nil)
 	if err != nil {
 		return "", cc.Errorf(cc.EINVALID, "no answer to the offer: %v", err)
@@ -183,6 +176,20 @@ func (l *Leg) answer(ctx context.Context, offer string) (string, error) {
 		return "", cc.Errorf(cc.EUNAVAILABLE, "the server found no ICE candidate within %s: check its network interfaces and the WebRTC port range", gatherTimeout)
 	}
 	return desc.SDP, nil
+}
+
+// drainRTCP reads the browser's RTCP for a sender or receiver until the
+// leg closes: the interceptors see it as it is read (round trip times,
+// sender reports for the receiver reports), and unread RTCP would pile up
+// in pion's buffers for as long as the leg lives.
+func (l *Leg) drainRTCP(read func([]byte) (int, interceptor.Attributes, error)) {
+	defer l.h.wg.Done()
+	buf := make([]byte, 1500)
+	for {
+		if _, _, err := read(buf); err != nil {
+			return
+		}
+	}
 }
 
 // maybeLive reports the leg live once it is connected and has the

@@ -129,14 +129,18 @@ func New(opts Options) (*Client, error) {
 			c.failOnce.Do(func() { close(c.failed) })
 		}
 	})
-	pc.OnTrack(func(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-		c.wg.Add(1)
+	pc.OnTrack(func(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
+		c.wg.Add(2)
 		go c.receive(t)
+		go c.drainRTCP(r.Read)
 	})
-	if _, err := pc.AddTrack(c.track); err != nil {
+	sender, err := pc.AddTrack(c.track)
+	if err != nil {
 		_ = pc.Close()
 		return nil, fmt.Errorf("rtcclient: add track: %w", err)
 	}
+	c.wg.Add(1)
+	go c.drainRTCP(sender.Read)
 	c.wg.Add(1)
 	go c.send()
 	return c, nil
@@ -272,6 +276,18 @@ func (c *Client) receive(t *webrtc.TrackRemote) {
 			}
 		}
 		c.mu.Unlock()
+	}
+}
+
+// drainRTCP reads RTCP until the connection closes, so that the
+// interceptors see it and pion's buffers do not fill.
+func (c *Client) drainRTCP(read func([]byte) (int, interceptor.Attributes, error)) {
+	defer c.wg.Done()
+	buf := make([]byte, 1500)
+	for {
+		if _, _, err := read(buf); err != nil {
+			return
+		}
 	}
 }
 

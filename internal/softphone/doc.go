@@ -35,7 +35,8 @@
 //     agent out of the available state; a reload within the grace costs
 //     nothing.
 //
-// Each leg runs one goroutine that reads the browser's RTP: PCMU payloads
+// Each leg runs one goroutine that reads the browser's RTP (and two that
+// read RTCP, for the interceptors' RTCP reports): PCMU payloads
 // go to a buffer of three packets that Read takes from (the oldest is
 // dropped, so a newly attached bridge hears no stale audio), and
 // telephone-event packets, on the payload type the offer negotiated, go

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"strings"
 	"sync"
 	"time"
@@ -103,6 +104,11 @@ func newHub(cfg Config, n transport.Net) (*Hub, error) {
 	if (cfg.PortMin == 0) != (cfg.PortMax == 0) || cfg.PortMin > cfg.PortMax {
 		return nil, cc.Errorf(cc.EINVALID, "the WebRTC port range %d-%d is not a range: give both ends, the first no higher than the second (or neither)", cfg.PortMin, cfg.PortMax)
 	}
+	for _, ip := range cfg.PublicIPs {
+		if net.ParseIP(ip) == nil {
+			return nil, cc.Errorf(cc.EINVALID, "the WebRTC public IP %q is not an IP address (give the address browsers reach the server at, such as 203.0.113.7)", ip)
+		}
+	}
 	for _, s := range cfg.ICEServers {
 		if len(s.URLs) == 0 {
 			return nil, cc.Errorf(cc.EINVALID, "an ICE server has no URLs")
@@ -136,7 +142,12 @@ func newHub(cfg Config, n transport.Net) (*Hub, error) {
 		se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled) // no multicast on a virtual network
 	}
 	if len(cfg.PublicIPs) > 0 {
-		se.SetNAT1To1IPs(cfg.PublicIPs, webrtc.ICECandidateTypeHost)
+		// NAT 1:1: the public addresses replace the private ones in the
+		// host candidates (what SetNAT1To1IPs did before pion deprecated it).
+		rule := webrtc.ICEAddressRewriteRule{External: cfg.PublicIPs, AsCandidateType: webrtc.ICECandidateTypeHost}
+		if err := se.SetICEAddressRewriteRules(rule); err != nil {
+			return nil, cc.Errorf(cc.EINVALID, "the WebRTC public IPs %v: %v", cfg.PublicIPs, err)
+		}
 	}
 	if cfg.PortMin != 0 {
 		if err := se.SetEphemeralUDPPortRange(cfg.PortMin, cfg.PortMax); err != nil {

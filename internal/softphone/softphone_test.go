@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -420,6 +421,7 @@ func TestConfig(t *testing.T) {
 		{PortMin: 20000, PortMax: 10000},
 		{Grace: -time.Second},
 		{ICEServers: []softphone.ICEServer{{}}},
+		{PublicIPs: []string{"parley.example"}},
 	} {
 		if _, err := softphone.New(cfg); cc.ErrorCode(err) != cc.EINVALID {
 			t.Errorf("New(%+v): %v, want invalid", cfg, err)
@@ -428,6 +430,41 @@ func TestConfig(t *testing.T) {
 	h := newHub(t, softphone.Config{ICEServers: []softphone.ICEServer{{URLs: []string{"stun:127.0.0.1:3478"}}}, PortMin: 40000, PortMax: 40100})
 	if s := h.ICEServers(); len(s) != 1 || s[0].URLs[0] != "stun:127.0.0.1:3478" {
 		t.Errorf("ICEServers %+v", s)
+	}
+}
+
+// TestPublicIPs: the answer's IPv4 host candidates carry the public
+// address, on ports of the range.
+func TestPublicIPs(t *testing.T) {
+	h := newHub(t, softphone.Config{PublicIPs: []string{"203.0.113.7"}, PortMin: 41000, PortMax: 41100})
+	c, err := rtcclient.New(rtcclient.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	offer, err := c.Offer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, err := h.Offer(context.Background(), softphone.Key{TenantID: "acme", UserID: "u1"}, "s", offer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hosts int
+	for _, line := range strings.Split(answer, "\r\n") {
+		f := strings.Fields(line)
+		if strings.HasPrefix(line, "a=candidate:") && strings.Contains(line, " typ host") && !strings.Contains(f[4], ":") {
+			hosts++ // IPv4 (an IPv4 public address does not replace IPv6 ones)
+			if f[4] != "203.0.113.7" {
+				t.Errorf("host candidate %q does not carry the public IP", line)
+			}
+			if port, _ := strconv.Atoi(f[5]); port < 41000 || port > 41100 {
+				t.Errorf("host candidate %q is outside the port range", line)
+			}
+		}
+	}
+	if hosts == 0 {
+		t.Errorf("no host candidate:\n%s", answer)
 	}
 }
 

@@ -33,31 +33,47 @@ func newHub(t testing.TB, cfg softphone.Config) *softphone.Hub {
 	return h
 }
 
-// dial connects a client sending toneHz to the hub as k (owner) and
-// returns it once the PeerConnection is connected.
-func dial(t testing.TB, h *softphone.Hub, k softphone.Key, owner string, toneHz float64) *rtcclient.Client {
+// offer makes a client sending toneHz, offers it to the hub as k (owner)
+// and returns the client and the hub's answer, not applied yet.
+func offer(t testing.TB, h *softphone.Hub, k softphone.Key, owner string, toneHz float64) (*rtcclient.Client, string) {
 	t.Helper()
 	c, err := rtcclient.New(rtcclient.Options{ToneHz: toneHz})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = c.Close() })
-	offer, err := c.Offer()
+	sdp, err := c.Offer()
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), within)
 	defer cancel()
-	answer, err := h.Offer(ctx, k, owner, offer)
+	answer, err := h.Offer(ctx, k, owner, sdp)
 	if err != nil {
 		t.Fatalf("offer: %v", err)
 	}
+	return c, answer
+}
+
+// connect applies the answer and waits for the client's connection.
+func connect(t testing.TB, c *rtcclient.Client, answer string) {
+	t.Helper()
 	if err := c.Answer(answer); err != nil {
 		t.Fatal(err)
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), within)
+	defer cancel()
 	if err := c.Connected(ctx); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// dial connects a client sending toneHz to the hub as k (owner) and
+// returns it once the PeerConnection is connected.
+func dial(t testing.TB, h *softphone.Hub, k softphone.Key, owner string, toneHz float64) *rtcclient.Client {
+	t.Helper()
+	c, answer := offer(t, h, k, owner, toneHz)
+	connect(t, c, answer)
 	return c
 }
 
@@ -176,21 +192,7 @@ func TestAudioBothWaysAndDigits(t *testing.T) {
 		changes = append(changes, up)
 	})
 	k := softphone.Key{TenantID: "acme", UserID: "u1"}
-	c, err := rtcclient.New(rtcclient.Options{ToneHz: 440})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	offer, err := c.Offer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), within)
-	defer cancel()
-	answer, err := h.Offer(ctx, k, "socket-1", offer)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, answer := offer(t, h, k, "socket-1", 440)
 	// Only PCMU and telephone-event, on the offer's payload type.
 	for _, want := range []string{"m=audio", "a=rtpmap:0 PCMU/8000", "a=rtpmap:126 telephone-event/8000", "a=candidate:"} {
 		if !strings.Contains(answer, want) {
@@ -202,12 +204,7 @@ func TestAudioBothWaysAndDigits(t *testing.T) {
 			t.Errorf("the answer offers %s:\n%s", not, answer)
 		}
 	}
-	if err := c.Answer(answer); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Connected(ctx); err != nil {
-		t.Fatal(err)
-	}
+	connect(t, c, answer)
 	l := wait(t, h, k)
 	if !h.AudioConnected("acme", "u1") || h.AudioConnected("acme", "u2") {
 		t.Error("AudioConnected does not tell u1's live leg from u2's none")
@@ -437,19 +434,7 @@ func TestConfig(t *testing.T) {
 // address, on ports of the range.
 func TestPublicIPs(t *testing.T) {
 	h := newHub(t, softphone.Config{PublicIPs: []string{"203.0.113.7"}, PortMin: 41000, PortMax: 41100})
-	c, err := rtcclient.New(rtcclient.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	offer, err := c.Offer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	answer, err := h.Offer(context.Background(), softphone.Key{TenantID: "acme", UserID: "u1"}, "s", offer)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, answer := offer(t, h, softphone.Key{TenantID: "acme", UserID: "u1"}, "s", 0)
 	var hosts int
 	for _, line := range strings.Split(answer, "\r\n") {
 		f := strings.Fields(line)

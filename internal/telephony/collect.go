@@ -13,6 +13,7 @@ import (
 	"github.com/emiago/diago/media"
 
 	"github.com/parley-cc/parley/internal/cc"
+	"github.com/parley-cc/parley/internal/rfc4733"
 )
 
 // SoundEnterAccount is the bundled prompt of a digit collection without
@@ -62,7 +63,7 @@ func collect(ctx context.Context, stop <-chan struct{}, med *diago.DialogMedia, 
 	readErr := make(chan error, 1)
 	go func() {
 		buf := make([]byte, media.RTPBufSize)
-		var events eventReader
+		var events rfc4733.Reader
 		for {
 			n, err := r.Read(buf)
 			if err != nil {
@@ -73,7 +74,7 @@ func collect(ctx context.Context, stop <-chan struct{}, med *diago.DialogMedia, 
 			if hdr.PayloadType != pt {
 				continue // audio, or comfort noise
 			}
-			if d, ok := events.packet(hdr.Timestamp, hdr.Marker, buf[:n]); ok {
+			if d, ok := events.Packet(hdr.Timestamp, hdr.Marker, buf[:n]); ok {
 				select {
 				case keys <- d:
 				default: // a caller leaning on the keypad; the collection is long complete
@@ -140,40 +141,6 @@ func dtmfPayloadType(m *diago.DialogMedia) (uint8, bool) {
 		}
 	}
 	return 0, false
-}
-
-// eventReader turns RFC 4733 telephone-event packets into key presses. An
-// event starts with a packet whose marker bit is set or whose RTP timestamp
-// differs from the last (RFC 4733 section 2.5.1.2: every packet of an event
-// carries its start timestamp; diago's writer keeps one timestamp for
-// back-to-back events and marks each start). It is reported once, at its
-// first packet with the end bit, so the three retransmitted end packets
-// count once. It does not need the event's first packet to have a duration above
-// 0, which diago's own reader does (telephony.md B1: SIPp's pcaps and some
-// gateways start at 0, and their digits were lost).
-type eventReader struct {
-	started  bool
-	ts       uint32 // the timestamp of the current event
-	reported bool   // the current event was reported
-}
-
-// packet takes one telephone-event packet (its RTP timestamp, marker bit
-// and payload) and returns the key when it ends an event not reported yet.
-// Payloads that are not events (shorter than 4 bytes, event codes above 15)
-// are ignored.
-func (r *eventReader) packet(ts uint32, marker bool, payload []byte) (rune, bool) {
-	var ev media.DTMFEvent
-	if err := media.DTMFDecode(payload, &ev); err != nil || ev.Event > 15 {
-		return 0, false
-	}
-	if !r.started || ts != r.ts || marker {
-		r.started, r.ts, r.reported = true, ts, false
-	}
-	if !ev.EndOfEvent || r.reported {
-		return 0, false
-	}
-	r.reported = true
-	return media.DTMFToRune(ev.Event), true
 }
 
 // isTimeout reports whether err is a read deadline passing.

@@ -455,7 +455,7 @@ func TestPrintDemoCoversTheWalkthrough(t *testing.T) {
 	f := &demoFile{
 		HTTP: "http://127.0.0.1:8080", CRM: "http://127.0.0.1:8081", Tenant: "acme",
 		EntryPoints: []demoEntry{{Number: "+15550100", Queue: "Sales", URI: "sip:+15550100@127.0.0.1:5060"}},
-		Users:       []demoUser{{Username: "alice", Password: "pw-alice", Role: "agent", SIPUsername: "alice", SIPPassword: "sip-alice"}},
+		Users:       []demoUser{{Username: "alice", Password: "pw-alice", Role: "agent", SIPUsername: "alice", SIPPassword: "sip-alice", Endpoint: "browser"}},
 		CRMClient:   demoCRMClient{ID: "parley-demo", Secret: "crm-secret"},
 	}
 	var b bytes.Buffer
@@ -467,6 +467,9 @@ func TestPrintDemoCoversTheWalkthrough(t *testing.T) {
 		"http://127.0.0.1:8081/services/oauth2/token",
 		"client_secret=crm-secret",
 		"FROM Task",
+		"alice  agent      password pw-alice   takes calls: browser",
+		"0. alice takes calls in the browser panel",
+		"go run ./cmd/parley admin --data parley-demo user set --tenant acme --username alice --endpoint sip",
 	} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("the demo's steps lack %q:\n%s", want, b.String())

@@ -646,6 +646,7 @@ func (e *adminEnv) userAdd(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "user %s created in %s (%s; %s)\n", u.Username, t.Slug, joinRoles(u.Roles), describeEndpoint(u))
+	e.warnEndpoint(ctx, t, u)
 	for _, s := range shown {
 		fmt.Fprintln(e.stdout, "  "+s)
 	}
@@ -677,6 +678,7 @@ func (e *adminEnv) userSet(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "user %s updated (%s)\n", u.Username, describeEndpoint(u))
+	e.warnEndpoint(ctx, t, u)
 	for _, s := range shown {
 		fmt.Fprintln(e.stdout, "  "+s)
 	}
@@ -693,6 +695,19 @@ func describeEndpoint(u *cc.User) string {
 		return "takes calls on " + u.ExternalNumber + " through the tenant's outbound trunk (endpoint external)"
 	}
 	return "takes calls in the browser panel (endpoint browser)"
+}
+
+// warnEndpoint warns when u's endpoint needs what the tenant lacks: an
+// external number is called through an outbound trunk.
+func (e *adminEnv) warnEndpoint(ctx context.Context, t *cc.Tenant, u *cc.User) {
+	if u.EndpointKind() != cc.EndpointExternal {
+		return
+	}
+	trunks, err := e.store.Trunks(ctx, t.ID)
+	if err != nil || slices.ContainsFunc(trunks, func(tr *cc.Trunk) bool { return tr.OutboundURI != "" }) {
+		return
+	}
+	fmt.Fprintf(e.stderr, "warning: tenant %s has no outbound trunk, so %s cannot be available until an admin sets one: parley admin trunk set --tenant %s --name NAME --outbound-uri sip:gateway.example.net:5060\n", t.Slug, u.Username, t.Slug)
 }
 
 // externalNumber normalises an agent's external number to E.164 with the

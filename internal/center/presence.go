@@ -26,9 +26,10 @@ func (c *Center) Presence(ctx context.Context, p *cc.Principal) (*cc.Presence, e
 }
 
 // SetState changes the signed-in agent's presence. Available needs a
-// reachable endpoint (see reach). While the agent is offered or busy the request is kept
-// as pending and applies when the interaction (and its wrap-up) ends. Leaving
-// wrap-up by choice finishes the wrap-up (the log is written).
+// reachable endpoint (see reach). While the agent is offered or busy the
+// request is kept as pending and applies when the interaction (and its
+// wrap-up) ends. Leaving wrap-up by choice finishes the wrap-up (the log is
+// written).
 func (c *Center) SetState(ctx context.Context, p *cc.Principal, state cc.AgentState, reason string) (*cc.Presence, error) {
 	ts, err := c.tenantState(p.Tenant.ID)
 	if err != nil {

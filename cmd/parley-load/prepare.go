@@ -118,7 +118,7 @@ func prepareStore(ctx context.Context, store cc.Store, s Setup) error {
 		u := &cc.User{
 			ID: cc.NewID("usr"), TenantID: t.ID, Username: name, DisplayName: "Load agent " + name[5:],
 			Roles: []cc.Role{cc.RoleAgent}, Skills: append([]string(nil), q.Skills...),
-			StaticContact: "sip:" + name + "@" + s.AgentHost, CreatedAt: now,
+			StaticContact: "sip:" + name + "@" + s.AgentHost, Endpoint: cc.EndpointSIP, CreatedAt: now,
 		}
 		u.Normalize()
 		if err := u.Validate(); err != nil {

@@ -69,8 +69,8 @@ var adminSynopsis = map[string]string{
 	"tenant add":         "--name SLUG [--region US] [--tz UTC] [--kind 1|2|3] [--display NAME] [--cluster NAME] [--reasons R,...] [--dispositions D,...] [--crm-origin ORIGIN,...]",
 	"tenant set":         "--tenant SLUG [--region R] [--tz ZONE] [--kind 1|2|3] [--display NAME] [--cluster NAME] [--reasons R,...] [--dispositions D,...] [--crm-origin ORIGIN,... | --add-crm-origin ORIGIN | --remove-crm-origin ORIGIN]",
 	"tenant list":        "",
-	"user add":           "--tenant SLUG --username NAME --role ROLES (--password PW | --generate-password) [--sip-username U (--sip-password PW | --generate-sip-password)] [--skills S,...] [--display NAME] [--email ADDR] [--static-contact URI] [--disable]",
-	"user set":           "--tenant SLUG --username NAME [--role ROLES] [--password PW | --generate-password] [--sip-username U] [--sip-password PW | --generate-sip-password] [--skills S,...] [--display NAME] [--email ADDR] [--static-contact URI] [--enable | --disable]",
+	"user add":           "--tenant SLUG --username NAME --role ROLES (--password PW | --generate-password) [--sip-username U (--sip-password PW | --generate-sip-password)] [--skills S,...] [--display NAME] [--email ADDR] [--static-contact URI] [--endpoint browser|sip|external] [--external-number NUMBER] [--disable]",
+	"user set":           "--tenant SLUG --username NAME [--role ROLES] [--password PW | --generate-password] [--sip-username U] [--sip-password PW | --generate-sip-password] [--skills S,...] [--display NAME] [--email ADDR] [--static-contact URI] [--endpoint browser|sip|external] [--external-number NUMBER] [--enable | --disable]",
 	"user list":          "--tenant SLUG",
 	"queue add":          "--tenant SLUG --name NAME [--skills S,...] [--priority N] [--wrap-up D] [--offer-timeout D] [--max-wait D] [--overflow QUEUE] [--service-level D] [--dispositions D,...] [--announcement FILE] [--hold FILE] [--screen-pop offer|answer] [--search-field KEY=Object.Field]...",
 	"queue set":          "--tenant SLUG --name NAME [--new-name NAME] [the flags of queue add]",
@@ -484,6 +484,7 @@ func (e *adminEnv) tenantList(ctx context.Context, args []string) error {
 
 type userFlags struct {
 	tenant, username, roles, password, display, email, skills, sipUser, sipPassword, static *string
+	endpoint, external                                                                      *string
 	genPassword, genSIP, disable, enable                                                    *bool
 }
 
@@ -501,6 +502,8 @@ func (e *adminEnv) userFlags(fs *flag.FlagSet) userFlags {
 		sipPassword: fs.String("sip-password", "", "SIP phone `password`"),
 		genSIP:      fs.Bool("generate-sip-password", false, "generate and print a SIP password"),
 		static:      fs.String("static-contact", "", "SIP `URI` to ring instead of a registered phone (\"\" clears)"),
+		endpoint:    fs.String("endpoint", "", "`where` the agent takes calls: browser (the panel's softphone), sip (the SIP phone or static contact) or external (--external-number through the tenant's outbound trunk); user add defaults to sip with --sip-username or --static-contact, else browser"),
+		external:    fs.String("external-number", "", "phone `number` Parley calls for --endpoint external (national numbers read with the tenant's region; \"\" clears)"),
 		disable:     fs.Bool("disable", false, "disable the user"),
 		enable:      fs.Bool("enable", false, "enable the user"),
 	}
@@ -530,7 +533,8 @@ func checkPassword(which, pw string) error {
 	return cc.WrapError(cc.EINVALID, err, "%s password: %s", which, msg)
 }
 
-func (e *adminEnv) applyUser(fs *flag.FlagSet, f userFlags, u *cc.User) (shown []string, err error) {
+// applyUser applies the flags given to u (of tenant t) and validates it.
+func (e *adminEnv) applyUser(fs *flag.FlagSet, f userFlags, t *cc.Tenant, u *cc.User) (shown []string, err error) {
 	if err := exclusive(fs, [2]string{"password", "generate-password"}, [2]string{"sip-password", "generate-sip-password"}, [2]string{"enable", "disable"}); err != nil {
 		return nil, err
 	}
@@ -552,6 +556,16 @@ func (e *adminEnv) applyUser(fs *flag.FlagSet, f userFlags, u *cc.User) (shown [
 	}
 	if isSet(fs, "static-contact") {
 		u.StaticContact = *f.static
+	}
+	if isSet(fs, "endpoint") {
+		if u.Endpoint, err = cc.ParseEndpoint(*f.endpoint); err != nil {
+			return nil, err
+		}
+	}
+	if isSet(fs, "external-number") {
+		if u.ExternalNumber, err = externalNumber(*f.external, t.Region); err != nil {
+			return nil, err
+		}
 	}
 	if *f.disable {
 		u.Disabled = true
@@ -619,15 +633,20 @@ func (e *adminEnv) userAdd(ctx context.Context, args []string) error {
 	if *f.password == "" && !*f.genPassword {
 		return cc.Errorf(cc.EINVALID, "give --password or --generate-password")
 	}
-	u := &cc.User{ID: cc.NewID("usr"), TenantID: t.ID, Username: *f.username, CreatedAt: time.Now().UTC()}
-	shown, err := e.applyUser(fs, f, u)
+	u := &cc.User{ID: cc.NewID("usr"), TenantID: t.ID, Username: *f.username, Endpoint: cc.EndpointBrowser, CreatedAt: time.Now().UTC()}
+	if *f.sipUser != "" || *f.static != "" {
+		// A user given a phone takes calls on it unless --endpoint says otherwise.
+		u.Endpoint = cc.EndpointSIP
+	}
+	shown, err := e.applyUser(fs, f, t, u)
 	if err != nil {
 		return err
 	}
 	if err := e.store.CreateUser(ctx, u); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "user %s created in %s (%s)\n", u.Username, t.Slug, joinRoles(u.Roles))
+	fmt.Fprintf(e.stdout, "user %s created in %s (%s; %s)\n", u.Username, t.Slug, joinRoles(u.Roles), describeEndpoint(u))
+	e.warnEndpoint(ctx, t, u)
 	for _, s := range shown {
 		fmt.Fprintln(e.stdout, "  "+s)
 	}
@@ -651,18 +670,61 @@ func (e *adminEnv) userSet(ctx context.Context, args []string) error {
 	if err != nil {
 		return cc.Errorf(cc.ENOTFOUND, "no user %q in tenant %s", *f.username, t.Slug)
 	}
-	shown, err := e.applyUser(fs, f, u)
+	shown, err := e.applyUser(fs, f, t, u)
 	if err != nil {
 		return err
 	}
 	if err := e.store.UpdateUser(ctx, u); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "user %s updated\n", u.Username)
+	fmt.Fprintf(e.stdout, "user %s updated (%s)\n", u.Username, describeEndpoint(u))
+	e.warnEndpoint(ctx, t, u)
 	for _, s := range shown {
 		fmt.Fprintln(e.stdout, "  "+s)
 	}
 	return nil
+}
+
+// describeEndpoint says where u takes calls, for the output of user add and
+// user set.
+func describeEndpoint(u *cc.User) string {
+	switch u.EndpointKind() {
+	case cc.EndpointSIP:
+		return "takes calls on the SIP phone (endpoint sip)"
+	case cc.EndpointExternal:
+		return "takes calls on " + u.ExternalNumber + " through the tenant's outbound trunk (endpoint external)"
+	}
+	return "takes calls in the browser panel (endpoint browser)"
+}
+
+// warnEndpoint warns when u's endpoint needs what the tenant lacks: an
+// external number is called through an outbound trunk.
+func (e *adminEnv) warnEndpoint(ctx context.Context, t *cc.Tenant, u *cc.User) {
+	if u.EndpointKind() != cc.EndpointExternal {
+		return
+	}
+	trunks, err := e.store.Trunks(ctx, t.ID)
+	if err != nil || slices.ContainsFunc(trunks, func(tr *cc.Trunk) bool { return tr.OutboundURI != "" }) {
+		return
+	}
+	fmt.Fprintf(e.stderr, "warning: tenant %s has no outbound trunk, so %s cannot be available until an admin sets one: parley admin trunk set --tenant %s --name NAME --outbound-uri sip:gateway.example.net:5060\n", t.Slug, u.Username, t.Slug)
+}
+
+// externalNumber normalises an agent's external number to E.164 with the
+// tenant's region; "" clears it.
+func externalNumber(input, region string) (string, error) {
+	input = strings.TrimSpace(input)
+	if input == "" {
+		return "", nil
+	}
+	n, err := phone.Parse(input, region)
+	if err != nil || n.Withheld || n.E164 == "" {
+		return "", cc.WrapError(cc.EINVALID, err, "--external-number %q: give the agent's phone number, such as +12015550123 (national numbers are read in region %s)", input, region)
+	}
+	if n.Extension != "" {
+		return "", cc.Errorf(cc.EINVALID, "--external-number %q has an extension: give a number that rings the agent directly", input)
+	}
+	return n.E164, nil
 }
 
 func joinRoles(rs []cc.Role) string {
@@ -688,9 +750,9 @@ func (e *adminEnv) userList(ctx context.Context, args []string) error {
 		if u.Disabled {
 			state = "disabled"
 		}
-		rows = append(rows, []string{u.Username, u.DisplayName, joinRoles(u.Roles), strings.Join(u.Skills, ","), u.SIPUsername, u.StaticContact, state})
+		rows = append(rows, []string{u.Username, u.DisplayName, joinRoles(u.Roles), strings.Join(u.Skills, ","), string(u.EndpointKind()), u.SIPUsername, u.StaticContact, u.ExternalNumber, state})
 	}
-	e.table("USERNAME\tNAME\tROLES\tSKILLS\tSIP USERNAME\tSTATIC CONTACT\tSTATE", rows)
+	e.table("USERNAME\tNAME\tROLES\tSKILLS\tENDPOINT\tSIP USERNAME\tSTATIC CONTACT\tEXTERNAL NUMBER\tSTATE", rows)
 	return nil
 }
 

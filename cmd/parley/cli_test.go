@@ -174,7 +174,19 @@ func TestAdminFixes(t *testing.T) {
 		{a("user", "add", "--tenant", "acme", "--username", "alice", "--role", "agent", "--generate-password", "--sip-username", "alice", "--sip-password", "short"), 1, []string{"SIP password is too short"}, nil},
 		{a("user", "add", "--tenant", "acme", "--username", "alice", "--role", "agent", "--password", "short"), 1, []string{"sign-in password is too short"}, nil},
 		{a("user", "add", "--tenant", "acme", "--username", "alice", "--role", "agent", "--generate-password", "--skills", "sales,Sales"), 1, []string{`--skills lists "Sales" twice`}, nil},
-		{a("user", "add", "--tenant", "acme", "--username", "alice", "--role", "agent", "--generate-password"), 0, []string{"user alice created"}, nil},
+		{a("user", "add", "--tenant", "acme", "--username", "alice", "--role", "agent", "--generate-password"), 0, []string{"user alice created in acme (agent; takes calls in the browser panel (endpoint browser))"}, nil},
+		// endpoints: the default follows the phone given; each says what it lacks
+		{a("user", "add", "--tenant", "acme", "--username", "bob", "--role", "agent", "--generate-password", "--static-contact", "sip:bob@10.0.0.5"), 0, []string{"(agent; takes calls on the SIP phone (endpoint sip))"}, nil},
+		{a("user", "add", "--tenant", "acme", "--username", "carol", "--role", "agent", "--generate-password", "--endpoint", "phone"), 1, []string{`endpoint "phone": use browser (the panel's softphone), sip (a SIP phone or static contact) or external`}, nil},
+		{a("user", "add", "--tenant", "acme", "--username", "carol", "--role", "agent", "--generate-password", "--endpoint", "external"), 1, []string{"user carol takes calls on an external number but has none: set --external-number"}, nil},
+		{a("user", "add", "--tenant", "acme", "--username", "carol", "--role", "agent", "--generate-password", "--endpoint", "external", "--external-number", "call me"), 1, []string{`--external-number "call me": give the agent's phone number, such as +12015550123`}, nil},
+		{a("user", "add", "--tenant", "acme", "--username", "carol", "--role", "agent", "--generate-password", "--endpoint", "external", "--external-number", "201 555 0123 x 4"), 1, []string{`--external-number "201 555 0123 x 4" has an extension`}, nil},
+		{a("user", "add", "--tenant", "acme", "--username", "carol", "--role", "agent", "--generate-password", "--endpoint", "external", "--external-number", "(201) 555-0123"), 0, []string{"takes calls on +12015550123 through the tenant's outbound trunk (endpoint external)"}, []string{"warning: tenant acme has no outbound trunk, so carol cannot be available until an admin sets one: parley admin trunk set --tenant acme"}},
+		{a("user", "set", "--tenant", "acme", "--username", "carol", "--external-number", ""), 1, []string{"user carol takes calls on an external number but has none"}, nil},
+		{a("user", "set", "--tenant", "acme", "--username", "alice", "--endpoint", "sip"), 1, []string{"user alice takes calls on a SIP phone but has no SIP username and no static contact: set --sip-username or --static-contact"}, nil},
+		{a("user", "set", "--tenant", "acme", "--username", "alice", "--endpoint", "SIP", "--static-contact", "sip:alice@10.0.0.6"), 0, []string{"user alice updated (takes calls on the SIP phone (endpoint sip))"}, nil},
+		{a("user", "set", "--tenant", "acme", "--username", "bob", "--endpoint", "browser"), 0, []string{"user bob updated (takes calls in the browser panel (endpoint browser))"}, nil},
+		{a("user", "list", "--tenant", "acme"), 0, []string{"ENDPOINT", "EXTERNAL NUMBER", "external", "+12015550123"}, nil},
 		{a("user", "set", "--tenant", "acme", "--username", "alice", "--enable", "--disable"), 1, []string{"give --enable or --disable, not both"}, nil},
 		{a("user", "set", "--tenant", "acme", "--sip-username", "alice"), 1, []string{"give --username"}, nil},
 		{a("user", "set", "--tenant", "acme", "--username", "alice", "--sip-username", "alice"), 1, []string{"give --sip-password or --generate-sip-password for SIP user alice"}, nil},
@@ -209,7 +221,7 @@ func TestAdminFixes(t *testing.T) {
 		{a("bogus"), 2, []string{`parley admin: unknown command "bogus"`}, nil},
 		{a("tenant", "frob"), 2, []string{`parley admin: unknown command "tenant frob"`}, nil},
 		{a("tenant"), 2, []string{"give a verb: add, list, set"}, nil},
-		{a("user", "add", "-h"), 0, []string{"Usage: parley admin user add --tenant SLUG --username NAME --role ROLES (--password PW | --generate-password)"}, nil},
+		{a("user", "add", "-h"), 0, []string{"Usage: parley admin user add --tenant SLUG --username NAME --role ROLES (--password PW | --generate-password)", "[--endpoint browser|sip|external]", "-endpoint where"}, nil},
 		{a("crm", "set", "-h"), 0, []string{"Task Description (labelled Comments in Salesforce"}, nil},
 	}
 	for _, s := range steps {
@@ -443,7 +455,7 @@ func TestPrintDemoCoversTheWalkthrough(t *testing.T) {
 	f := &demoFile{
 		HTTP: "http://127.0.0.1:8080", CRM: "http://127.0.0.1:8081", Tenant: "acme",
 		EntryPoints: []demoEntry{{Number: "+15550100", Queue: "Sales", URI: "sip:+15550100@127.0.0.1:5060"}},
-		Users:       []demoUser{{Username: "alice", Password: "pw-alice", Role: "agent", SIPUsername: "alice", SIPPassword: "sip-alice"}},
+		Users:       []demoUser{{Username: "alice", Password: "pw-alice", Role: "agent", SIPUsername: "alice", SIPPassword: "sip-alice", Endpoint: "browser"}},
 		CRMClient:   demoCRMClient{ID: "parley-demo", Secret: "crm-secret"},
 	}
 	var b bytes.Buffer
@@ -455,6 +467,9 @@ func TestPrintDemoCoversTheWalkthrough(t *testing.T) {
 		"http://127.0.0.1:8081/services/oauth2/token",
 		"client_secret=crm-secret",
 		"FROM Task",
+		"alice  agent      password pw-alice   takes calls: browser",
+		"0. alice takes calls in the browser panel",
+		"go run ./cmd/parley admin --data parley-demo user set --tenant acme --username alice --endpoint sip",
 	} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("the demo's steps lack %q:\n%s", want, b.String())

@@ -69,6 +69,8 @@ type demoUser struct {
 	Role        string `json:"role"`
 	SIPUsername string `json:"sip_username,omitempty"`
 	SIPPassword string `json:"sip_password,omitempty"`
+	// Endpoint is where the user takes calls (browser, sip or external).
+	Endpoint string `json:"endpoint"`
 }
 
 type demoCRMClient struct {
@@ -82,15 +84,19 @@ const (
 	demoCRMUser  = "integration@devcrm.example.com"
 )
 
+// demoUsers are the demo tenant's users. alice talks in the browser panel
+// and keeps a SIP login, so `parley admin user set --endpoint sip` puts her
+// on a SIP phone; bob takes calls on his SIP phone.
 var demoUsers = []struct {
 	username, display, role string
 	skills                  []string
 	sip                     bool
+	endpoint                cc.Endpoint
 }{
-	{"alice", "Alice Agent", "agent", []string{"sales", "support"}, true},
-	{"bob", "Bob Agent", "agent", []string{"sales", "support"}, true},
-	{"sam", "Sam Supervisor", "supervisor", nil, false},
-	{"ada", "Ada Admin", "admin", nil, false},
+	{"alice", "Alice Agent", "agent", []string{"sales", "support"}, true, cc.EndpointBrowser},
+	{"bob", "Bob Agent", "agent", []string{"sales", "support"}, true, cc.EndpointSIP},
+	{"sam", "Sam Supervisor", "supervisor", nil, false, cc.EndpointBrowser},
+	{"ada", "Ada Admin", "admin", nil, false, cc.EndpointBrowser},
 }
 
 var demoQueues = []struct {
@@ -269,6 +275,7 @@ func seedDemo(ctx context.Context, m *Main, crm *devcrm.Server) (*demoFile, erro
 				return nil, err
 			}
 		}
+		entry.Endpoint = string(u.EndpointKind()) // an admin may have changed it
 		info.Users = append(info.Users, entry)
 	}
 	return info, nil
@@ -372,7 +379,7 @@ func createDemoTenant(ctx context.Context, store *sqlite.DB) (*cc.Tenant, error)
 	}
 	for _, du := range demoUsers {
 		u := &cc.User{ID: cc.NewID("usr"), TenantID: t.ID, Username: du.username, DisplayName: du.display,
-			Email: du.username + "@acme.example", Roles: []cc.Role{cc.Role(du.role)}, Skills: du.skills, CreatedAt: now}
+			Email: du.username + "@acme.example", Roles: []cc.Role{cc.Role(du.role)}, Skills: du.skills, Endpoint: du.endpoint, CreatedAt: now}
 		// Placeholder credentials; seedDemo sets the real ones right after.
 		u.PasswordHash, _ = auth.HashPassword(auth.GeneratePassword(16))
 		if du.sip {
@@ -458,6 +465,9 @@ Numbers to call:
 	var alice demoUser
 	for _, u := range f.Users {
 		line := fmt.Sprintf("  %-6s %-10s password %s", u.Username, u.Role, u.Password)
+		if u.Role == string(cc.RoleAgent) && u.Endpoint != "" {
+			line += "   takes calls: " + u.Endpoint
+		}
 		if u.SIPUsername != "" {
 			line += fmt.Sprintf("   SIP phone: register sip:%s@%s  user %s  password %s", u.SIPUsername, sipAddr, u.SIPUsername, u.SIPPassword)
 		}
@@ -480,9 +490,13 @@ Numbers to call:
 		fmt.Fprintf(w, "  %-26s password %s%s\n", u.Username, u.Password, note)
 	}
 	if alice.Username != "" && len(f.EntryPoints) > 0 {
-		fmt.Fprintf(w, `
-Try a call, each command in its own terminal (from the repository root):
-  1. alice's phone (answers and plays a 1000 Hz tone):
+		fmt.Fprintf(w, "\nTry a call, each command in its own terminal (from the repository root):\n")
+		if alice.Endpoint != string(cc.EndpointSIP) {
+			fmt.Fprintf(w, `  0. alice takes calls in the browser panel (README: Talk through the browser); put her on her SIP phone for these steps (the demo picks it up within 5s):
+     go run ./cmd/parley admin --data %s user set --tenant %s --username alice --endpoint sip
+`, filepath.Dir(path), f.Tenant)
+		}
+		fmt.Fprintf(w, `  1. alice's phone (answers and plays a 1000 Hz tone):
      go run ./cmd/parley call --answer --register sip:alice@%[1]s --user alice --password %[2]s --tone 1000 --duration 0
   2. alice signs in and becomes available:
      TOKEN=$(curl -s -X POST %[3]s/api/v1/sessions -H 'Content-Type: application/json' -d '{"tenant":"%[4]s","username":"alice","password":"%[5]s"}' | sed -E 's/.*"token":"([^"]+)".*/\1/')

@@ -159,3 +159,35 @@ func assertTone(t *testing.T, what, wav string, want, not float64) {
 		t.Errorf("%s: %v Hz at %.1f dB (want > -40), %v Hz at %.1f dB (want < -40)", what, want, in, not, out)
 	}
 }
+
+// TestDemoAgentsEndpoints: the demo's alice takes calls in the browser
+// panel, so without a connected panel she cannot be available and says
+// what to do; bob is on his SIP phone; the API shows both.
+func TestDemoAgentsEndpoints(t *testing.T) {
+	e := startEnv(t, withBrowserAgents("alice"))
+	if got := e.user("alice").Endpoint; got != "browser" {
+		t.Fatalf("demo.json gives alice endpoint %q, want browser", got)
+	}
+	alice := e.signIn("alice")
+	var me struct {
+		User struct{ Endpoint string } `json:"user"`
+	}
+	if st := e.api("GET", "/api/v1/me", alice, nil, &me); st != 200 || me.User.Endpoint != "browser" {
+		t.Fatalf("GET /api/v1/me: %d, endpoint %q; want 200 and browser", st, me.User.Endpoint)
+	}
+	st, body := e.apiBody("PUT", "/api/v1/me/state", alice, map[string]string{"state": "available"})
+	if st != 409 || !strings.Contains(string(body), "alice takes calls in the browser panel and its audio is not connected: open the panel and allow the microphone") {
+		t.Fatalf("alice available without panel audio: %d %s; want 409 saying what to do", st, body)
+	}
+	var agents []struct{ Username, Endpoint string }
+	if st := e.api("GET", "/api/v1/agents", alice, nil, &agents); st != 200 {
+		t.Fatalf("GET /api/v1/agents: %d", st)
+	}
+	got := map[string]string{}
+	for _, a := range agents {
+		got[a.Username] = a.Endpoint
+	}
+	if got["alice"] != "browser" || got["bob"] != "sip" {
+		t.Fatalf("agents' endpoints %v, want alice browser and bob sip", got)
+	}
+}

@@ -85,7 +85,7 @@ func (e *testEnv) addLoadAgents(n int, phones *sippeer.SIPpServer) {
 	for i := range n {
 		name := fmt.Sprintf("load%02d", i)
 		u := &cc.User{ID: cc.NewID("usr"), TenantID: tenant.ID, Username: name, DisplayName: "Load agent " + name,
-			Roles: []cc.Role{cc.RoleAgent}, Skills: []string{"sales"}, PasswordHash: hash, StaticContact: phones.URI(name), CreatedAt: now}
+			Roles: []cc.Role{cc.RoleAgent}, Skills: []string{"sales"}, PasswordHash: hash, StaticContact: phones.URI(name), Endpoint: cc.EndpointSIP, CreatedAt: now}
 		u.Normalize()
 		if err := u.Validate(); err != nil {
 			e.t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/parley-cc/parley/internal/cc"
 	"github.com/parley-cc/parley/internal/devcrm"
 	"github.com/parley-cc/parley/internal/testkit/sippeer"
 )
@@ -36,6 +38,19 @@ type testEnv struct {
 	sipAddr string
 	http    string
 	logs    *syncBuffer
+	// browserAgents are the demo agents left in the browser panel; every
+	// other demo agent takes calls on a SIP phone (see withBrowserAgents).
+	browserAgents []string
+}
+
+// envOption changes how startEnv sets Parley up.
+type envOption func(*testEnv)
+
+// withBrowserAgents keeps the named demo agents on the browser endpoint
+// the demo gives alice. Without it every demo agent with a SIP login takes
+// calls on a SIP phone, as the tests that drive agents with SIP phones need.
+func withBrowserAgents(names ...string) envOption {
+	return func(e *testEnv) { e.browserAgents = append(e.browserAgents, names...) }
 }
 
 type syncBuffer struct {
@@ -55,9 +70,12 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func startEnv(t *testing.T) *testEnv {
+func startEnv(t *testing.T, opts ...envOption) *testEnv {
 	t.Helper()
 	e := &testEnv{t: t, ctx: context.Background(), dir: t.TempDir(), logs: &syncBuffer{}}
+	for _, o := range opts {
+		o(e)
+	}
 	e.crmAddr = fmt.Sprintf("127.0.0.1:%d", sippeer.FreePort(t))
 	e.sipPort = sippeer.FreePort(t)
 	e.sipAddr = fmt.Sprintf("127.0.0.1:%d", e.sipPort)
@@ -118,6 +136,7 @@ func (e *testEnv) startParley() {
 	if err != nil {
 		e.t.Fatalf("seed: %v", err)
 	}
+	e.setEndpoints(info)
 	if err := writeDemoFile(filepath.Join(e.dir, "demo.json"), info); err != nil {
 		e.t.Fatal(err)
 	}
@@ -131,6 +150,28 @@ func (e *testEnv) startParley() {
 		e.t.Fatalf("seed devcrm's call center: %v", err)
 	}
 	e.m, e.info, e.http = m, info, m.HTTPURL()
+}
+
+// setEndpoints puts the demo agents with a SIP login on their SIP phones,
+// but those in e.browserAgents in the browser panel, with the admin command
+// a reader of the README runs, and records the choice in info.
+func (e *testEnv) setEndpoints(info *demoFile) {
+	e.t.Helper()
+	for i, u := range info.Users {
+		if u.Role != string(cc.RoleAgent) || u.SIPUsername == "" {
+			continue
+		}
+		endpoint := cc.EndpointSIP
+		if slices.Contains(e.browserAgents, u.Username) {
+			endpoint = cc.EndpointBrowser
+		}
+		var out, errOut bytes.Buffer
+		args := []string{"--data", e.dir, "user", "set", "--tenant", info.Tenant, "--username", u.Username, "--endpoint", string(endpoint)}
+		if err := runAdmin(e.ctx, args, &out, &errOut); err != nil {
+			e.t.Fatalf("parley admin %s: %v\n%s%s", strings.Join(args, " "), err, out.String(), errOut.String())
+		}
+		info.Users[i].Endpoint = string(endpoint)
+	}
 }
 
 // restartParley stops the server (as a crash would leave it: no drain)

@@ -285,6 +285,8 @@ type AgentInfo struct {
 	Name     string
 	State    AgentState
 	Reason   string // the not-ready reason
+	// Endpoint is where the agent takes calls.
+	Endpoint Endpoint
 }
 
 // PresenceStore stores agents' current presence.

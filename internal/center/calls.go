@@ -226,9 +226,9 @@ func (c *Center) offerLocked(ctx context.Context, ts *tenantState, as acd.Assign
 	}
 	now := c.clock()
 	it := cl.it
-	eps, err := c.endpoints(ctx, ts.tenant, a.user)
-	if err != nil {
-		c.log.Error("agent endpoints", "agent", a.user.Username, "error", err)
+	eps, reachErr := c.reach(ctx, ts.tenant, a.user)
+	if reachErr != nil && cc.ErrorCode(reachErr) != cc.ECONFLICT {
+		c.log.Error("agent endpoints", "agent", a.user.Username, "error", reachErr)
 	}
 	if err := c.setPresenceLocked(ctx, ts, a, cc.PresenceChange{Op: cc.OpOffer, InteractionID: it.ID, At: now}); err != nil {
 		c.log.Error("offer to agent", "agent", a.user.Username, "error", err)
@@ -244,8 +244,8 @@ func (c *Center) offerLocked(ctx context.Context, ts *tenantState, as acd.Assign
 	c.saveLocked(ctx, ts, it, nil, c.interactionEvent(ts, it, cc.EventInteractionOffered, now, "", ""))
 	ts.dirty[it.QueueID] = true
 	c.kickStatus()
-	if len(eps) == 0 {
-		c.offerFailedLocked(ctx, cl, offer, cc.ReasonConnectionLost, "the agent has no registered phone")
+	if reachErr != nil {
+		c.offerFailedLocked(ctx, cl, offer, cc.ReasonConnectionLost, cc.ErrorMessage(reachErr))
 		return
 	}
 	grace := offer.Timeout + c.opts.OfferGrace

@@ -56,6 +56,10 @@ type Options struct {
 	Ready []func(context.Context) error
 	// Dialer places click-to-dial calls; nil refuses them.
 	Dialer cc.OutboundDialer
+	// BrowserAudio tells whether a browser agent's panel has its audio
+	// connected (the softphone hub); nil means none has, so browser
+	// agents cannot be available. The hub calls AudioChanged when it changes.
+	BrowserAudio cc.BrowserAudio
 }
 
 // Center is the contact center. Create it with New, then Start.

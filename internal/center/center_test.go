@@ -84,6 +84,8 @@ type fixture struct {
 	lastAlive time.Time
 	// dialer is given to the next center started (see Options.Dialer).
 	dialer cc.OutboundDialer
+	// audio is given to the next center started (see Options.BrowserAudio).
+	audio cc.BrowserAudio
 }
 
 type plainSealer struct{}
@@ -131,6 +133,7 @@ func (f *fixture) start() {
 		Store: f.store, Bus: inmem.New(0), CRM: f.crm, Logger: testLogger(),
 		RetryMin: 20 * time.Millisecond, RetryMax: 50 * time.Millisecond, RetryPermanent: 50 * time.Millisecond,
 		RefreshInterval: time.Hour, SweepInterval: time.Hour, LastAlive: f.lastAlive, Dialer: f.dialer,
+		BrowserAudio: f.audio,
 	})
 	must(f.t, f.c.Start(f.ctx))
 	f.t.Cleanup(func() { f.c.Close(); f.store.Close() })
@@ -156,7 +159,7 @@ func (f *fixture) queue(name string, wrap, maxWait time.Duration) *cc.Queue {
 func (f *fixture) user(name string, role cc.Role, skills ...string) *cc.User {
 	h, _ := auth.HashPassword("password-" + name)
 	u := &cc.User{ID: cc.NewID("usr"), TenantID: f.tenant.ID, Username: name, Roles: []cc.Role{role}, Skills: skills, PasswordHash: h,
-		StaticContact: "sip:" + name + "@127.0.0.1:5999", CreatedAt: time.Now()}
+		StaticContact: "sip:" + name + "@127.0.0.1:5999", Endpoint: cc.EndpointSIP, CreatedAt: time.Now()}
 	u.Normalize()
 	must(f.t, f.store.CreateUser(f.ctx, u))
 	f.users[name] = u

@@ -28,7 +28,8 @@ func (c *Center) Agents(ctx context.Context, p *cc.Principal) ([]cc.AgentInfo, e
 		if st == "" {
 			st = cc.StateLoggedOut
 		}
-		out = append(out, cc.AgentInfo{ID: a.user.ID, Username: a.user.Username, Name: a.user.Name(), State: st, Reason: a.presence.Reason})
+		out = append(out, cc.AgentInfo{ID: a.user.ID, Username: a.user.Username, Name: a.user.Name(), State: st, Reason: a.presence.Reason,
+			Endpoint: a.user.EndpointKind()})
 	}
 	slices.SortFunc(out, func(x, y cc.AgentInfo) int {
 		if c := strings.Compare(strings.ToLower(x.Name), strings.ToLower(y.Name)); c != 0 {

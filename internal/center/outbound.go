@@ -55,10 +55,11 @@ func (c *Center) PlaceCall(ctx context.Context, p *cc.Principal, req cc.DialRequ
 	if c.opts.Dialer == nil {
 		return nil, cc.Errorf(cc.EUNAVAILABLE, "outbound calls are not available: this server has no SIP side")
 	}
-	trunk, callerID, err := c.outboundTrunk(ctx, p.Tenant)
+	trunk, err := c.outboundTrunk(ctx, p.Tenant)
 	if err != nil {
 		return nil, err
 	}
+	callerID := c.callerID(ctx, p.Tenant)
 	c.mu.Lock()
 	draining := c.draining
 	c.mu.Unlock()
@@ -72,14 +73,10 @@ func (c *Center) PlaceCall(ctx context.Context, p *cc.Principal, req cc.DialRequ
 		c.unlock(ts)
 		return nil, cc.Errorf(cc.EFORBIDDEN, "%s is not an agent: only agents place calls", p.User.Username)
 	}
-	eps, err := c.endpoints(ctx, ts.tenant, a.user)
+	eps, err := c.reach(ctx, ts.tenant, a.user)
 	if err != nil {
 		c.unlock(ts)
 		return nil, err
-	}
-	if len(eps) == 0 {
-		c.unlock(ts)
-		return nil, cc.Errorf(cc.ECONFLICT, "%s has no phone to ring: register the SIP phone of user %q first", a.user.Username, a.user.SIPUsername)
 	}
 	now := c.clock()
 	e164, ext := phone.DialString(num)
@@ -150,28 +147,34 @@ func dialNumber(to, region string) (phone.Number, error) {
 	return n, nil
 }
 
-// outboundTrunk returns the tenant's trunk for outbound calls (the first by
-// name with an outbound URI) and the caller id the customer sees: the
-// tenant's first E.164 entry point.
-func (c *Center) outboundTrunk(ctx context.Context, t *cc.Tenant) (*cc.Trunk, string, error) {
+// outboundTrunk returns the tenant's trunk for outbound calls: the first by
+// name with an outbound URI. Click-to-dial reaches customers through it and
+// offers reach agents on external numbers through it (Trunk.DialURI).
+func (c *Center) outboundTrunk(ctx context.Context, t *cc.Tenant) (*cc.Trunk, error) {
 	trunks, err := c.store.Trunks(ctx, t.ID)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	i := slices.IndexFunc(trunks, func(tr *cc.Trunk) bool { return tr.OutboundURI != "" })
 	if i < 0 {
-		return nil, "", cc.Errorf(cc.ECONFLICT, "tenant %s has no outbound trunk: an admin sets one with `parley admin trunk set --tenant %s --name NAME --outbound-uri sip:gateway.example.net:5060`", t.Slug, t.Slug)
+		return nil, cc.Errorf(cc.ECONFLICT, "tenant %s has no outbound trunk: an admin sets one with `parley admin trunk set --tenant %s --name NAME --outbound-uri sip:gateway.example.net:5060`", t.Slug, t.Slug)
 	}
-	callerID := ""
-	if eps, err := c.store.EntryPoints(ctx, t.ID); err == nil {
-		for _, ep := range eps {
-			if strings.HasPrefix(ep.Number, "+") {
-				callerID = ep.Number
-				break
-			}
+	return trunks[i], nil
+}
+
+// callerID is the number customers see on outbound calls: the tenant's
+// first E.164 entry point, or "" when it has none (or they cannot be read).
+func (c *Center) callerID(ctx context.Context, t *cc.Tenant) string {
+	eps, err := c.store.EntryPoints(ctx, t.ID)
+	if err != nil {
+		return ""
+	}
+	for _, ep := range eps {
+		if strings.HasPrefix(ep.Number, "+") {
+			return ep.Number
 		}
 	}
-	return trunks[i], callerID, nil
+	return ""
 }
 
 // agentTimes are the ring time and wrap-up of an agent's outbound calls:

@@ -2,7 +2,6 @@ package center
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 
@@ -27,9 +26,10 @@ func (c *Center) Presence(ctx context.Context, p *cc.Principal) (*cc.Presence, e
 }
 
 // SetState changes the signed-in agent's presence. Available needs a
-// reachable endpoint. While the agent is offered or busy the request is kept
-// as pending and applies when the interaction (and its wrap-up) ends. Leaving
-// wrap-up by choice finishes the wrap-up (the log is written).
+// reachable endpoint (see reach). While the agent is offered or busy the
+// request is kept as pending and applies when the interaction (and its
+// wrap-up) ends. Leaving wrap-up by choice finishes the wrap-up (the log is
+// written).
 func (c *Center) SetState(ctx context.Context, p *cc.Principal, state cc.AgentState, reason string) (*cc.Presence, error) {
 	ts, err := c.tenantState(p.Tenant.ID)
 	if err != nil {
@@ -47,12 +47,8 @@ func (c *Center) SetState(ctx context.Context, p *cc.Principal, state cc.AgentSt
 		return nil, err
 	}
 	if state == cc.StateAvailable && (a.presence.State == cc.StateLoggedOut || a.presence.State == cc.StateNotReady || a.presence.State == cc.StateWrapUp) {
-		eps, err := c.endpoints(ctx, ts.tenant, a.user)
-		if err != nil {
+		if _, err := c.reach(ctx, ts.tenant, a.user); err != nil {
 			return nil, err
-		}
-		if len(eps) == 0 {
-			return nil, cc.Errorf(cc.ECONFLICT, "%s cannot be available: no phone is registered for SIP user %q and there is no static contact; register the SIP phone first", a.user.Username, a.user.SIPUsername)
 		}
 	}
 	if a.presence.State == cc.StateWrapUp {
@@ -115,25 +111,6 @@ func (c *Center) setPresenceLocked(ctx context.Context, ts *tenantState, a *agen
 	return nil
 }
 
-// endpoints returns the SIP URIs that ring the agent: registered contacts,
-// newest first, then the static contact.
-func (c *Center) endpoints(ctx context.Context, t *cc.Tenant, u *cc.User) ([]string, error) {
-	var out []string
-	if u.SIPUsername != "" {
-		regs, err := c.store.Registrations(ctx, t.ID, u.ID, c.clock())
-		if err != nil {
-			return nil, fmt.Errorf("agent endpoints: %w", err)
-		}
-		for _, r := range regs {
-			out = append(out, r.Contact)
-		}
-	}
-	if u.StaticContact != "" {
-		out = append(out, u.StaticContact)
-	}
-	return out, nil
-}
-
 // sweep removes expired SIP registrations and takes agents whose phone is
 // gone out of routing (not ready, connection lost).
 func (c *Center) sweep(ctx context.Context) {
@@ -154,24 +131,7 @@ func (c *Center) sweep(ctx context.Context) {
 // registered or unregistered. An available agent with no endpoint left is
 // made not ready (connection lost), so calls are not offered to nobody.
 func (c *Center) RegistrationChanged(ctx context.Context, tenantID, userID string) {
-	ts, err := c.tenantState(tenantID)
-	if err != nil {
-		return
-	}
-	ts.mu.Lock()
-	defer c.unlock(ts)
-	a := ts.agents[userID]
-	if a == nil || a.presence.State != cc.StateAvailable {
-		return
-	}
-	eps, err := c.endpoints(ctx, ts.tenant, a.user)
-	if err != nil || len(eps) > 0 {
-		return
-	}
-	c.log.Info("agent phone gone; not ready", "agent", a.user.Username)
-	if err := c.setPresenceLocked(ctx, ts, a, cc.PresenceChange{Op: cc.OpSystemNotReady, Reason: cc.ReasonConnectionLost}); err != nil {
-		c.log.Error("not ready after registration loss", "agent", a.user.Username, "error", err)
-	}
+	c.endpointChanged(ctx, tenantID, userID, "agent phone gone; not ready")
 }
 
 func (c *Center) markAgentQueuesDirty(ts *tenantState, a *agentState) {

@@ -63,7 +63,7 @@ func TestCallScenarios(t *testing.T) {
 		{Name: "transfer to a queue", Method: "POST", URL: "/api/v1/interactions/int_bob1/transfer", Token: bob, Body: `{"queue_id":"que_support"}`,
 			WantStatus: 200, WantContains: []string{`"state":"queued"`, `"queue_id":"que_support"`}},
 		{Name: "agents for an agent", Method: "GET", URL: "/api/v1/agents", Token: alice, WantStatus: 200,
-			WantContains: []string{`"username":"alice"`, `"username":"bob"`, `"state":"logged_out"`}, WantNotContains: []string{"sue", "eve"}},
+			WantContains: []string{`"username":"alice"`, `"username":"bob"`, `"state":"logged_out"`, `"endpoint":"browser"`}, WantNotContains: []string{"sue", "eve"}},
 		{Name: "agents takes no query", Method: "GET", URL: "/api/v1/agents?state=available", Token: alice, WantStatus: 400},
 	})...)
 }

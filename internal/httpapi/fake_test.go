@@ -598,7 +598,7 @@ func (f *fakeService) Agents(ctx context.Context, p *cc.Principal) ([]cc.AgentIn
 		if pr := f.presence[u.user.ID]; pr != nil {
 			st, reason = pr.State, pr.Reason
 		}
-		out = append(out, cc.AgentInfo{ID: u.user.ID, Username: u.user.Username, Name: u.user.Name(), State: st, Reason: reason})
+		out = append(out, cc.AgentInfo{ID: u.user.ID, Username: u.user.Username, Name: u.user.Name(), State: st, Reason: reason, Endpoint: u.user.EndpointKind()})
 	}
 	slices.SortFunc(out, func(a, b cc.AgentInfo) int { return strings.Compare(a.Username, b.Username) })
 	return out, nil

@@ -155,7 +155,7 @@ func TestScenarios(t *testing.T) {
 
 		// Me and presence.
 		{Name: "me", Method: "GET", URL: "/api/v1/me", Token: alice, WantStatus: 200,
-			WantContains: []string{`"user":{"id":"usr_alice","username":"alice","display_name":"alice example","roles":["agent"],"skills":["sales"],"sip_username":"alice-phone"}`,
+			WantContains: []string{`"user":{"id":"usr_alice","username":"alice","display_name":"alice example","roles":["agent"],"skills":["sales"],"sip_username":"alice-phone","endpoint":"browser"}`,
 				`"tenant":{"id":"ten_acme","slug":"acme","display_name":"acme","kind":1,"region":"US","time_zone":"America/New_York"}`,
 				`"presence":{"user_id":"usr_alice","username":"alice","state":"logged_out"}`, `"not_ready_reasons":["break","lunch"`, `"dispositions":["Resolved"`}},
 		{Name: "me takes no query", Method: "GET", URL: "/api/v1/me?x=1", Token: alice, WantStatus: 400,

@@ -52,16 +52,22 @@ type userView struct {
 	Roles       []cc.Role `json:"roles"`
 	Skills      []string  `json:"skills"`
 	SIPUsername string    `json:"sip_username,omitempty"`
+	// Endpoint is where the user takes calls; ExternalNumber is the number
+	// rung for the external endpoint.
+	Endpoint       cc.Endpoint `json:"endpoint"`
+	ExternalNumber string      `json:"external_number,omitempty"`
 }
 
 func newUserView(u *cc.User) userView {
 	return userView{
-		ID:          u.ID,
-		Username:    u.Username,
-		DisplayName: u.Name(),
-		Roles:       nonNil(u.Roles),
-		Skills:      nonNil(u.Skills),
-		SIPUsername: u.SIPUsername,
+		ID:             u.ID,
+		Username:       u.Username,
+		DisplayName:    u.Name(),
+		Roles:          nonNil(u.Roles),
+		Skills:         nonNil(u.Skills),
+		SIPUsername:    u.SIPUsername,
+		Endpoint:       u.EndpointKind(),
+		ExternalNumber: u.ExternalNumber,
 	}
 }
 

@@ -307,11 +307,12 @@ type Agent struct {
 	DisplayName string        `json:"display_name"`
 	State       cc.AgentState `json:"state"`
 	Reason      string        `json:"reason,omitempty"`
+	Endpoint    cc.Endpoint   `json:"endpoint"`
 }
 
 // NewAgent renders an agent; withReason adds its not-ready reason.
 func NewAgent(a cc.AgentInfo, withReason bool) Agent {
-	v := Agent{ID: a.ID, Username: a.Username, DisplayName: a.Name, State: a.State}
+	v := Agent{ID: a.ID, Username: a.Username, DisplayName: a.Name, State: a.State, Endpoint: a.Endpoint}
 	if withReason {
 		v.Reason = a.Reason
 	}

@@ -21,7 +21,7 @@ import (
 // e2e_panel_test.go test the panel alone; these test the pieces together.
 
 // softphone is devcrm's iframe that frames the panel.
-const softphone = "#softphone-frame"
+const softphoneFrame = "#softphone-frame"
 
 // crmLayouts are devcrm's pages with the softphone: the Lightning-like app
 // (Open CTI for Lightning) and the Service Console (interaction.js).
@@ -62,7 +62,7 @@ func (e *testEnv) crmSignIn(t *testing.T, ctx context.Context, username, path st
 	if err != nil {
 		t.Fatalf("devcrm sign-in as %s: %v", username, err)
 	}
-	inFrame[bool](t, ctx, softphone, "the panel starts", `!document.getElementById('signin').hidden || !document.getElementById('main').hidden`)
+	inFrame[bool](t, ctx, softphoneFrame, "the panel starts", `!document.getElementById('signin').hidden || !document.getElementById('main').hidden`)
 	// In the Lightning-like app the agent opens the utility item.
 	inHost[bool](t, ctx, "the softphone shows", `(() => { const b = document.getElementById('utility-phone');
 		if (b && b.getAttribute('aria-expanded') !== 'true') b.click();
@@ -76,7 +76,7 @@ func crmShot(t *testing.T, ctx context.Context, name string) {
 }
 
 // TestCRMConsoleTakesACall is issue 3's walkthrough in devcrm's pages:
-// alice signs in to devcrm and to the panel in its softphone, goes
+// alice signs in to devcrm and to the panel in its softphoneFrame, goes
 // available; a real SIP call from Jane Doe's number arrives; the panel
 // offers it with her contact; alice's phone (SIPp) rings and answers only
 // when asked to, so the call connects only through the panel's Accept;
@@ -91,13 +91,13 @@ func TestCRMConsoleTakesACall(t *testing.T) {
 
 			ctx := browser.New(t, browser.Options{})
 			e.crmSignIn(t, ctx, "alice@devcrm.example.com", l.home)
-			frameSignIn(t, ctx, softphone, "alice", e.user("alice").Password)
-			frameState(t, ctx, softphone, "available")
-			inFrame[bool](t, ctx, softphone, "available", `document.getElementById('presence').value === 'available'`)
+			frameSignIn(t, ctx, softphoneFrame, "alice", e.user("alice").Password)
+			frameState(t, ctx, softphoneFrame, "available")
+			inFrame[bool](t, ctx, softphoneFrame, "available", `document.getElementById('presence').value === 'available'`)
 			crmShot(t, ctx, "crm-"+l.name+"-available")
 
 			caller := startUACall(t, sipua.Options{From: "2015550123", ToneHz: 440, Duration: 8 * time.Second}, "sip:+15550100@"+e.sipAddr)
-			offer := inFrame[string](t, ctx, softphone, "the offer", `!document.getElementById('offer').hidden && document.getElementById('offer').textContent`)
+			offer := inFrame[string](t, ctx, softphoneFrame, "the offer", `!document.getElementById('offer').hidden && document.getElementById('offer').textContent`)
 			if !strings.Contains(offer, "Jane Doe") {
 				t.Errorf("the offer card says %q, want the matching contact Jane Doe", offer)
 			}
@@ -107,8 +107,8 @@ func TestCRMConsoleTakesACall(t *testing.T) {
 			if it.State != "offered" {
 				t.Fatalf("before Accept the call is %s, want offered (the phone answers only when asked)", it.State)
 			}
-			inFrame[bool](t, ctx, softphone, "accept", `(document.getElementById('offer-accept').click(), true)`)
-			inFrame[bool](t, ctx, softphone, "on call", `!document.getElementById('call').hidden`)
+			inFrame[bool](t, ctx, softphoneFrame, "accept", `(document.getElementById('offer-accept').click(), true)`)
+			inFrame[bool](t, ctx, softphoneFrame, "on call", `!document.getElementById('call').hidden`)
 			inHost[bool](t, ctx, "devcrm shows Jane Doe", `devcrm.appViewInfo().recordId === '`+janeDoe+`'`)
 			if n := inHost[int](t, ctx, "one softphone", `document.querySelectorAll('.frame-host').length`); n != 1 {
 				t.Errorf("the page has %d softphone hosts after the pop, want 1 (a record view, not a whole page)", n)
@@ -119,8 +119,8 @@ func TestCRMConsoleTakesACall(t *testing.T) {
 			for _, c := range []struct{ button, field, on, off string }{{"call-hold", "held", "Resume", "Hold"}, {"call-mute", "muted", "Unmute", "Mute"}} {
 				for _, want := range []bool{true, false} {
 					label := map[bool]string{true: c.on, false: c.off}[want]
-					inFrame[bool](t, ctx, softphone, c.button, fmt.Sprintf(`(document.getElementById(%q).click(), true)`, c.button))
-					inFrame[bool](t, ctx, softphone, c.button+" "+label, fmt.Sprintf(`document.getElementById(%q).textContent === %q && document.getElementById(%q).getAttribute('aria-pressed') === %q`, c.button, label, c.button, fmt.Sprint(want)))
+					inFrame[bool](t, ctx, softphoneFrame, c.button, fmt.Sprintf(`(document.getElementById(%q).click(), true)`, c.button))
+					inFrame[bool](t, ctx, softphoneFrame, c.button+" "+label, fmt.Sprintf(`document.getElementById(%q).textContent === %q && document.getElementById(%q).getAttribute('aria-pressed') === %q`, c.button, label, c.button, fmt.Sprint(want)))
 					if raw := e.rawInteraction(token, it.ID); !strings.Contains(raw, fmt.Sprintf(`"%s":%v`, c.field, want)) {
 						t.Errorf("after %s the interaction says %s", c.button, raw)
 					}
@@ -131,13 +131,13 @@ func TestCRMConsoleTakesACall(t *testing.T) {
 			if caller.err != nil || !caller.res.Answered {
 				t.Fatalf("the caller: %v %v", caller.res, caller.err)
 			}
-			inFrame[bool](t, ctx, softphone, "wrap-up", `!document.getElementById('wrapup').hidden`)
+			inFrame[bool](t, ctx, softphoneFrame, "wrap-up", `!document.getElementById('wrapup').hidden`)
 			notes := "Asked about the invoice (" + l.name + ")."
-			inFrame[bool](t, ctx, softphone, "notes", fmt.Sprintf(`(() => { const n = document.getElementById('wrapup-notes');
+			inFrame[bool](t, ctx, softphoneFrame, "notes", fmt.Sprintf(`(() => { const n = document.getElementById('wrapup-notes');
 				n.value = %q; n.dispatchEvent(new Event('input'));
 				document.getElementById('wrapup-disposition').value = 'Resolved'; return true; })()`, notes))
 			crmShot(t, ctx, "crm-"+l.name+"-wrapup")
-			inFrame[bool](t, ctx, softphone, "submit", `(document.getElementById('wrapup-submit').click(), true)`)
+			inFrame[bool](t, ctx, softphoneFrame, "submit", `(document.getElementById('wrapup-submit').click(), true)`)
 			inHost[bool](t, ctx, "the Task on Jane Doe's page", fmt.Sprintf(`(() => { const v = %s;
 				return v && v.getAttribute('data-record-id') === %q && [...v.querySelectorAll('.task-description')].some(d => d.textContent.includes(%q)); })()`, crmView, janeDoe, notes))
 			crmShot(t, ctx, "crm-"+l.name+"-task")
@@ -155,7 +155,7 @@ func TestCRMConsoleTakesACall(t *testing.T) {
 }
 
 // TestCRMConsoleClickToDial: alice, signed in to the panel in devcrm's
-// softphone, clicks the phone field "(201) 555-0123" on Jane Doe's contact
+// softphoneFrame, clicks the phone field "(201) 555-0123" on Jane Doe's contact
 // page; her phone rings first, then the customer on the demo's outbound
 // trunk receives the INVITE for +12015550123; after the wrap-up the
 // Outbound Task links that contact and shows on her page.
@@ -169,10 +169,10 @@ func TestCRMConsoleClickToDial(t *testing.T) {
 
 			ctx := browser.New(t, browser.Options{})
 			e.crmSignIn(t, ctx, "alice@devcrm.example.com", l.home)
-			frameSignIn(t, ctx, softphone, "alice", e.user("alice").Password)
+			frameSignIn(t, ctx, softphoneFrame, "alice", e.user("alice").Password)
 			// Parley dials out only for an agent who is available or not ready.
-			frameState(t, ctx, softphone, "available")
-			inFrame[bool](t, ctx, softphone, "available", `document.getElementById('presence').value === 'available'`)
+			frameState(t, ctx, softphoneFrame, "available")
+			inFrame[bool](t, ctx, softphoneFrame, "available", `document.getElementById('presence').value === 'available'`)
 			inHost[bool](t, ctx, "open Jane Doe", `(devcrm.navigate('/lightning/r/Contact/`+janeDoe+`/view'), true)`)
 			inHost[bool](t, ctx, "click-to-dial link", fmt.Sprintf(`(() => { const v = %s;
 				const a = v && v.getAttribute('data-record-id') === %q && v.querySelector('a.phone.ctd[data-record-id=%q]');
@@ -180,11 +180,11 @@ func TestCRMConsoleClickToDial(t *testing.T) {
 			crmShot(t, ctx, "crm-"+l.name+"-contact")
 			inHost[bool](t, ctx, "click", fmt.Sprintf(`(%s.querySelector('a.phone.ctd[data-record-id=%q]').click(), true)`, crmView, janeDoe))
 			// The call card, or the panel's alert saying why not.
-			if alert := inFrame[string](t, ctx, softphone, "on call", `(() => { const s = document.getElementById('status');
+			if alert := inFrame[string](t, ctx, softphoneFrame, "on call", `(() => { const s = document.getElementById('status');
 				return !document.getElementById('call').hidden ? 'on call' : s.getAttribute('role') === 'alert' && s.textContent; })()`); alert != "on call" {
 				t.Fatalf("the panel says %q after the click", alert)
 			}
-			if card := inFrame[string](t, ctx, softphone, "call card", `document.getElementById('call-caller').textContent + ' | ' + document.getElementById('call-linked').textContent`); card != "Jane Doe | Linked: Jane Doe" {
+			if card := inFrame[string](t, ctx, softphoneFrame, "call card", `document.getElementById('call-caller').textContent + ' | ' + document.getElementById('call-linked').textContent`); card != "Jane Doe | Linked: Jane Doe" {
 				t.Errorf("the call card says %q, want the contact dialled: Jane Doe | Linked: Jane Doe", card)
 			}
 			crmShot(t, ctx, "crm-"+l.name+"-dialling")
@@ -193,9 +193,9 @@ func TestCRMConsoleClickToDial(t *testing.T) {
 			if !res.Answered || !strings.HasPrefix(res.RequestURI, "sip:+12015550123@") {
 				t.Fatalf("the customer: %s, Request-URI %q; want answered at sip:+12015550123@...", res, res.RequestURI)
 			}
-			inFrame[bool](t, ctx, softphone, "wrap-up", `!document.getElementById('wrapup').hidden`)
+			inFrame[bool](t, ctx, softphoneFrame, "wrap-up", `!document.getElementById('wrapup').hidden`)
 			notes := "Called back about the invoice (" + l.name + ")."
-			inFrame[bool](t, ctx, softphone, "notes and submit", fmt.Sprintf(`(() => { const n = document.getElementById('wrapup-notes');
+			inFrame[bool](t, ctx, softphoneFrame, "notes and submit", fmt.Sprintf(`(() => { const n = document.getElementById('wrapup-notes');
 				n.value = %q; n.dispatchEvent(new Event('input'));
 				document.getElementById('wrapup-submit').click(); return true; })()`, notes))
 			inHost[bool](t, ctx, "the Task on Jane Doe's page", fmt.Sprintf(`(() => { const v = %s;

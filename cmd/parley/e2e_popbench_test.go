@@ -34,7 +34,7 @@ var popWatchJS = fmt.Sprintf(`(() => {
 // Lightning-like page: from the INVITE leaving the caller (on loopback, as
 // it reaches Parley) to devcrm's record area holding Jane Doe's record
 // view, with the pop on answer (the default) and a phone that answers at
-// once. The panel is the real one in devcrm's utility-bar softphone, with
+// once. The panel is the real one in devcrm's utility-bar softphoneFrame, with
 // devcrm's opencti.js and host script; before each call the record area
 // goes back home, so each pop is a fresh navigation. It runs only with
 // PARLEY_PANEL_BENCH=N (N calls) and prints p50, p95 and max; see
@@ -49,7 +49,7 @@ func TestPanelPopLatency(t *testing.T) {
 	e.registeredPhone(t, "alice")
 	ctx := browser.New(t, browser.Options{Timeout: time.Duration(n)*20*time.Second + time.Minute})
 	e.crmSignIn(t, ctx, "alice@devcrm.example.com", "/lightning/page/home")
-	frameSignIn(t, ctx, softphone, "alice", e.user("alice").Password)
+	frameSignIn(t, ctx, softphoneFrame, "alice", e.user("alice").Password)
 	token := e.signIn("alice")
 	var took []time.Duration
 	for i := range n {
@@ -57,8 +57,8 @@ func TestPanelPopLatency(t *testing.T) {
 		inHost[bool](t, ctx, "home", `(devcrm.navigate('/lightning/page/home'), true)`)
 		inHost[bool](t, ctx, "home shown", `(() => { const v = document.querySelector('#main .view');
 			return !!v && v.getAttribute('data-url') === '/lightning/page/home' && !v.getAttribute('data-record-id'); })()`)
-		frameState(t, ctx, softphone, "available")
-		inFrame[bool](t, ctx, softphone, "available", `document.getElementById('presence').value === 'available'`)
+		frameState(t, ctx, softphoneFrame, "available")
+		inFrame[bool](t, ctx, softphoneFrame, "available", `document.getElementById('presence').value === 'available'`)
 		inHost[bool](t, ctx, "watch the record area", popWatchJS)
 		var call *uaCall
 		var start time.Time

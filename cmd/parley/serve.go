@@ -24,6 +24,7 @@ import (
 	"github.com/parley-cc/parley/internal/httpapi"
 	"github.com/parley-cc/parley/internal/panel"
 	"github.com/parley-cc/parley/internal/secret"
+	"github.com/parley-cc/parley/internal/softphone"
 	"github.com/parley-cc/parley/internal/store/sqlite"
 	"github.com/parley-cc/parley/internal/telephony"
 )
@@ -34,13 +35,15 @@ type Main struct {
 	Config config.Config
 	Logger *slog.Logger
 
-	Store    *sqlite.DB
-	Keyring  *secret.Keyring
-	Bus      *inmem.Bus
-	CRM      *salesforce.Provider
-	Center   *center.Center
-	SIP      *telephony.Server
-	API      *httpapi.Server
+	Store   *sqlite.DB
+	Keyring *secret.Keyring
+	Bus     *inmem.Bus
+	CRM     *salesforce.Provider
+	Center  *center.Center
+	SIP     *telephony.Server
+	API     *httpapi.Server
+	// Audio is the panel's browser audio (the softphone hub).
+	Audio    *browserAudio
 	Registry *prometheus.Registry
 	// PprofAddr serves Go profiles (net/http/pprof) on a loopback
 	// address when set (--pprof).
@@ -180,12 +183,15 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.Bus = inmem.New(0)
 	m.CRM = salesforce.NewProvider(salesforce.ProviderOptions{Options: salesforce.Options{Logger: m.Logger.With("component", "crm")}})
+	if m.Audio, err = newBrowserAudio(c, m); err != nil {
+		return err
+	}
 	lo, hi, _ := c.RTPRange()
 	m.SIP, err = telephony.New(telephony.Config{
 		UDP: c.SIP.UDP, TCP: c.SIP.TCP, Realm: c.SIP.Realm, ExternalHost: c.SIP.ExternalHost,
 		RTPPortMin: lo, RTPPortMax: hi, SoundsDir: c.SIP.SoundsDir, RewriteContact: c.SIP.RewriteContact,
 		UserAgent: "Parley/" + Version, Logger: m.Logger.With("component", "sip"),
-	}, telephony.Deps{Store: m.Store})
+	}, telephony.Deps{Store: m.Store, Browser: m.Audio})
 	if err != nil {
 		return err
 	}
@@ -194,13 +200,18 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.Center = center.New(center.Options{
 		Store: m.Store, Bus: m.Bus, CRM: m.CRM, Logger: m.Logger.With("component", "center"), LastAlive: lastAlive,
 		SessionTTL: c.Sessions.TTL.D(), LookupTimeout: c.CRM.LookupTimeout.D(), PriorityStep: c.Routing.PriorityStep.D(),
-		Ready: []func(context.Context) error{m.SIP.Ready}, Dialer: m.SIP,
+		Ready: []func(context.Context) error{m.SIP.Ready}, Dialer: m.SIP, BrowserAudio: m.Audio.hub,
 	})
+	center := m.Center
+	m.Audio.hub.OnChange(func(k softphone.Key, _ bool) { center.AudioChanged(context.Background(), k.TenantID, k.UserID) })
 	m.SIP.SetDirector(m.Center, m.Center.RegistrationChanged)
 	if err := m.Center.Register(m.Registry); err != nil {
 		return err
 	}
 	if err := m.SIP.Register(m.Registry); err != nil {
+		return err
+	}
+	if err := m.Audio.register(m.Registry); err != nil {
 		return err
 	}
 	if err := m.Center.Start(ctx); err != nil {
@@ -210,7 +221,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := m.SIP.Start(ctx); err != nil {
 		return err
 	}
-	m.API = httpapi.New(httpapi.Options{Service: m.Center, Logger: m.Logger.With("component", "http"), Registry: m.Registry, Version: Version, MetricsToken: c.HTTP.MetricsToken,
+	m.API = httpapi.New(httpapi.Options{Service: m.Center, Logger: m.Logger.With("component", "http"), Registry: m.Registry, Version: Version, MetricsToken: c.HTTP.MetricsToken, Softphone: m.Audio,
 		Panel: panel.New(panel.Options{Tenants: m.Store, Logger: m.Logger.With("component", "panel")})})
 	tlsConfig, err := loadTLS(c.HTTP)
 	if err != nil {
@@ -306,6 +317,10 @@ func (m *Main) Close() error {
 	if m.SIP != nil {
 		errs = append(errs, m.SIP.Close())
 		m.SIP = nil
+	}
+	if m.Audio != nil {
+		errs = append(errs, m.Audio.hub.Close())
+		m.Audio = nil
 	}
 	if m.stopHeartbeat != nil {
 		m.stopHeartbeat()

@@ -104,7 +104,7 @@ func (s *Server) handleClient(ctx, gone context.Context, c *websocket.Conn, p *c
 			default:
 				f.SDP, err = s.softphone.Offer(ctx, p, owner, m.SDP, func(reason string) {
 					data, _ := json.Marshal(map[string]string{"reason": reason})
-					if err := s.writeControl(gone, c, controlFrame{Type: "softphone.closed", Data: data}); err != nil {
+					if err := s.writeControl(gone, c, controlFrame{Type: "softphone.closed", ID: m.ID, Data: data}); err != nil {
 						s.log.DebugContext(ctx, "softphone.closed not sent", "user", p.User.ID, "err", err)
 					}
 				})

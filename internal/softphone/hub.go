@@ -199,6 +199,13 @@ func (h *Hub) OnChange(f func(k Key, connected bool)) {
 // PCMU and telephone-event, without trickle ICE (it waits up to 5 s for
 // gathering), and returns the answer SDP.
 func (h *Hub) Offer(ctx context.Context, k Key, owner, offer string) (string, error) {
+	return h.OfferNotify(ctx, k, owner, offer, nil)
+}
+
+// OfferNotify is Offer, and calls ended (when not nil) once the leg it
+// makes ends, with the reason: the panel is told that its audio is gone
+// (replaced by another panel, failed), so it can offer again or stop.
+func (h *Hub) OfferNotify(ctx context.Context, k Key, owner, offer string, ended func(reason string)) (string, error) {
 	if err := validateOffer(offer); err != nil {
 		return "", err
 	}
@@ -210,7 +217,11 @@ func (h *Hub) Offer(ctx context.Context, k Key, owner, offer string) (string, er
 	old := h.legs[k]
 	h.mu.Unlock()
 	if old != nil {
-		old.end("replaced by another panel")
+		if old.owner == owner {
+			old.end("replaced by the panel's new offer")
+		} else {
+			old.end("replaced by another panel")
+		}
 	}
 
 	pc, err := h.api.NewPeerConnection(webrtc.Configuration{ICEServers: h.webrtcICEServers()})
@@ -218,6 +229,7 @@ func (h *Hub) Offer(ctx context.Context, k Key, owner, offer string) (string, er
 		return "", fmt.Errorf("softphone offer: new peer connection: %w", err)
 	}
 	l := newLeg(h, k, owner, pc)
+	l.ended = ended
 	h.mu.Lock()
 	if h.closed || h.legs[k] != nil {
 		// The hub closed, or another offer for k won the race: this one
@@ -352,9 +364,10 @@ func (h *Hub) Wait(ctx context.Context, k Key) (*Leg, error) {
 	}
 }
 
+var _ cc.BrowserAudio = (*Hub)(nil)
+
 // AudioConnected reports whether the user's panel has a live leg. It
-// implements cc.BrowserAudio (issue 4's domain change; the guard
-// var _ cc.BrowserAudio = (*Hub)(nil) belongs here once it is merged).
+// implements cc.BrowserAudio.
 func (h *Hub) AudioConnected(tenantID, userID string) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -36,6 +36,8 @@ type Leg struct {
 	owner string
 	pc    *webrtc.PeerConnection
 	out   *webrtc.TrackLocalStaticSample
+	// ended is told the reason when the leg ends (OfferNotify); may be nil.
+	ended func(reason string)
 
 	endOnce sync.Once
 	done    chan struct{}
@@ -383,6 +385,9 @@ func (l *Leg) end(reason string) {
 		close(l.done)
 		l.h.legEnded(l)
 		l.h.log.Info("browser audio ended", "key", l.key.String(), "owner", l.owner, "reason", reason)
+		if l.ended != nil {
+			go l.ended(reason)
+		}
 		l.h.wg.Add(1)
 		go func() {
 			defer l.h.wg.Done()

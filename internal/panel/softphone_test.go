@@ -1,0 +1,214 @@
+package panel_test
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/parley-cc/parley/internal/testkit/browser"
+	"github.com/parley-cc/parley/internal/testkit/fakecrm"
+	"github.com/parley-cc/parley/internal/testkit/sippeer"
+)
+
+// The browser softphone in real Chromium with a fake microphone playing
+// 440 Hz, framed by the fake CRM at 260x700, against the stand-in server
+// of standin_test.go (pion answering softphone.offer on the event socket).
+
+const frameWait = 20 * time.Second
+
+// softphoneEnv is one browser, one fake CRM and one stand-in.
+type softphoneEnv struct {
+	t    *testing.T
+	ctx  context.Context // the browser's first tab
+	crm  *fakecrm.Server
+	s    *standIn
+	host string // the fake CRM page framing the panel
+}
+
+func newSoftphoneEnv(t *testing.T, deny bool) *softphoneEnv {
+	wav := filepath.Join(t.TempDir(), "mic-440.wav")
+	if err := sippeer.WriteToneWAV(wav, 440, 10*time.Second, 0.5, sippeer.WithSampleRate(48000)); err != nil {
+		t.Fatal(err)
+	}
+	ctx := browser.New(t, browser.Options{FakeAudio: wav, DenyMedia: deny, WebRTC: true})
+	crm := fakecrm.Start(t)
+	s := newStandIn(t, crm.URL)
+	e := &softphoneEnv{t: t, ctx: ctx, crm: crm, s: s}
+	e.host = crm.Lightning(s.srv.URL+"/cti/salesforce.html", nil)
+	// Tone tests need the browser's voice processing off (the advanced
+	// setting), set on the panel's origin before the panel starts.
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.srv.URL+"/api/v1/queues")); err != nil {
+		t.Fatal(err)
+	}
+	browser.Eval[bool](t, ctx, `(localStorage.setItem('parley.audio.processing', 'off'), true)`)
+	return e
+}
+
+// tab opens another tab; closing it (the returned func) closes the page.
+func (e *softphoneEnv) tab(name string) (context.Context, context.CancelFunc) {
+	tctx, cancel := chromedp.NewContext(e.ctx)
+	e.t.Cleanup(cancel)
+	if err := chromedp.Do(tctx); err != nil {
+		e.t.Fatalf("open %s: %v", name, err)
+	}
+	return tctx, cancel
+}
+
+// open shows the fake CRM with the panel in the tab of ctx.
+func (e *softphoneEnv) open(ctx context.Context) {
+	e.t.Helper()
+	if err := chromedp.Do(ctx, chromedp.Navigate(e.host)); err != nil {
+		e.t.Fatal(err)
+	}
+	in[bool](e.t, ctx, "start", `!document.getElementById('signin').hidden || !document.getElementById('main').hidden`)
+}
+
+func (e *softphoneEnv) signIn(ctx context.Context) {
+	e.t.Helper()
+	in[bool](e.t, ctx, "sign-in form", `!document.getElementById('signin').hidden`)
+	in[bool](e.t, ctx, "fill in", `(document.getElementById('signin-username').value = 'agent',
+		document.getElementById('signin-password').value = 'pw',
+		document.getElementById('signin-submit').click(), true)`)
+	in[bool](e.t, ctx, "signed in", `!document.getElementById('main').hidden`)
+}
+
+// in evaluates expr in the panel frame until it is truthy.
+func in[T any](t *testing.T, ctx context.Context, what, expr string) T {
+	t.Helper()
+	v, err := browser.InFrame[T](ctx, "#panel", expr, frameWait)
+	if err != nil {
+		audio, _ := browser.InFrame[string](ctx, "#panel", `document.getElementById('audio-text').textContent + ' | ' + document.getElementById('status').textContent || 'none'`, time.Second)
+		t.Fatalf("panel: %s: %v (the panel shows: %s)", what, err, audio)
+	}
+	return v
+}
+
+// startStats makes the page sample its inbound audio stats every 200 ms
+// into window.testStats.
+const startStats = `(window.testStatsTimer = window.testStatsTimer || setInterval(async () => {
+	const pc = parleyPanel.softphone && parleyPanel.softphone.pc;
+	if (!pc) return;
+	for (const r of (await pc.getStats()).values()) {
+		if (r.type === 'inbound-rtp' && r.kind === 'audio') window.testStats = { packets: r.packetsReceived, energy: r.totalAudioEnergy || 0 };
+	}
+}, 200), true)`
+
+func TestSoftphoneAudioDigitsRingAndReload(t *testing.T) {
+	e := newSoftphoneEnv(t, false)
+	e.open(e.ctx)
+	e.signIn(e.ctx)
+	in[bool](t, e.ctx, "audio connected", `document.body.dataset.audio === 'connected' && document.getElementById('audio-text').textContent === 'Audio: connected'`)
+	if offers, legs, _ := e.s.counts(); offers != 1 || legs != 1 {
+		t.Fatalf("offers %d, legs %d; want one of each", offers, legs)
+	}
+	leg := e.s.lastLeg()
+
+	// The browser receives the stand-in's tone: inbound packets and audio
+	// energy rise.
+	in[bool](t, e.ctx, "stats sampling", startStats)
+	first := in[map[string]float64](t, e.ctx, "inbound audio", `window.testStats && window.testStats.packets > 0 && window.testStats`)
+	in[bool](t, e.ctx, "more inbound audio", fmt.Sprintf(`window.testStats.packets > %v + 50 && window.testStats.energy > %v`, first["packets"], first["energy"]))
+	// The level meter moves with the fake microphone.
+	in[bool](t, e.ctx, "level meter", `Number(document.body.dataset.level) > 20 && !document.getElementById('audio-meter').hidden`)
+
+	// The stand-in hears the fake microphone's 440 Hz.
+	eventually(t, "2 s of the browser's audio", func() bool { return len(leg.received().Channels[0]) >= 16000 })
+	a := leg.received()
+	from := float64(len(a.Channels[0]))/8000 - 1.5
+	hz, err := a.DominantFrequency(0, from, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("the stand-in received %.1f Hz from the browser", hz)
+	if math.Abs(hz-440) > 15 {
+		t.Errorf("the stand-in received %.0f Hz from the browser; want 440", hz)
+	}
+
+	// Audio is live, so the agent may go available.
+	in[bool](t, e.ctx, "Available enabled", `(() => { const o = [...document.getElementById('presence').options].find(o => o.value === 'available'); return o && !o.disabled; })()`)
+
+	// The keypad in the tab with the audio sends RFC 4733 digits in the
+	// media, not through the REST API.
+	in[bool](t, e.ctx, "press 1 2 #", `(['1','2','#'].forEach((d, i) => setTimeout(() => document.querySelector('#keypad button[data-digit="' + d + '"]').click(), i * 400)), true)`)
+	eventually(t, "digits 12#", func() bool { return leg.gotDigits() == "12#" })
+	e.s.mu.Lock()
+	if e.s.posted != nil {
+		t.Errorf("digits also went through POST .../dtmf: %v", e.s.posted)
+	}
+	e.s.mu.Unlock()
+
+	// An offer rings (WebAudio) while it is shown, and stops with it.
+	e.s.offer("int_1")
+	in[bool](t, e.ctx, "offer shown", `!document.getElementById('offer').hidden`)
+	in[bool](t, e.ctx, "ring tone", `document.body.dataset.ring === 'running'`)
+	e.s.mu.Lock()
+	e.s.state, e.s.reason, e.s.offerID = "not_ready", "Break", ""
+	e.s.mu.Unlock()
+	e.s.publish("agent.state", map[string]any{"presence": e.s.presence()})
+	in[bool](t, e.ctx, "ring stops", `document.getElementById('offer').hidden && !document.body.dataset.ring`)
+	browser.ElementScreenshot(t, e.ctx, "", "softphone-connected", "#panel")
+
+	// A reload makes a new offer; the old PeerConnection closes.
+	if err := chromedp.Do(e.ctx, chromedp.Reload()); err != nil {
+		t.Fatal(err)
+	}
+	in[bool](t, e.ctx, "connected again", `document.body.dataset.audio === 'connected'`)
+	eventually(t, "a second offer", func() bool { o, l, _ := e.s.counts(); return o == 2 && l == 2 })
+	eventually(t, "the old leg closed", leg.isClosed)
+	if e.s.lastLeg().isClosed() {
+		t.Error("the new leg is closed")
+	}
+}
+
+func TestSoftphoneOneTabHasTheAudio(t *testing.T) {
+	e := newSoftphoneEnv(t, false)
+	a, closeA := e.tab("tab A")
+	e.open(a)
+	e.signIn(a)
+	in[bool](t, a, "A connected", `document.body.dataset.audio === 'connected'`)
+	b, _ := e.tab("tab B")
+	e.open(b)
+	in[bool](t, b, "B shows the audio of A", `document.body.dataset.audio === 'other-tab' && document.getElementById('audio-text').textContent === 'Audio: in another tab (connected)'`)
+	if offers, _, _ := e.s.counts(); offers != 1 {
+		t.Fatalf("%d offers with two tabs; want 1", offers)
+	}
+	// B has no audio leg: its keypad asks the server.
+	in[bool](t, b, "B presses 7", `(document.querySelector('#keypad button[data-digit="7"]').click(), true)`)
+	eventually(t, "the digit through the API", func() bool {
+		e.s.mu.Lock()
+		defer e.s.mu.Unlock()
+		return strings.Join(e.s.posted, "") == "7"
+	})
+	first := e.s.lastLeg()
+	closeA()
+	in[bool](t, b, "B takes over", `document.body.dataset.audio === 'connected' && document.getElementById('audio-text').textContent === 'Audio: connected'`)
+	eventually(t, "the second offer", func() bool { o, _, _ := e.s.counts(); return o == 2 })
+	eventually(t, "A's leg closed", first.isClosed)
+}
+
+func TestSoftphoneMicrophoneDenied(t *testing.T) {
+	e := newSoftphoneEnv(t, true)
+	e.open(e.ctx)
+	e.signIn(e.ctx)
+	msg := in[string](t, e.ctx, "blocked", `document.body.dataset.audio === 'blocked' && document.getElementById('audio-text').textContent`)
+	for _, want := range []string{"Audio: microphone blocked", "lock", "Allow for " + e.s.srv.URL, "Retry"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("the Audio line %q lacks %q", msg, want)
+		}
+	}
+	in[bool](t, e.ctx, "Retry shown", `!document.getElementById('audio-retry').hidden`)
+	in[bool](t, e.ctx, "Available disabled", `(() => { const o = [...document.getElementById('presence').options].find(o => o.value === 'available'); return o && o.disabled && o.textContent === 'Available (needs audio)'; })()`)
+	// The server refuses too, and the panel shows its message.
+	in[bool](t, e.ctx, "force available", `(() => { const s = document.getElementById('presence'); s.value = 'available'; s.dispatchEvent(new Event('change')); return true; })()`)
+	in[bool](t, e.ctx, "409 shown", `document.getElementById('status').textContent.includes('its audio is not connected')`)
+	if offers, _, _ := e.s.counts(); offers != 0 {
+		t.Errorf("%d offers without a microphone", offers)
+	}
+	browser.ElementScreenshot(t, e.ctx, "", "softphone-blocked", "#panel")
+}

@@ -210,5 +210,15 @@ func TestSoftphoneMicrophoneDenied(t *testing.T) {
 	if offers, _, _ := e.s.counts(); offers != 0 {
 		t.Errorf("%d offers without a microphone", offers)
 	}
+	// The other failures of getUserMedia say what to do.
+	for name, want := range map[string]string{
+		"NotFoundError":    "No microphone was found: plug in a headset or microphone, then Retry.",
+		"NotReadableError": "The microphone is in use by another program",
+	} {
+		got := in[string](t, e.ctx, name, fmt.Sprintf(`import(document.querySelector('script[type=module]').src.replace('panel.js', 'softphone.js')).then(m => m.micProblem({ name: %q }))`, name))
+		if !strings.Contains(got, want) {
+			t.Errorf("%s: %q; want %q", name, got, want)
+		}
+	}
 	browser.ElementScreenshot(t, e.ctx, "", "softphone-blocked", "#panel")
 }

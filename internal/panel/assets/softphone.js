@@ -67,8 +67,12 @@ export class Softphone {
     this.channel = new BroadcastChannel('parley-audio:' + key);
     this.channel.onmessage = ev => this.onChannel(ev.data || {});
     this.lastBeat = 0;
+    this.failures = 0;
     this.onPageHide = () => this.release();
     addEventListener('pagehide', this.onPageHide);
+    // A page restored from the back-forward cache starts a new leg.
+    this.onPageShow = ev => { if (ev.persisted && this.leader) this.negotiate(); };
+    addEventListener('pageshow', this.onPageShow);
     if (navigator.mediaDevices && navigator.mediaDevices.addEventListener) {
       navigator.mediaDevices.addEventListener('devicechange', () => this.listDevices());
     }
@@ -230,11 +234,18 @@ export class Softphone {
     pc.onconnectionstatechange = () => {
       if (this.pc !== pc) return;
       switch (pc.connectionState) {
-        case 'connected': this.setState('connected', ''); break;
+        case 'connected': this.failures = 0; this.setState('connected', ''); break;
         case 'disconnected': this.setState('connecting', 'the audio connection is interrupted'); break;
         case 'failed':
           this.closePC();
-          this.setState('error', 'The audio connection failed (no network path to Parley: a firewall, or a TURN server is needed). Retry');
+          // Try again a few times (2 s, 4 s, 8 s), then ask.
+          if (++this.failures <= 3) {
+            this.setState('connecting', 'the audio connection failed; trying again');
+            clearTimeout(this.retryTimer);
+            this.retryTimer = setTimeout(() => this.negotiate(), 1000 * 2 ** this.failures);
+            return;
+          }
+          this.setState('error', 'The audio connection failed: no network path between this browser and Parley (a firewall, or the contact center needs a TURN server). Retry');
       }
     };
     const offer = await pc.createOffer();
@@ -442,7 +453,9 @@ export class Softphone {
     if (!this.leader || !this.pc || this.pc.connectionState !== 'connected') return false;
     const sender = this.pc.getSenders().find(s => s.dtmf);
     if (!sender || !sender.dtmf || (sender.dtmf.canInsertDTMF === false)) return false;
-    sender.dtmf.insertDTMF(digits, 100, 70);
+    // insertDTMF replaces what is still queued: append to it instead, so
+    // quick presses all go out, in order.
+    sender.dtmf.insertDTMF(sender.dtmf.toneBuffer + digits, 100, 70);
     return true;
   }
 
@@ -476,6 +489,7 @@ export class Softphone {
   /** retry tries the microphone and the connection again. */
   retry() {
     if (!this.leader) return;
+    this.failures = 0;
     this.stopMic();
     this.setState('connecting', '');
     this.negotiate();
@@ -496,6 +510,8 @@ export class Softphone {
     this.stopped = true;
     this.leader = false;
     removeEventListener('pagehide', this.onPageHide);
+    removeEventListener('pageshow', this.onPageShow);
+    clearTimeout(this.retryTimer);
     clearInterval(this.electTimer);
     if (this.releaseLock) this.releaseLock();
     this.channel.close();

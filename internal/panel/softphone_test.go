@@ -154,12 +154,46 @@ func TestSoftphoneAudioDigitsRingAndReload(t *testing.T) {
 	in[bool](t, e.ctx, "ring stops", `document.getElementById('offer').hidden && !document.body.dataset.ring`)
 	browser.ElementScreenshot(t, e.ctx, "", "softphone-connected", "#panel")
 
+	// Another microphone: the live leg gets the new track (replaceTrack),
+	// with no new offer.
+	mics := in[int](t, e.ctx, "microphones listed", `document.getElementById('audio-mic').options.length`)
+	if mics > 2 {
+		in[bool](t, e.ctx, "choose another microphone", `(() => { window.testTrack = parleyPanel.softphone.pc.getSenders()[0].track;
+			const s = document.getElementById('audio-mic'); s.value = s.options[2].value; s.dispatchEvent(new Event('change')); return true; })()`)
+		in[bool](t, e.ctx, "new track sent", `(() => { const tr = parleyPanel.softphone.pc.getSenders()[0].track; return tr && tr !== window.testTrack && tr.readyState === 'live'; })()`)
+		if offers, _, _ := e.s.counts(); offers != 1 {
+			t.Errorf("changing the microphone made %d offers; want none", offers-1)
+		}
+	} else {
+		t.Logf("only %d microphone choices: the change of microphone is not tried", mics)
+	}
+
+	// A new socket (the server restarted, the network blipped) makes a new offer.
+	e.s.dropSockets()
+	eventually(t, "an offer on the new socket", func() bool { o, l, _ := e.s.counts(); return o == 2 && l == 2 })
+	in[bool](t, e.ctx, "connected after the reconnect", `document.body.dataset.audio === 'connected'`)
+	eventually(t, "the first leg closed", leg.isClosed)
+
+	// softphone.closed: a lost leg comes back; one replaced by another
+	// panel does not, until Retry.
+	e.s.closeLeg("ice failed")
+	eventually(t, "an offer after softphone.closed", func() bool { o, _, _ := e.s.counts(); return o == 3 })
+	in[bool](t, e.ctx, "connected after softphone.closed", `document.body.dataset.audio === 'connected'`)
+	e.s.closeLeg("replaced by another panel")
+	in[bool](t, e.ctx, "taken over", `document.body.dataset.audio === 'replaced' && !document.getElementById('audio-retry').hidden`)
+	if offers, _, _ := e.s.counts(); offers != 3 {
+		t.Fatalf("%d offers after being replaced; want 3", offers)
+	}
+	in[bool](t, e.ctx, "Retry", `(document.getElementById('audio-retry').click(), true)`)
+	in[bool](t, e.ctx, "connected after Retry", `document.body.dataset.audio === 'connected'`)
+	leg = e.s.lastLeg()
+
 	// A reload makes a new offer; the old PeerConnection closes.
 	if err := chromedp.Do(e.ctx, chromedp.Reload()); err != nil {
 		t.Fatal(err)
 	}
 	in[bool](t, e.ctx, "connected again", `document.body.dataset.audio === 'connected'`)
-	eventually(t, "a second offer", func() bool { o, l, _ := e.s.counts(); return o == 2 && l == 2 })
+	eventually(t, "an offer from the new page", func() bool { o, l, _ := e.s.counts(); return o == 5 && l == 5 })
 	eventually(t, "the old leg closed", leg.isClosed)
 	if e.s.lastLeg().isClosed() {
 		t.Error("the new leg is closed")

@@ -184,6 +184,43 @@ func (s *standIn) publish(typ string, data any) {
 	}
 }
 
+// control sends a control frame (no seq) to every socket.
+func (s *standIn) control(frame map[string]any) {
+	b, _ := json.Marshal(frame)
+	s.mu.Lock()
+	var socks []*websocket.Conn
+	for c := range s.sockets {
+		socks = append(socks, c)
+	}
+	s.mu.Unlock()
+	for _, c := range socks {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = c.Write(ctx, websocket.MessageText, b)
+		cancel()
+	}
+}
+
+// closeLeg ends the newest leg as the hub does, telling the panel why.
+func (s *standIn) closeLeg(reason string) {
+	if l := s.lastLeg(); l != nil {
+		_ = l.pc.Close()
+	}
+	s.control(map[string]any{"type": "softphone.closed", "data": map[string]any{"reason": reason}})
+}
+
+// dropSockets closes every event socket, as a restart or a network blip does.
+func (s *standIn) dropSockets() {
+	s.mu.Lock()
+	var socks []*websocket.Conn
+	for c := range s.sockets {
+		socks = append(socks, c)
+	}
+	s.mu.Unlock()
+	for _, c := range socks {
+		_ = c.Close(websocket.StatusGoingAway, "server shutting down")
+	}
+}
+
 // events serves the events WebSocket: a hello, then control frames.
 func (s *standIn) events(w http.ResponseWriter, r *http.Request) {
 	c, err := websocket.Accept(w, r, nil)

@@ -474,7 +474,7 @@ export class Softphone {
     if (!this.leader) {
       const r = this.remote;
       if (!r) return { state: 'other-tab', text: 'in another tab', retry: false, connected: false };
-      const inner = r.state === 'connected' ? 'connected' : (r.detail || r.state);
+      const inner = { connected: 'connected', blocked: 'microphone blocked there', replaced: 'taken over by another browser', error: 'not connected: see that tab' }[r.state] || 'connecting';
       return { state: 'other-tab', text: `in another tab (${inner})`, retry: false, connected: r.state === 'connected' };
     }
     switch (this.state) {

@@ -229,7 +229,9 @@ export class Softphone {
     pc.ontrack = ev => {
       const s = ev.streams[0] || new MediaStream([ev.track]);
       this.audio.srcObject = s;
-      this.audio.play().catch(e => console.warn('audio play', e));
+      // A browser that holds back sound until the user acts on the page
+      // plays it from the first click in the panel.
+      this.audio.play().catch(() => addEventListener('pointerdown', () => this.audio.play().catch(e => console.warn('audio play', e)), { once: true, capture: true }));
     };
     pc.onconnectionstatechange = () => {
       if (this.pc !== pc) return;
@@ -315,6 +317,7 @@ export class Softphone {
 
   stopMic() {
     if (this.meterTimer) { clearInterval(this.meterTimer); this.meterTimer = null; }
+    if (this.meterSrc) { this.meterSrc.disconnect(); this.meterSrc = null; }
     if (this.stream) { for (const t of this.stream.getTracks()) t.stop(); this.stream = null; }
     this.level = 0;
     document.body.dataset.level = '0';
@@ -387,6 +390,7 @@ export class Softphone {
       an = ctx.createAnalyser();
       an.fftSize = 512;
       src.connect(an);
+      this.meterSrc = src;
     } catch (e) {
       console.warn('level meter', e);
       return;

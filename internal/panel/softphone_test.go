@@ -187,6 +187,11 @@ func TestSoftphoneAudioDigitsRingAndReload(t *testing.T) {
 	in[bool](t, e.ctx, "Retry", `(document.getElementById('audio-retry').click(), true)`)
 	in[bool](t, e.ctx, "connected after Retry", `document.body.dataset.audio === 'connected'`)
 	leg = e.s.lastLeg()
+	// Control frames carry no seq and are not counted as events: the
+	// socket resumes after the two events published (seq 1 and 2).
+	if seq := in[float64](t, e.ctx, "last seq", `parleyPanel.state.events.lastSeq || -1`); seq != 2 {
+		t.Errorf("lastSeq = %v after two events and several control frames; want 2", seq)
+	}
 
 	// A reload makes a new offer; the old PeerConnection closes.
 	if err := chromedp.Do(e.ctx, chromedp.Reload()); err != nil {
@@ -255,4 +260,21 @@ func TestSoftphoneMicrophoneDenied(t *testing.T) {
 		}
 	}
 	browser.ElementScreenshot(t, e.ctx, "", "softphone-blocked", "#panel")
+}
+
+func TestSoftphoneNotUsedForSIPAgents(t *testing.T) {
+	e := newSoftphoneEnv(t, false)
+	e.s.mu.Lock()
+	e.s.enabled = false
+	e.s.mu.Unlock()
+	e.open(e.ctx)
+	e.signIn(e.ctx)
+	in[bool](t, e.ctx, "not used", `document.body.dataset.audio === 'not-used' && document.getElementById('audio-text').textContent === 'Audio: not used: this agent takes calls on a SIP phone'`)
+	in[bool](t, e.ctx, "no audio settings", `document.getElementById('audio-settings').hidden && document.getElementById('audio-meter').hidden`)
+	in[bool](t, e.ctx, "Available enabled", `(() => { const o = [...document.getElementById('presence').options].find(o => o.value === 'available'); return o && !o.disabled; })()`)
+	in[bool](t, e.ctx, "go available", `(() => { const s = document.getElementById('presence'); s.value = 'available'; s.dispatchEvent(new Event('change')); return true; })()`)
+	in[bool](t, e.ctx, "available", `parleyPanel.state.presence.state === 'available'`)
+	if offers, _, _ := e.s.counts(); offers != 0 {
+		t.Errorf("%d offers for an agent on a SIP phone", offers)
+	}
 }

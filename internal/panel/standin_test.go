@@ -86,7 +86,10 @@ func newStandIn(t *testing.T, crmOrigin string) *standIn {
 	mux.HandleFunc("PUT /api/v1/me/state", func(w http.ResponseWriter, r *http.Request) {
 		var b struct{ State, Reason string }
 		_ = json.NewDecoder(r.Body).Decode(&b)
-		if b.State == "available" && !s.audioConnected() {
+		s.mu.Lock()
+		browserAgent := s.enabled
+		s.mu.Unlock()
+		if b.State == "available" && browserAgent && !s.audioConnected() {
 			writeJSON(w, 409, map[string]any{"error": map[string]any{"code": "conflict",
 				"message": "agent takes calls in the browser panel and its audio is not connected: open the panel and allow the microphone"}})
 			return

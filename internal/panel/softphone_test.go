@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/parley-cc/parley/internal/testkit/browser"
@@ -206,12 +208,39 @@ func TestSoftphoneAudioDigitsRingAndReload(t *testing.T) {
 }
 
 func TestSoftphoneOneTabHasTheAudio(t *testing.T) {
+	t.Run("web locks", func(t *testing.T) { oneTabHasTheAudio(t, false) })
+	// Without Web Locks the tabs elect the leader over the BroadcastChannel.
+	t.Run("broadcast only", func(t *testing.T) { oneTabHasTheAudio(t, true) })
+}
+
+// noLocks removes navigator.locks from every page the tab of ctx loads.
+func noLocks(t *testing.T, ctx context.Context) {
+	t.Helper()
+	err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: `delete Navigator.prototype.locks`})
+		return err
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func oneTabHasTheAudio(t *testing.T, withoutLocks bool) {
 	e := newSoftphoneEnv(t, false)
 	a, closeA := e.tab("tab A")
+	if withoutLocks {
+		noLocks(t, a)
+	}
 	e.open(a)
 	e.signIn(a)
 	in[bool](t, a, "A connected", `document.body.dataset.audio === 'connected'`)
+	if withoutLocks {
+		in[bool](t, a, "no Web Locks", `!navigator.locks`)
+	}
 	b, _ := e.tab("tab B")
+	if withoutLocks {
+		noLocks(t, b)
+	}
 	e.open(b)
 	in[bool](t, b, "B shows the audio of A", `document.body.dataset.audio === 'other-tab' && document.getElementById('audio-text').textContent === 'Audio: in another tab (connected)'`)
 	if offers, _, _ := e.s.counts(); offers != 1 {

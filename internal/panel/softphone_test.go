@@ -194,6 +194,14 @@ func TestSoftphoneAudioDigitsRingAndReload(t *testing.T) {
 	if seq := in[float64](t, e.ctx, "last seq", `parleyPanel.state.events.lastSeq || -1`); seq != 2 {
 		t.Errorf("lastSeq = %v after two events and several control frames; want 2", seq)
 	}
+	// A softphone.closed about an earlier offer changes nothing (the
+	// queue event after it shows it was read).
+	e.s.control(map[string]any{"type": "softphone.closed", "id": "an-earlier-offer", "data": map[string]any{"reason": "replaced by another panel"}})
+	e.s.publish("queue.status", map[string]any{"queue": map[string]any{"id": "q1", "name": "Support", "waiting": 0, "longest_wait_seconds": 0, "agents": map[string]any{"available": 1}}})
+	in[bool](t, e.ctx, "the queue event", `document.getElementById('queues').textContent.includes('Support')`)
+	if st := in[string](t, e.ctx, "audio state", `document.body.dataset.audio`); st != "connected" {
+		t.Errorf("after a stale softphone.closed the audio is %s; want connected", st)
+	}
 
 	// A reload makes a new offer; the old PeerConnection closes.
 	if err := chromedp.Do(e.ctx, chromedp.Reload()); err != nil {

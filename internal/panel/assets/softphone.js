@@ -12,7 +12,10 @@
 // for ICE gathering (non-trickle, at most 3 s) and sends softphone.offer on
 // the event socket; softphone.answer completes it. Every new socket (its
 // hello) and every softphone.closed that is not "replaced by another
-// panel" makes a fresh PeerConnection and offer. On pagehide the leader
+// panel" makes a fresh PeerConnection and offer (a softphone.closed whose
+// "id" names an earlier offer, or one without an id that comes while an
+// offer awaits its answer, is about a leg already replaced, and ignored).
+// On pagehide the leader
 // sends softphone.release and closes its PeerConnection.
 //
 // Settings live in localStorage:
@@ -57,6 +60,7 @@ export class Softphone {
     this.stream = null;
     this.pc = null;
     this.offerID = '';
+    this.pending = false; // an offer awaits its answer
     this.negotiating = false;
     this.again = false;
     this.devices = { mics: [], speakers: [] };
@@ -175,6 +179,7 @@ export class Softphone {
     switch (f.type) {
       case 'softphone.answer':
         if (!this.pc || f.id !== this.offerID) return;
+        this.pending = false;
         try {
           await this.pc.setRemoteDescription({ type: 'answer', sdp: f.sdp });
         } catch (e) {
@@ -187,6 +192,11 @@ export class Softphone {
         this.setState('error', (f.error && f.error.message) || 'Parley refused the audio connection');
         return;
       case 'softphone.closed': {
+        // A closed frame about an earlier leg (its offer id is not the
+        // current one, or, without an id, it comes while the current
+        // offer awaits its answer: the server closing the leg this offer
+        // replaces) changes nothing.
+        if (f.id ? f.id !== this.offerID : this.pending) return;
         const reason = (f.data && f.data.reason) || '';
         this.closePC();
         if (reason === REPLACED) { this.setState('replaced', ''); return; }
@@ -255,6 +265,7 @@ export class Softphone {
     await gathered(pc, GATHER_MS);
     if (this.pc !== pc) return;
     this.offerID = (crypto.randomUUID && crypto.randomUUID()) || String(Math.random()).slice(2);
+    this.pending = true;
     if (!this.send({ type: 'softphone.offer', id: this.offerID, sdp: pc.localDescription.sdp })) {
       this.setState('connecting', 'waiting for the connection to Parley');
     }
@@ -264,6 +275,7 @@ export class Softphone {
     const pc = this.pc;
     this.pc = null;
     this.offerID = '';
+    this.pending = false;
     if (pc) pc.close();
   }
 

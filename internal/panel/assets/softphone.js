@@ -15,8 +15,8 @@
 // panel" makes a fresh PeerConnection and offer (a softphone.closed whose
 // "id" names an earlier offer, or one without an id that comes while an
 // offer awaits its answer, is about a leg already replaced, and ignored).
-// On pagehide the leader
-// sends softphone.release and closes its PeerConnection.
+// On pagehide the leader sends softphone.release and closes its
+// PeerConnection.
 //
 // Settings live in localStorage:
 //   parley.audio.mic         deviceId of the chosen microphone ('' = default)

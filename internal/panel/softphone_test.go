@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
@@ -297,6 +298,19 @@ func TestSoftphoneMicrophoneDenied(t *testing.T) {
 		}
 	}
 	browser.ElementScreenshot(t, e.ctx, "", "softphone-blocked", "#panel")
+
+	// Allowing the microphone (as the lock icon does) connects the audio
+	// without a click on Retry.
+	err := chromedp.Do(e.ctx, chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := cdp.Call(ctx, chromedp.FromContext(ctx).Browser, cdpbrowser.SetPermission, cdpbrowser.SetPermissionParams{
+			Permission: &cdpbrowser.PermissionDescriptor{Name: "microphone"}, Setting: cdpbrowser.PermissionSettingGranted,
+			Origin: e.crm.URL, EmbeddedOrigin: e.s.srv.URL})
+		return err
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in[bool](t, e.ctx, "connected once allowed", `document.body.dataset.audio === 'connected'`)
 }
 
 func TestSoftphoneNotUsedForSIPAgents(t *testing.T) {

@@ -296,6 +296,8 @@ export class Softphone {
       this.setState('blocked', 'This page cannot use a microphone: open Parley over https (or on localhost).');
       return false;
     }
+    this.watchPermission();
+    if (this.state !== 'blocked') this.setState('connecting', 'waiting for the microphone: allow it if the browser asks');
     let stream;
     try {
       stream = await navigator.mediaDevices.getUserMedia(this.constraints());
@@ -309,9 +311,19 @@ export class Softphone {
       return false;
     }
     if (!this.leader || this.stopped) { stream.getTracks().forEach(t => t.stop()); return false; }
+    this.setState('connecting', '');
     this.useStream(stream);
     this.listDevices();
     return true;
+  }
+
+  /** watchPermission retries by itself once the user allows the microphone (where the Permissions API tells). */
+  watchPermission() {
+    if (this.watching || !navigator.permissions || !navigator.permissions.query) return;
+    this.watching = true;
+    navigator.permissions.query({ name: 'microphone' }).then(st => {
+      st.addEventListener('change', () => { if (st.state === 'granted' && this.leader && this.state === 'blocked') this.retry(); });
+    }).catch(() => {});
   }
 
   useStream(stream) {

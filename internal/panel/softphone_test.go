@@ -150,6 +150,9 @@ func TestSoftphoneAudioDigitsRingAndReload(t *testing.T) {
 	e.s.offer("int_1")
 	in[bool](t, e.ctx, "offer shown", `!document.getElementById('offer').hidden`)
 	in[bool](t, e.ctx, "ring tone", `document.body.dataset.ring === 'running'`)
+	in[bool](t, e.ctx, "open the audio settings", `(document.getElementById('audio-settings').open = true, true)`)
+	browser.ElementScreenshot(t, e.ctx, "", "softphone-ringing", "#panel")
+	in[bool](t, e.ctx, "close the audio settings", `(document.getElementById('audio-settings').open = false, true)`)
 	e.s.mu.Lock()
 	e.s.state, e.s.reason, e.s.offerID = "not_ready", "Break", ""
 	e.s.mu.Unlock()

@@ -217,6 +217,13 @@ func TestSoftphoneAudioDigitsRingAndReload(t *testing.T) {
 	if e.s.lastLeg().isClosed() {
 		t.Error("the new leg is closed")
 	}
+
+	// Signing out releases the leg on the socket.
+	_, _, released := e.s.counts()
+	in[bool](t, e.ctx, "sign out", `(() => { const s = document.getElementById('presence'); s.value = 'signout'; s.dispatchEvent(new Event('change')); return true; })()`)
+	in[bool](t, e.ctx, "signed out", `!document.getElementById('signin').hidden && document.getElementById('audio').hidden`)
+	eventually(t, "softphone.release", func() bool { _, _, r := e.s.counts(); return r > released })
+	eventually(t, "the leg closed on sign-out", e.s.lastLeg().isClosed)
 }
 
 func TestSoftphoneOneTabHasTheAudio(t *testing.T) {

@@ -65,6 +65,7 @@ func newStandIn(t *testing.T, crmOrigin string) *standIn {
 	mux.HandleFunc("POST /api/v1/sessions", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 201, map[string]any{"token": "tok", "user": s.user()})
 	})
+	mux.HandleFunc("DELETE /api/v1/sessions/current", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	mux.HandleFunc("GET /api/v1/me", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, map[string]any{"user": s.user(), "tenant": map[string]any{"id": "ten_1", "slug": "acme", "display_name": "Acme"},
 			"presence": s.presence(), "not_ready_reasons": []string{"Break"}, "dispositions": []string{"Done"}, "log_cap_bytes": 4000})

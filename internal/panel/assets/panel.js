@@ -545,8 +545,9 @@ async function start() {
 }
 
 function signedOut(msg) {
-  if (state.events) { state.events.stop(); state.events = null; }
+  // The softphone first: its softphone.release goes on the socket.
   if (state.softphone) { state.softphone.stop(); state.softphone = null; }
+  if (state.events) { state.events.stop(); state.events = null; }
   show($('audio'), false);
   clearInterval(state.timer);
   const had = state.session;

@@ -104,6 +104,7 @@ const startStats = `(window.testStatsTimer = window.testStatsTimer || setInterva
 
 func TestSoftphoneAudioDigitsRingAndReload(t *testing.T) {
 	e := newSoftphoneEnv(t, false)
+	onNewDocument(t, e.ctx, recordCSP)
 	e.open(e.ctx)
 	e.signIn(e.ctx)
 	in[bool](t, e.ctx, "audio connected", `document.body.dataset.audio === 'connected' && document.getElementById('audio-text').textContent === 'Audio: connected'`)
@@ -207,6 +208,11 @@ func TestSoftphoneAudioDigitsRingAndReload(t *testing.T) {
 		t.Errorf("after a stale softphone.closed the audio is %s; want connected", st)
 	}
 
+	// The panel's CSP let all of it through.
+	if v := in[string](t, e.ctx, "CSP violations", `window.cspViolations && JSON.stringify(window.cspViolations)`); v != "[]" {
+		t.Errorf("the panel's CSP blocked: %s", v)
+	}
+
 	// A reload makes a new offer; the old PeerConnection closes.
 	if err := chromedp.Do(e.ctx, chromedp.Reload()); err != nil {
 		t.Fatal(err)
@@ -235,14 +241,24 @@ func TestSoftphoneOneTabHasTheAudio(t *testing.T) {
 // noLocks removes navigator.locks from every page the tab of ctx loads.
 func noLocks(t *testing.T, ctx context.Context) {
 	t.Helper()
+	onNewDocument(t, ctx, `delete Navigator.prototype.locks`)
+}
+
+// onNewDocument runs src first in every document (frames too) the tab of ctx loads.
+func onNewDocument(t *testing.T, ctx context.Context, src string) {
+	t.Helper()
 	err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: `delete Navigator.prototype.locks`})
+		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: src})
 		return err
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 }
+
+// recordCSP makes every document record the Content Security Policy
+// violations it meets in window.cspViolations.
+const recordCSP = `window.cspViolations = []; document.addEventListener('securitypolicyviolation', e => window.cspViolations.push(e.violatedDirective + ' ' + e.blockedURI))`
 
 func oneTabHasTheAudio(t *testing.T, withoutLocks bool) {
 	e := newSoftphoneEnv(t, false)

@@ -175,6 +175,15 @@ func TestSoftphoneAudioDigitsRingAndReload(t *testing.T) {
 		t.Logf("only %d microphone choices: the change of microphone is not tried", mics)
 	}
 
+	// Another speaker: the remote audio plays there (setSinkId).
+	speakers := in[int](t, e.ctx, "speakers listed", `document.getElementById('audio-speaker').options.length`)
+	if speakers > 1 {
+		in[bool](t, e.ctx, "choose a speaker", `(() => { const s = document.getElementById('audio-speaker'); s.value = s.options[s.options.length - 1].value; s.dispatchEvent(new Event('change')); return true; })()`)
+		in[bool](t, e.ctx, "the audio plays on it", `document.getElementById('remote-audio').sinkId === document.getElementById('audio-speaker').value`)
+	} else {
+		t.Logf("only %d speaker choices: the change of speaker is not tried", speakers)
+	}
+
 	// A new socket (the server restarted, the network blipped) makes a new offer.
 	e.s.dropSockets()
 	eventually(t, "an offer on the new socket", func() bool { o, l, _ := e.s.counts(); return o == 2 && l == 2 })

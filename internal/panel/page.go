@@ -49,6 +49,21 @@ const pageHTML = `<!doctype html>
     <span id="presence-since" class="muted"></span>
   </section>
 
+  <section id="audio" class="audio" aria-label="Audio" hidden>
+    <p class="audio-line"><span id="audio-text" role="status" aria-live="polite"></span></p>
+    <button id="audio-retry" type="button" hidden>Retry</button>
+    <div id="audio-meter" class="meter" hidden role="meter" aria-label="Microphone level" aria-valuemin="0" aria-valuemax="100" aria-valuenow="0"><span id="audio-level"></span></div>
+    <details id="audio-settings">
+      <summary>Audio settings</summary>
+      <label for="audio-mic">Microphone</label>
+      <select id="audio-mic"></select>
+      <label for="audio-speaker">Speaker</label>
+      <select id="audio-speaker"></select>
+      <label class="check"><input id="audio-processing" type="checkbox"> Echo cancellation, noise suppression and gain control</label>
+    </details>
+    <audio id="remote-audio" autoplay></audio>
+  </section>
+
   <section id="offer" class="card offer" hidden aria-labelledby="offer-title" role="region">
     <h2 id="offer-title">Incoming call</h2>
     <p class="caller"><span id="offer-caller"></span></p>

@@ -13,6 +13,10 @@
 // and whose script-src is the panel's own assets plus the CRM origin (for
 // opencti_min.js or interaction.js).
 //
+// The panel is also the browser agent's softphone (assets/softphone.js):
+// one WebRTC audio leg per agent, in one tab, signalled over the events
+// WebSocket (softphone.offer / softphone.answer).
+//
 // The panel signs in with the REST API (POST /api/v1/sessions) and keeps
 // its bearer token in localStorage, not in a cookie, so no cookie crosses
 // the frame. Everything it shows that came from outside is inserted as
@@ -267,7 +271,11 @@ func (h *Handler) render(w http.ResponseWriter, status int, d pageData) {
 // origins and the origin that frames it: frame-ancestors lists exactly the
 // tenant's origins; scripts come from the panel itself and from the CRM
 // origin (its Open CTI library); connections go to the panel's own origin
-// (REST and the events WebSocket).
+// (REST and the events WebSocket: 'self' covers ws: and wss: of the same
+// host). The softphone needs nothing more: CSP does not govern
+// getUserMedia, RTCPeerConnection or WebAudio, and the remote audio is a
+// MediaStream set as the <audio> element's srcObject, not a URL that
+// media-src would check.
 func CSP(origins []string, crmOrigin string) string {
 	fa := "'none'"
 	if len(origins) > 0 {

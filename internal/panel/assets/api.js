@@ -54,13 +54,17 @@ export class API {
 /**
  * Events keeps the events WebSocket open: a ticket from POST
  * /api/v1/events/ticket, then /api/v1/events, reconnecting with
- * after=<last seq> when the socket closes.
+ * after=<last seq> when the socket closes. Frames with a seq (hello has
+ * 0) are events and go to onFrame; frames without one are control frames
+ * (softphone.answer, softphone.error, softphone.closed) and go to
+ * onControl, never counted as events. send writes a control frame.
  */
 export class Events {
-  constructor(api, onFrame, onState) {
+  constructor(api, onFrame, onState, onControl) {
     this.api = api;
     this.onFrame = onFrame;
     this.onState = onState || (() => {});
+    this.onControl = onControl || (() => {});
     this.lastSeq = 0;
     this.ws = null;
     this.stopped = false;
@@ -97,7 +101,9 @@ export class Events {
     ws.onmessage = m => {
       let f;
       try { f = JSON.parse(m.data); } catch { return; }
-      if (typeof f.seq === 'number' && f.seq > this.lastSeq) this.lastSeq = f.seq;
+      if (!f || typeof f !== 'object') return;
+      if (typeof f.seq !== 'number') { this.onControl(f); return; }
+      if (f.seq > this.lastSeq) this.lastSeq = f.seq;
       this.onFrame(f);
     };
     ws.onclose = ev => {
@@ -107,6 +113,13 @@ export class Events {
       this.onState('down', ev.reason || 'the connection to Parley was lost');
       this.retry();
     };
+  }
+
+  /** send writes frame (an object) on the open socket; false when none is open. */
+  send(frame) {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
+    this.ws.send(JSON.stringify(frame));
+    return true;
   }
 
   retry() {

@@ -1,10 +1,12 @@
 // The agent panel: sign-in, presence, queue status, the offer, call
-// controls, wrap-up, today's interactions, screen pop and click-to-dial.
-// Every value from outside (caller, CRM record, notes) is inserted as text.
+// controls, wrap-up, today's interactions, screen pop and click-to-dial,
+// and the browser softphone (softphone.js). Every value from outside
+// (caller, CRM record, notes, device names) is inserted as text.
 
 import { connect } from './opencti.js';
 import { API, APIError, Events } from './api.js';
 import { Tabs } from './tabs.js';
+import { Softphone, MIC_KEY, SPEAKER_KEY, PROCESSING_KEY } from './softphone.js';
 
 const $ = id => document.getElementById(id);
 const config = JSON.parse($('parley-config').textContent);
@@ -20,6 +22,7 @@ const state = {
   agents: [],
   today: [],
   events: null,
+  softphone: null,
   timer: null,
   popped: new Set(),
   // recordNames are the names the CRM gave with click-to-dial, by record
@@ -214,7 +217,9 @@ function renderPresence() {
   sel.replaceChildren();
   const busy = { offered: 'Incoming call', busy: 'On call', wrap_up: 'Wrap-up' }[p.state];
   if (busy) sel.append(option('', busy, true, true));
-  sel.append(option('available', 'Available', p.state === 'available'));
+  const audio = state.softphone ? state.softphone.view() : null;
+  const noAudio = audio && !audio.connected && p.state !== 'available';
+  sel.append(option('available', noAudio ? 'Available (needs audio)' : 'Available', p.state === 'available', noAudio));
   for (const r of reasons) sel.append(option(`not_ready:${r}`, `Not ready: ${r}`, p.state === 'not_ready' && p.reason === r));
   if (p.state === 'not_ready' && !reasons.includes(p.reason)) sel.append(option(`not_ready:${p.reason || ''}`, `Not ready: ${p.reason || 'system'}`, true, true));
   sel.append(option('logged_out', 'Logged out', p.state === 'logged_out'));
@@ -236,6 +241,7 @@ function renderInteraction() {
   show($('offer'), !!it && p.state === 'offered');
   show($('call'), !!it && p.state === 'busy');
   show($('wrapup'), !!it && p.state === 'wrap_up');
+  if (state.softphone) state.softphone.ring(!!it && p.state === 'offered' && state.softphone.leader && state.softphone.view().state === 'connected');
   if (!it) return;
   if (p.state === 'offered') {
     text($('offer-caller'), callerName(it));
@@ -347,6 +353,52 @@ function renderToday() {
   }
 }
 
+// renderAudio shows the softphone's Audio line, Retry, the level meter and
+// the device choices, and re-renders the presence choice (Available needs
+// live audio for a browser agent).
+let lastAudio = '';
+function renderAudio() {
+  const sp = state.softphone;
+  if (!sp) return;
+  const v = sp.view();
+  text($('audio-text'), `Audio: ${v.text}`);
+  $('audio').dataset.state = v.state;
+  document.body.dataset.audio = v.state;
+  show($('audio-retry'), v.retry);
+  const live = sp.leader && !!sp.stream;
+  show($('audio-meter'), live);
+  $('audio-level').style.width = `${live ? sp.level : 0}%`;
+  $('audio-meter').setAttribute('aria-valuenow', String(live ? sp.level : 0));
+  const settings = sp.leader && v.state !== 'not-used';
+  show($('audio-settings'), settings);
+  if (settings) renderDevices(sp);
+  const key = `${v.state}|${v.connected}`;
+  if (key !== lastAudio) {
+    lastAudio = key;
+    renderPresence();
+    renderInteraction();
+  }
+}
+
+function renderDevices(sp) {
+  const fill = (sel, list, chosen, what) => {
+    const sig = list.map(d => d.deviceId + d.label).join('|') + '#' + chosen;
+    if (sel.dataset.sig === sig) return;
+    sel.dataset.sig = sig;
+    sel.replaceChildren(option('', `Default ${what}`, !chosen));
+    list.forEach((d, i) => {
+      if (!d.deviceId || d.deviceId === 'default') return;
+      sel.append(option(d.deviceId, d.label || `${what} ${i + 1} (name shown once the microphone is allowed)`, d.deviceId === chosen));
+    });
+  };
+  fill($('audio-mic'), sp.devices.mics, localStorage.getItem(MIC_KEY) || '', 'microphone');
+  const spk = $('audio-speaker');
+  spk.disabled = !sp.canChooseSpeaker();
+  spk.title = spk.disabled ? 'This browser plays on its default speaker only' : '';
+  fill(spk, sp.devices.speakers, localStorage.getItem(SPEAKER_KEY) || '', 'speaker');
+  $('audio-processing').checked = localStorage.getItem(PROCESSING_KEY) !== 'off';
+}
+
 // --- data
 
 async function loadToday() {
@@ -398,6 +450,7 @@ function onFrame(f) {
   const d = f.data || {};
   switch (f.type) {
     case 'hello':
+      if (state.softphone) state.softphone.hello(d.softphone || { enabled: false, endpoint: 'sip', ice_servers: [] });
       setPresence(d.presence);
       for (const q of d.queues || []) state.queues.set(q.id, { ...q, receivedAt: Date.now() });
       renderQueues();
@@ -437,6 +490,7 @@ function onFrame(f) {
 
 function onEventsState(s, msg) {
   if (s === 'up') { status(''); return; }
+  if (state.softphone) state.softphone.socketDown();
   if (s === 'unauthorized') { signedOut(msg || 'Your session ended: sign in again.'); return; }
   status(`Live updates paused: ${msg}. Reconnecting…`, true);
 }
@@ -470,7 +524,17 @@ async function start() {
   loadToday();
   loadAgents();
   if (state.events) state.events.stop();
-  state.events = new Events(api, onFrame, onEventsState);
+  if (state.softphone) state.softphone.stop();
+  state.softphone = new Softphone({
+    key: `${config.tenant}:${state.me.user.id}`,
+    send: f => !!state.events && state.events.send(f),
+    onChange: renderAudio,
+    audio: $('remote-audio'),
+  });
+  window.parleyPanel.softphone = state.softphone;
+  show($('audio'), true);
+  renderAudio();
+  state.events = new Events(api, onFrame, onEventsState, f => { if (state.softphone) state.softphone.control(f); });
   state.events.start();
   clearInterval(state.timer);
   state.timer = setInterval(tick, 1000);
@@ -481,7 +545,10 @@ async function start() {
 }
 
 function signedOut(msg) {
+  // The softphone first: its softphone.release goes on the socket.
+  if (state.softphone) { state.softphone.stop(); state.softphone = null; }
   if (state.events) { state.events.stop(); state.events = null; }
+  show($('audio'), false);
   clearInterval(state.timer);
   const had = state.session;
   state.session = null;
@@ -613,7 +680,12 @@ function wire() {
   });
   for (const b of $('keypad').querySelectorAll('button[data-digit]')) {
     b.setAttribute('aria-label', `Send ${b.dataset.digit}`);
-    b.addEventListener('click', () => act('Sending a digit', `/interactions/${current()}/dtmf`, { digits: b.dataset.digit }));
+    b.addEventListener('click', () => {
+      // The tab with the audio sends the digit in the media (RFC 4733);
+      // another tab, or an agent on a SIP phone, asks the server to.
+      if (state.softphone && state.softphone.dtmf(b.dataset.digit)) return;
+      act('Sending a digit', `/interactions/${current()}/dtmf`, { digits: b.dataset.digit });
+    });
   }
   $('transfer').addEventListener('submit', ev => {
     ev.preventDefault();
@@ -624,6 +696,13 @@ function wire() {
   });
   $('call-hangup').addEventListener('click', () => act('Hanging up', `/interactions/${current()}/hangup`));
   $('wrapup-notes').addEventListener('input', renderCount);
+  $('audio-retry').addEventListener('click', () => { if (state.softphone) state.softphone.retry(); });
+  $('audio-mic').addEventListener('change', () => { if (state.softphone) state.softphone.chooseMic($('audio-mic').value); });
+  $('audio-speaker').addEventListener('change', () => { if (state.softphone) state.softphone.chooseSpeaker($('audio-speaker').value); });
+  $('audio-processing').addEventListener('change', () => {
+    if ($('audio-processing').checked) localStorage.removeItem(PROCESSING_KEY); else localStorage.setItem(PROCESSING_KEY, 'off');
+    if (state.softphone) state.softphone.chooseMic($('audio-mic').value);
+  });
   $('wrapup').addEventListener('submit', submitWrapUp);
   // joinSession takes up a session another tab signed in with: the one
   // its message carries (this tab's localStorage may not show the write

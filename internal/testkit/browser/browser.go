@@ -11,7 +11,11 @@
 // Flags: --no-sandbox when running as root (Chromium refuses to start
 // otherwise), a fake microphone and camera (--use-fake-device-for-media-stream
 // --use-fake-ui-for-media-stream, with Options.FakeAudio as the microphone's
-// WAV file), autoplay without a gesture, and a fixed window size.
+// WAV file), autoplay without a gesture, and a fixed window size. With
+// Options.WebRTC, also host ICE candidates on loopback
+// (--disable-features=WebRtcHideLocalIpsWithMdns
+// --allow-loopback-in-peer-connection), so a page's RTCPeerConnection
+// reaches a Go peer (pion) on 127.0.0.1.
 //
 // Console messages and uncaught exceptions of every page are logged with
 // t.Log, so a failing test shows what the page said.
@@ -48,6 +52,9 @@ type Options struct {
 	FakeAudio string
 	// DenyMedia makes getUserMedia fail as if the user refused.
 	DenyMedia bool
+	// WebRTC lets RTCPeerConnection use plain loopback host candidates
+	// (no mDNS names), as a test against a local peer needs.
+	WebRTC bool
 	// Timeout bounds the whole browser context; 0 means 3 minutes.
 	Timeout time.Duration
 }
@@ -63,14 +70,21 @@ func New(t testing.TB, opts Options) context.Context {
 	if opts.Timeout == 0 {
 		opts.Timeout = 3 * time.Minute
 	}
+	disabled := "Translate,MediaRouter,OptimizationHints"
+	if opts.WebRTC {
+		disabled += ",WebRtcHideLocalIpsWithMdns"
+	}
 	flags := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(bin),
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(opts.Width, opts.Height),
 		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
 		chromedp.Flag("use-fake-device-for-media-stream", true),
-		chromedp.Flag("disable-features", "Translate,MediaRouter,OptimizationHints"),
+		chromedp.Flag("disable-features", disabled),
 	)
+	if opts.WebRTC {
+		flags = append(flags, chromedp.Flag("allow-loopback-in-peer-connection", true))
+	}
 	if !opts.DenyMedia {
 		flags = append(flags, chromedp.Flag("use-fake-ui-for-media-stream", true))
 	} else {

@@ -38,10 +38,9 @@ func (s *Server) Dial(_ context.Context, call cc.OutboundCall) error {
 		return cc.Errorf(cc.ECONFLICT, "no outbound trunk: set one with `parley admin trunk set --outbound-uri`")
 	}
 	var target sip.Uri
-	if err := sip.ParseUri(call.Trunk.OutboundURI, &target); err != nil {
+	if err := sip.ParseUri(call.Trunk.DialURI(call.Number), &target); err != nil {
 		return cc.WrapError(cc.EINVALID, err, "trunk %s: outbound URI %q is not a SIP URI", call.Trunk.Name, call.Trunk.OutboundURI)
 	}
-	target.User = call.Number
 	o := &outboundCall{s: s, call: call, target: target, done: make(chan struct{}),
 		log: s.log.With("interaction", call.InteractionID, "agent", call.Agent.Username, "to", call.Number)}
 	s.track(o, true)

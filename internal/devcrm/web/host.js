@@ -296,7 +296,7 @@
     frame = document.createElement('iframe');
     frame.id = 'softphone-frame';
     frame.title = 'Open CTI Softphone';
-    frame.setAttribute('allow', 'microphone; autoplay');
+    frame.setAttribute('allow', 'microphone; autoplay; speaker-selection');
     var useStandby = cfg.mode === 'Lightning' && cfg.standbyUrl && sessionStorage.getItem(standbyKey) === '1';
     state.standby = !!useStandby;
     frame.src = adapterSrc(useStandby ? cfg.standbyUrl : cfg.adapterUrl);

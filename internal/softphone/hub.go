@@ -60,10 +60,11 @@ type Hub struct {
 	cfg Config
 	api *webrtc.API
 	log *slog.Logger
-	wg  sync.WaitGroup // leg goroutines and the notifier
+	wg  sync.WaitGroup // leg goroutines and the notifier (see spawn)
 
 	mu       sync.Mutex
 	closed   bool
+	waiting  bool // Close waits for wg: no more goroutines start
 	legs     map[Key]*Leg
 	up       map[Key]bool        // OnChange(k, true) was the last report
 	grace    map[Key]*graceTimer // pending OnChange(k, false)
@@ -393,8 +394,28 @@ func (h *Hub) Close() error {
 		l.end("the server is shutting down")
 	}
 	close(h.stop)
+	h.mu.Lock()
+	h.waiting = true
+	h.mu.Unlock()
 	h.wg.Wait()
 	return nil
+}
+
+// spawn runs f in a goroutine that Close waits for, and reports false
+// (running nothing) once Close has started waiting: a leg's goroutine
+// that starts that late would only find its PeerConnection closed.
+func (h *Hub) spawn(f func()) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.waiting {
+		return false
+	}
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		f()
+	}()
+	return true
 }
 
 // signalLocked wakes the waiters. h.mu is held.

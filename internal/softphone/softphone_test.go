@@ -37,6 +37,20 @@ func newHub(t testing.TB, cfg softphone.Config) *softphone.Hub {
 // and returns the client and the hub's answer, not applied yet.
 func offer(t testing.TB, h *softphone.Hub, k softphone.Key, owner string, toneHz float64) (*rtcclient.Client, string) {
 	t.Helper()
+	c, sdp := newClient(t, toneHz)
+	ctx, cancel := context.WithTimeout(context.Background(), within)
+	defer cancel()
+	answer, err := h.Offer(ctx, k, owner, sdp)
+	if err != nil {
+		t.Fatalf("offer: %v", err)
+	}
+	return c, answer
+}
+
+// newClient makes a client sending toneHz, closed at the end of the
+// test, and returns it with its offer.
+func newClient(t testing.TB, toneHz float64) (*rtcclient.Client, string) {
+	t.Helper()
 	c, err := rtcclient.New(rtcclient.Options{ToneHz: toneHz})
 	if err != nil {
 		t.Fatal(err)
@@ -46,13 +60,7 @@ func offer(t testing.TB, h *softphone.Hub, k softphone.Key, owner string, toneHz
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), within)
-	defer cancel()
-	answer, err := h.Offer(ctx, k, owner, sdp)
-	if err != nil {
-		t.Fatalf("offer: %v", err)
-	}
-	return c, answer
+	return c, sdp
 }
 
 // connect applies the answer and waits for the client's connection.
@@ -470,5 +478,35 @@ func TestBrowserCloses(t *testing.T) {
 	t.Logf("ended after %s: %s", time.Since(start).Round(time.Millisecond), l.Reason())
 	if h.Legs() != 0 {
 		t.Errorf("legs %d after the browser closed", h.Legs())
+	}
+}
+
+// TestCloseDuringOffers: offers racing Close either fail or end with the
+// hub; nothing is left.
+func TestCloseDuringOffers(t *testing.T) {
+	h, err := softphone.New(softphone.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var offers []string
+	for range 4 {
+		_, sdp := newClient(t, 0)
+		offers = append(offers, sdp)
+	}
+	var wg sync.WaitGroup
+	for i, sdp := range offers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _ = h.Offer(context.Background(), softphone.Key{TenantID: "acme", UserID: strconv.Itoa(i)}, "s", sdp)
+		}()
+	}
+	time.Sleep(time.Duration(len(offers)) * time.Millisecond)
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	if n := h.Legs(); n != 0 {
+		t.Errorf("%d legs after Close", n)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/sdp/v3"
+	"github.com/pion/stun/v3"
 	"github.com/pion/transport/v4"
 	"github.com/pion/webrtc/v4"
 
@@ -38,6 +39,24 @@ type ICEServer struct {
 	URLs       []string `json:"urls"`
 	Username   string   `json:"username,omitempty"`
 	Credential string   `json:"credential,omitempty"`
+}
+
+// validate checks the URLs (stun:, stuns:, turn:, turns:) and that a
+// TURN server has its credentials.
+func (s ICEServer) validate() error {
+	if len(s.URLs) == 0 {
+		return cc.Errorf(cc.EINVALID, "an ICE server has no URLs: give stun:host:port or turn:host:port")
+	}
+	for _, raw := range s.URLs {
+		u, err := stun.ParseURI(raw)
+		if err != nil {
+			return cc.Errorf(cc.EINVALID, "the ICE server URL %q: %v (use stun:host:port, turn:host:port?transport=udp or turns:host:port)", raw, err)
+		}
+		if (u.Scheme == stun.SchemeTypeTURN || u.Scheme == stun.SchemeTypeTURNS) && (s.Username == "" || s.Credential == "") {
+			return cc.Errorf(cc.EINVALID, "the TURN server %q needs a username and a credential", raw)
+		}
+	}
+	return nil
 }
 
 // Config configures a Hub.
@@ -111,8 +130,8 @@ func newHub(cfg Config, n transport.Net) (*Hub, error) {
 		}
 	}
 	for _, s := range cfg.ICEServers {
-		if len(s.URLs) == 0 {
-			return nil, cc.Errorf(cc.EINVALID, "an ICE server has no URLs")
+		if err := s.validate(); err != nil {
+			return nil, err
 		}
 	}
 

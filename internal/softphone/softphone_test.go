@@ -426,14 +426,17 @@ func TestConfig(t *testing.T) {
 		{PortMin: 20000, PortMax: 10000},
 		{Grace: -time.Second},
 		{ICEServers: []softphone.ICEServer{{}}},
+		{ICEServers: []softphone.ICEServer{{URLs: []string{"http://turn.example"}}}},
+		{ICEServers: []softphone.ICEServer{{URLs: []string{"turn:127.0.0.1:3478"}}}},
 		{PublicIPs: []string{"parley.example"}},
 	} {
 		if _, err := softphone.New(cfg); cc.ErrorCode(err) != cc.EINVALID {
 			t.Errorf("New(%+v): %v, want invalid", cfg, err)
 		}
 	}
-	h := newHub(t, softphone.Config{ICEServers: []softphone.ICEServer{{URLs: []string{"stun:127.0.0.1:3478"}}}, PortMin: 40000, PortMax: 40100})
-	if s := h.ICEServers(); len(s) != 1 || s[0].URLs[0] != "stun:127.0.0.1:3478" {
+	h := newHub(t, softphone.Config{ICEServers: []softphone.ICEServer{{URLs: []string{"stun:127.0.0.1:3478"}},
+		{URLs: []string{"turn:127.0.0.1:3478?transport=udp"}, Username: "u", Credential: "p"}}, PortMin: 40000, PortMax: 40100})
+	if s := h.ICEServers(); len(s) != 2 || s[0].URLs[0] != "stun:127.0.0.1:3478" || s[1].Credential != "p" {
 		t.Errorf("ICEServers %+v", s)
 	}
 }

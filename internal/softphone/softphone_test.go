@@ -1,6 +1,7 @@
 package softphone_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -37,7 +38,7 @@ func newHub(t testing.TB, cfg softphone.Config) *softphone.Hub {
 // and returns the client and the hub's answer, not applied yet.
 func offer(t testing.TB, h *softphone.Hub, k softphone.Key, owner string, toneHz float64) (*rtcclient.Client, string) {
 	t.Helper()
-	c, sdp := newClient(t, toneHz)
+	c, sdp := newClient(t, rtcclient.Options{ToneHz: toneHz})
 	ctx, cancel := context.WithTimeout(context.Background(), within)
 	defer cancel()
 	answer, err := h.Offer(ctx, k, owner, sdp)
@@ -47,11 +48,11 @@ func offer(t testing.TB, h *softphone.Hub, k softphone.Key, owner string, toneHz
 	return c, answer
 }
 
-// newClient makes a client sending toneHz, closed at the end of the
+// newClient makes a client with opts, closed at the end of the
 // test, and returns it with its offer.
-func newClient(t testing.TB, toneHz float64) (*rtcclient.Client, string) {
+func newClient(t testing.TB, opts rtcclient.Options) (*rtcclient.Client, string) {
 	t.Helper()
-	c, err := rtcclient.New(rtcclient.Options{ToneHz: toneHz})
+	c, err := rtcclient.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -493,7 +494,7 @@ func TestCloseDuringOffers(t *testing.T) {
 	}
 	var offers []string
 	for range 4 {
-		_, sdp := newClient(t, 0)
+		_, sdp := newClient(t, rtcclient.Options{})
 		offers = append(offers, sdp)
 	}
 	var wg sync.WaitGroup
@@ -511,5 +512,39 @@ func TestCloseDuringOffers(t *testing.T) {
 	wg.Wait()
 	if n := h.Legs(); n != 0 {
 		t.Errorf("%d legs after Close", n)
+	}
+}
+
+// TestPayloadsPassUnchanged: PCMU is not transcoded: the client's payloads
+// arrive at Leg.Read byte for byte, in order.
+func TestPayloadsPassUnchanged(t *testing.T) {
+	h := newHub(t, softphone.Config{})
+	k := softphone.Key{TenantID: "acme", UserID: "u1"}
+	var src bytes.Buffer
+	for i := range 500 { // 10 s: frame i is 160 bytes of i%200 (0xFF is silence)
+		src.Write(bytes.Repeat([]byte{byte(i % 200)}, 160))
+	}
+	c, sdp := newClient(t, rtcclient.Options{Source: &src})
+	answer, err := h.Offer(context.Background(), k, "s", sdp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	connect(t, c, answer)
+	l := wait(t, h, k)
+	buf := make([]byte, 1500)
+	prev := -1
+	for range 50 {
+		n, err := l.Read(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != 160 || !bytes.Equal(buf[:n], bytes.Repeat(buf[:1], 160)) {
+			t.Fatalf("payload of %d bytes is not one of the client's frames: % x", n, buf[:min(n, 16)])
+		}
+		// forward by 1 (or a few, when the three-packet buffer dropped some)
+		if v, d := int(buf[0]), (int(buf[0])-prev+200)%200; prev >= 0 && (d == 0 || d > 50) {
+			t.Errorf("frame %d after %d: out of order", v, prev)
+		}
+		prev = int(buf[0])
 	}
 }

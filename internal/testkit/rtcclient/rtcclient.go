@@ -1,11 +1,12 @@
 // Package rtcclient is a Go WebRTC peer (pion) that offers audio the way
 // Chromium does, for the softphone's tests and the load tool: its offer
 // lists opus/111 first, then PCMU/0, PCMA/8 and telephone-event/8000 on
-// PT 126 (so the server must pick PCMU), it sends a sine tone as 20 ms
-// PCMU packets once connected, sends DTMF as RFC 4733 events on PT 126
-// (three end packets, the first packet with duration 0 as some gateways
-// do), and records what it receives: packet counts, sequence gaps and the
-// audio, which ULawAudio hands to sippeer's analysis.
+// PT 126 (so the server must pick PCMU). Once connected it sends a sine
+// tone (or Options.Source's bytes) as 20 ms PCMU packets, sends DTMF as
+// RFC 4733 events on PT 126 (three end packets, the first packet with
+// duration 0 as some gateways do), and records what it receives: packet
+// counts, sequence gaps and the audio, which ULawAudio hands to sippeer's
+// analysis.
 package rtcclient
 
 import (

@@ -12,6 +12,7 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/sdp/v3"
+	"github.com/pion/stun/v3"
 	"github.com/pion/transport/v4"
 	"github.com/pion/webrtc/v4"
 
@@ -40,6 +41,24 @@ type ICEServer struct {
 	Credential string   `json:"credential,omitempty"`
 }
 
+// validate checks the URLs (stun:, stuns:, turn:, turns:) and that a
+// TURN server has its credentials.
+func (s ICEServer) validate() error {
+	if len(s.URLs) == 0 {
+		return cc.Errorf(cc.EINVALID, "an ICE server has no URLs: give stun:host:port or turn:host:port")
+	}
+	for _, raw := range s.URLs {
+		u, err := stun.ParseURI(raw)
+		if err != nil {
+			return cc.Errorf(cc.EINVALID, "the ICE server URL %q: %v (use stun:host:port, turn:host:port?transport=udp or turns:host:port)", raw, err)
+		}
+		if (u.Scheme == stun.SchemeTypeTURN || u.Scheme == stun.SchemeTypeTURNS) && (s.Username == "" || s.Credential == "") {
+			return cc.Errorf(cc.EINVALID, "the TURN server %q needs a username and a credential", raw)
+		}
+	}
+	return nil
+}
+
 // Config configures a Hub.
 type Config struct {
 	ICEServers       []ICEServer   // STUN/TURN; none = host candidates only
@@ -60,10 +79,11 @@ type Hub struct {
 	cfg Config
 	api *webrtc.API
 	log *slog.Logger
-	wg  sync.WaitGroup // leg goroutines and the notifier
+	wg  sync.WaitGroup // leg goroutines and the notifier (see spawn)
 
 	mu       sync.Mutex
 	closed   bool
+	waiting  bool // Close waits for wg: no more goroutines start
 	legs     map[Key]*Leg
 	up       map[Key]bool        // OnChange(k, true) was the last report
 	grace    map[Key]*graceTimer // pending OnChange(k, false)
@@ -110,8 +130,8 @@ func newHub(cfg Config, n transport.Net) (*Hub, error) {
 		}
 	}
 	for _, s := range cfg.ICEServers {
-		if len(s.URLs) == 0 {
-			return nil, cc.Errorf(cc.EINVALID, "an ICE server has no URLs")
+		if err := s.validate(); err != nil {
+			return nil, err
 		}
 	}
 
@@ -406,8 +426,28 @@ func (h *Hub) Close() error {
 		l.end("the server is shutting down")
 	}
 	close(h.stop)
+	h.mu.Lock()
+	h.waiting = true
+	h.mu.Unlock()
 	h.wg.Wait()
 	return nil
+}
+
+// spawn runs f in a goroutine that Close waits for, and reports false
+// (running nothing) once Close has started waiting: a leg's goroutine
+// that starts that late would only find its PeerConnection closed.
+func (h *Hub) spawn(f func()) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.waiting {
+		return false
+	}
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		f()
+	}()
+	return true
 }
 
 // signalLocked wakes the waiters. h.mu is held.

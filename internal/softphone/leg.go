@@ -114,9 +114,8 @@ func newLeg(h *Hub, k Key, owner string, pc *webrtc.PeerConnection) *Leg {
 			return // one audio m-line: a second track is not expected
 		}
 		pt, dtmf := eventPayloadType(r.GetParameters().Codecs)
-		l.h.wg.Add(2)
-		go l.readLoop(t, pt, dtmf)
-		go l.drainRTCP(r.Read)
+		l.h.spawn(func() { l.readLoop(t, pt, dtmf) })
+		l.h.spawn(func() { drainRTCP(r.Read) })
 		l.maybeLive()
 	})
 	return l
@@ -152,8 +151,7 @@ func (l *Leg) answer(ctx context.Context, offer string) (string, error) {
 	l.mu.Lock()
 	l.out = out
 	l.mu.Unlock()
-	l.h.wg.Add(1)
-	go l.drainRTCP(sender.Read)
+	l.h.spawn(func() { drainRTCP(sender.Read) })
 	ans, err := pc.CreateAnswer(nil)
 	if err != nil {
 		return "", cc.Errorf(cc.EINVALID, "no answer to the offer: %v", err)
@@ -184,8 +182,7 @@ func (l *Leg) answer(ctx context.Context, offer string) (string, error) {
 // leg closes: the interceptors see it as it is read (round trip times,
 // sender reports for the receiver reports), and unread RTCP would pile up
 // in pion's buffers for as long as the leg lives.
-func (l *Leg) drainRTCP(read func([]byte) (int, interceptor.Attributes, error)) {
-	defer l.h.wg.Done()
+func drainRTCP(read func([]byte) (int, interceptor.Attributes, error)) {
 	buf := make([]byte, 1500)
 	for {
 		if _, _, err := read(buf); err != nil {
@@ -212,7 +209,6 @@ func (l *Leg) maybeLive() {
 // readLoop reads the browser's RTP until the leg ends: PCMU into the read
 // buffer, telephone-event (on payload type pt, when dtmf) to OnDigit.
 func (l *Leg) readLoop(t *webrtc.TrackRemote, pt uint8, dtmf bool) {
-	defer l.h.wg.Done()
 	var (
 		buf    = make([]byte, maxPayload+100)
 		pkt    rtp.Packet
@@ -388,12 +384,13 @@ func (l *Leg) end(reason string) {
 		if l.ended != nil {
 			go l.ended(reason)
 		}
-		l.h.wg.Add(1)
-		go func() {
-			defer l.h.wg.Done()
+		closePC := func() {
 			if err := l.pc.Close(); err != nil {
 				l.h.log.Debug("close the browser's peer connection", "key", l.key.String(), "error", err)
 			}
-		}()
+		}
+		if !l.h.spawn(closePC) {
+			closePC() // an offer that raced Close: it is ending here, not in a pion callback
+		}
 	})
 }

@@ -1,6 +1,7 @@
 package softphone_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -37,7 +38,21 @@ func newHub(t testing.TB, cfg softphone.Config) *softphone.Hub {
 // and returns the client and the hub's answer, not applied yet.
 func offer(t testing.TB, h *softphone.Hub, k softphone.Key, owner string, toneHz float64) (*rtcclient.Client, string) {
 	t.Helper()
-	c, err := rtcclient.New(rtcclient.Options{ToneHz: toneHz})
+	c, sdp := newClient(t, rtcclient.Options{ToneHz: toneHz})
+	ctx, cancel := context.WithTimeout(context.Background(), within)
+	defer cancel()
+	answer, err := h.Offer(ctx, k, owner, sdp)
+	if err != nil {
+		t.Fatalf("offer: %v", err)
+	}
+	return c, answer
+}
+
+// newClient makes a client with opts, closed at the end of the
+// test, and returns it with its offer.
+func newClient(t testing.TB, opts rtcclient.Options) (*rtcclient.Client, string) {
+	t.Helper()
+	c, err := rtcclient.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,13 +61,7 @@ func offer(t testing.TB, h *softphone.Hub, k softphone.Key, owner string, toneHz
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), within)
-	defer cancel()
-	answer, err := h.Offer(ctx, k, owner, sdp)
-	if err != nil {
-		t.Fatalf("offer: %v", err)
-	}
-	return c, answer
+	return c, sdp
 }
 
 // connect applies the answer and waits for the client's connection.
@@ -418,14 +427,17 @@ func TestConfig(t *testing.T) {
 		{PortMin: 20000, PortMax: 10000},
 		{Grace: -time.Second},
 		{ICEServers: []softphone.ICEServer{{}}},
+		{ICEServers: []softphone.ICEServer{{URLs: []string{"http://turn.example"}}}},
+		{ICEServers: []softphone.ICEServer{{URLs: []string{"turn:127.0.0.1:3478"}}}},
 		{PublicIPs: []string{"parley.example"}},
 	} {
 		if _, err := softphone.New(cfg); cc.ErrorCode(err) != cc.EINVALID {
 			t.Errorf("New(%+v): %v, want invalid", cfg, err)
 		}
 	}
-	h := newHub(t, softphone.Config{ICEServers: []softphone.ICEServer{{URLs: []string{"stun:127.0.0.1:3478"}}}, PortMin: 40000, PortMax: 40100})
-	if s := h.ICEServers(); len(s) != 1 || s[0].URLs[0] != "stun:127.0.0.1:3478" {
+	h := newHub(t, softphone.Config{ICEServers: []softphone.ICEServer{{URLs: []string{"stun:127.0.0.1:3478"}},
+		{URLs: []string{"turn:127.0.0.1:3478?transport=udp"}, Username: "u", Credential: "p"}}, PortMin: 40000, PortMax: 40100})
+	if s := h.ICEServers(); len(s) != 2 || s[0].URLs[0] != "stun:127.0.0.1:3478" || s[1].Credential != "p" {
 		t.Errorf("ICEServers %+v", s)
 	}
 }
@@ -470,5 +482,69 @@ func TestBrowserCloses(t *testing.T) {
 	t.Logf("ended after %s: %s", time.Since(start).Round(time.Millisecond), l.Reason())
 	if h.Legs() != 0 {
 		t.Errorf("legs %d after the browser closed", h.Legs())
+	}
+}
+
+// TestCloseDuringOffers: offers racing Close either fail or end with the
+// hub; nothing is left.
+func TestCloseDuringOffers(t *testing.T) {
+	h, err := softphone.New(softphone.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var offers []string
+	for range 4 {
+		_, sdp := newClient(t, rtcclient.Options{})
+		offers = append(offers, sdp)
+	}
+	var wg sync.WaitGroup
+	for i, sdp := range offers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _ = h.Offer(context.Background(), softphone.Key{TenantID: "acme", UserID: strconv.Itoa(i)}, "s", sdp)
+		}()
+	}
+	time.Sleep(time.Duration(len(offers)) * time.Millisecond)
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	if n := h.Legs(); n != 0 {
+		t.Errorf("%d legs after Close", n)
+	}
+}
+
+// TestPayloadsPassUnchanged: PCMU is not transcoded: the client's payloads
+// arrive at Leg.Read byte for byte, in order.
+func TestPayloadsPassUnchanged(t *testing.T) {
+	h := newHub(t, softphone.Config{})
+	k := softphone.Key{TenantID: "acme", UserID: "u1"}
+	var src bytes.Buffer
+	for i := range 500 { // 10 s: frame i is 160 bytes of i%200 (0xFF is silence)
+		src.Write(bytes.Repeat([]byte{byte(i % 200)}, 160))
+	}
+	c, sdp := newClient(t, rtcclient.Options{Source: &src})
+	answer, err := h.Offer(context.Background(), k, "s", sdp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	connect(t, c, answer)
+	l := wait(t, h, k)
+	buf := make([]byte, 1500)
+	prev := -1
+	for range 50 {
+		n, err := l.Read(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != 160 || !bytes.Equal(buf[:n], bytes.Repeat(buf[:1], 160)) {
+			t.Fatalf("payload of %d bytes is not one of the client's frames: % x", n, buf[:min(n, 16)])
+		}
+		// forward by 1 (or a few, when the three-packet buffer dropped some)
+		if v, d := int(buf[0]), (int(buf[0])-prev+200)%200; prev >= 0 && (d == 0 || d > 50) {
+			t.Errorf("frame %d after %d: out of order", v, prev)
+		}
+		prev = int(buf[0])
 	}
 }

@@ -1,11 +1,12 @@
 // Package rtcclient is a Go WebRTC peer (pion) that offers audio the way
 // Chromium does, for the softphone's tests and the load tool: its offer
 // lists opus/111 first, then PCMU/0, PCMA/8 and telephone-event/8000 on
-// PT 126 (so the server must pick PCMU), it sends a sine tone as 20 ms
-// PCMU packets once connected, sends DTMF as RFC 4733 events on PT 126
-// (three end packets, the first packet with duration 0 as some gateways
-// do), and records what it receives: packet counts, sequence gaps and the
-// audio, which ULawAudio hands to sippeer's analysis.
+// PT 126 (so the server must pick PCMU). Once connected it sends a sine
+// tone (or Options.Source's bytes) as 20 ms PCMU packets, sends DTMF as
+// RFC 4733 events on PT 126 (three end packets, the first packet with
+// duration 0 as some gateways do), and records what it receives: packet
+// counts, sequence gaps and the audio, which ULawAudio hands to sippeer's
+// analysis.
 package rtcclient
 
 import (
@@ -41,6 +42,7 @@ const keepAudio = 10 * 8000
 type Options struct {
 	ICEServers []webrtc.ICEServer // STUN/TURN for the client's side; none = host candidates
 	ToneHz     float64            // the sine sent once connected (amplitude 8000); 0 sends silence
+	Source     io.Reader          // PCMU bytes to send instead, 160 a packet; silence once it ends
 	Log        *slog.Logger
 	Net        transport.Net // a virtual network (pion's vnet) for tests; nil is the host's
 }
@@ -335,12 +337,25 @@ func (c *Client) send() {
 			return false
 		}
 	}
+	srcEnded := false
 	audio := func() {
-		for i := range frame {
-			frame[i] = g711.EncodeUlawFrame(int16(8000 * math.Sin(phase)))
-			phase += step
+		if src := c.opts.Source; src != nil {
+			n := 0
+			if !srcEnded {
+				var err error
+				n, err = io.ReadFull(src, frame)
+				srcEnded = err != nil
+			}
+			for i := n; i < len(frame); i++ {
+				frame[i] = 0xFF // silence in u-law
+			}
+		} else {
+			for i := range frame {
+				frame[i] = g711.EncodeUlawFrame(int16(8000 * math.Sin(phase)))
+				phase += step
+			}
+			phase = math.Mod(phase, 2*math.Pi)
 		}
-		phase = math.Mod(phase, 2*math.Pi)
 		write(0, false, ts, frame)
 		ts += 160
 	}

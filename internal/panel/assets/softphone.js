@@ -201,7 +201,13 @@ export class Softphone {
         this.closePC();
         if (reason === REPLACED) { this.setState('replaced', ''); return; }
         this.setState('connecting', reason);
-        this.negotiate();
+        // A leg the server ends again and again (it fails at once) is
+        // offered anew at most every 2 s, not in a tight loop.
+        const now = Date.now();
+        const wait = now - (this.closedAt || 0) < 5000 ? 2000 : 0;
+        this.closedAt = now;
+        clearTimeout(this.retryTimer);
+        this.retryTimer = setTimeout(() => this.negotiate(), wait);
       }
     }
   }

@@ -187,3 +187,33 @@ func TestSoftphoneMicrophoneDenied(t *testing.T) {
 		t.Errorf("%d audio legs with the microphone refused, want 0", n)
 	}
 }
+
+// TestExternalNumberAgent: bob takes calls on his mobile, which Parley
+// rings through the tenant's trunk: the offer INVITEs
+// sip:+12015550199@<trunk>, and once that phone answers, bob and the
+// caller hear each other.
+func TestExternalNumberAgent(t *testing.T) {
+	skipIfShort(t)
+	e := startEnv(t)
+	mobileWAV := filepath.Join(t.TempDir(), "mobile.wav")
+	mobile := e.outboundCustomer(t, sipua.Options{ToneHz: 440, Record: mobileWAV, Duration: 4 * time.Second})
+	e.admin("user", "set", "--tenant", demoTenant, "--username", "bob", "--endpoint", "external", "--external-number", "(201) 555-0199")
+	bob := e.signIn("bob")
+	e.available(t, bob)
+	callerWAV := filepath.Join(t.TempDir(), "caller.wav")
+	caller := startUACall(t, sipua.Options{From: "2015550123", ToneHz: 1000, Record: callerWAV}, "sip:+15550100@"+e.sipAddr)
+	res := mobile.next(t, 30*time.Second)
+	if !res.Answered || !strings.HasPrefix(res.RequestURI, "sip:+12015550199@") {
+		t.Fatalf("bob's mobile: %s, called at %q; want answered at sip:+12015550199@...", res, res.RequestURI)
+	}
+	if db, err := sippeer.BandEnergyDB(mobileWAV, 0, 1, 2, 950, 1050); err != nil || db < -35 {
+		t.Errorf("bob's mobile heard the caller's 1000 Hz at %.1f dB (%v), want above -35", db, err)
+	}
+	cres := caller.hangup(t)
+	if db, err := sippeer.BandEnergyDB(callerWAV, 0, 0, 0, 390, 490); err != nil || db < -45 {
+		t.Errorf("the caller heard bob's 440 Hz at %.1f dB (%v), want it", db, err)
+	}
+	if !cres.Answered {
+		t.Fatalf("caller: %s", cres)
+	}
+}

@@ -489,8 +489,16 @@ Numbers to call:
 		}
 		fmt.Fprintf(w, "  %-26s password %s%s\n", u.Username, u.Password, note)
 	}
+	if alice.Username != "" && len(f.EntryPoints) > 0 && alice.Endpoint != string(cc.EndpointSIP) {
+		fmt.Fprintf(w, `
+Talk through the browser (README: Try the agent panel in the browser): open %[1]s,
+sign in to devcrm as alice@devcrm.example.com, then to the panel as alice (her Parley password above),
+allow the microphone, choose Available, and call Sales; click Accept when the panel rings:
+     go run ./cmd/parley call --to %[2]s --from 2015550123 --tone 440 --duration 60s --record caller.wav
+`, f.CRMConsole.Classic, f.EntryPoints[0].URI)
+	}
 	if alice.Username != "" && len(f.EntryPoints) > 0 {
-		fmt.Fprintf(w, "\nTry a call, each command in its own terminal (from the repository root):\n")
+		fmt.Fprintf(w, "\nOr try a call with a SIP phone and curl, each command in its own terminal (from the repository root):\n")
 		if alice.Endpoint != string(cc.EndpointSIP) {
 			fmt.Fprintf(w, `  0. alice takes calls in the browser panel (README: Talk through the browser); put her on her SIP phone for these steps (the demo picks it up within 5s):
      go run ./cmd/parley admin --data %s user set --tenant %s --username alice --endpoint sip
@@ -510,17 +518,18 @@ Numbers to call:
   5. the Task in devcrm:
      CRM_TOKEN=$(curl -s -X POST %[7]s/services/oauth2/token -d grant_type=client_credentials -d client_id=%[8]s -d client_secret=%[9]s | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
      curl -s -G %[7]s/services/data/v%[10]s/query -H "Authorization: Bearer $CRM_TOKEN" --data-urlencode "q=SELECT Id, Subject, CallType, CallDurationInSeconds, CallDisposition, WhoId, Description FROM Task"
-  6. click-to-dial: a "customer" answers on the outbound trunk (%[11]s), then alice calls Jane Doe:
-     go run ./cmd/parley call --answer --bind 127.0.0.1:5070 --tone 440 --duration 10s
-     curl -s -X POST %[3]s/api/v1/calls -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"to":"(201) 555-0123 x 9"}'
-`, sipAddr, alice.SIPPassword, f.HTTP, f.Tenant, alice.Password, f.EntryPoints[0].URI, f.CRM, f.CRMClient.ID, f.CRMClient.Secret, devcrm.DefaultAPIVersion, demoCustomerURI)
+`, sipAddr, alice.SIPPassword, f.HTTP, f.Tenant, alice.Password, f.EntryPoints[0].URI, f.CRM, f.CRMClient.ID, f.CRMClient.Secret, devcrm.DefaultAPIVersion)
 		for _, e := range f.EntryPoints {
 			if e.Queue == "Support" {
-				fmt.Fprintf(w, `  7. Support asks for an account number: an unknown caller keys in 1234#, Acme Corporation's, and the offer carries that Account:
+				fmt.Fprintf(w, `  6. Support asks for an account number: an unknown caller keys in 1234#, Acme Corporation's, and the offer carries that Account:
      go run ./cmd/parley call --to %s --from 9995550000 --dtmf 1234# --tone 440 --duration 10s
 `, e.URI)
 			}
 		}
+		fmt.Fprintf(w, `  7. click-to-dial: a "customer" answers on the outbound trunk (%[1]s), then alice calls Jane Doe:
+     go run ./cmd/parley call --answer --bind 127.0.0.1:5070 --tone 440 --duration 10s
+     curl -s -X POST %[2]s/api/v1/calls -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"to":"(201) 555-0123 x 9","record_id":"003gK0Con000001QCA","object_type":"Contact"}'
+`, demoCustomerURI, f.HTTP)
 	}
 	fmt.Fprintf(w, "\nAll of this is saved in %s. Ctrl-C stops the demo; run it again to continue with the same data.\n\n", path)
 }

@@ -174,8 +174,8 @@ func TestSoftphoneMicrophoneDenied(t *testing.T) {
 	ctx := softphoneBrowser(t, true)
 	e.softphoneSignIn(t, ctx)
 	msg := inFrame[string](t, ctx, softphoneFrame, "the blocked message", `document.body.dataset.audio === 'blocked' && document.getElementById('audio-text').textContent`)
-	if !strings.Contains(strings.ToLower(msg), "allow") {
-		t.Errorf("the panel says %q; want it to say how to allow the microphone", msg)
+	if !strings.Contains(msg, "Allow for "+e.crm.URL()) {
+		t.Errorf("the panel says %q; want it to say how to allow the microphone for devcrm's site %s (the page in the address bar)", msg, e.crm.URL())
 	}
 	inFrame[bool](t, ctx, softphoneFrame, "Available disabled", `(() => { const o = [...document.getElementById('presence').options].find(o => o.value === 'available'); return o && o.disabled; })()`)
 	token := e.signIn("alice")

@@ -426,6 +426,9 @@ func runCheckConfig(args []string, stdout, stderr io.Writer) error {
 	if err := m.configure(*cfgFile, "", "", ""); err != nil {
 		return exitError{1, "configuration is not valid: " + err.Error()}
 	}
+	if _, err := loadTLS(m.Config.HTTP); err != nil {
+		return exitError{1, "configuration is not valid: " + err.Error()}
+	}
 	fmt.Fprintln(stdout, "# configuration is valid; the values Parley runs with:")
 	if os.Getenv("PARLEY_SECRET_KEY") != "" {
 		fmt.Fprintln(stdout, "# PARLEY_SECRET_KEY is set: it is the keyring, and secrets.key_file is not read")

@@ -103,3 +103,32 @@ func TestServeTLS(t *testing.T) {
 		t.Fatalf("a certificate without its key: %v", err)
 	}
 }
+
+// TestCheckConfigTLSAndICE: check-config loads the certificate as serve
+// would, hides the TURN credential and says where public_url comes from.
+func TestCheckConfigTLSAndICE(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile, _ := writeCert(t, dir)
+	cfg := filepath.Join(dir, "parley.yaml")
+	body := fmt.Sprintf("http:\n  tls_cert: %s\n  tls_key: %s\nwebrtc:\n  ice_servers: turn:turn.example.org:3478\n  ice_username: u\n  ice_credential: s3cret-turn\n", certFile, keyFile)
+	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := cli(t, "check-config", "--config", cfg)
+	if code != 0 {
+		t.Fatalf("check-config: %d %s%s", code, out, errOut)
+	}
+	if strings.Contains(out, "s3cret-turn") || !strings.Contains(out, "ice_credential: \"\" # set, not printed") {
+		t.Errorf("the TURN credential is not hidden:\n%s", out)
+	}
+	if !strings.Contains(out, "public_url: https://127.0.0.1:8080 # https:// (http.tls_cert is set)") {
+		t.Errorf("public_url is not https with its origin:\n%s", out)
+	}
+	body = strings.Replace(body, certFile, filepath.Join(dir, "nope.pem"), 1)
+	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := cli(t, "check-config", "--config", cfg); code != 1 || !strings.Contains(errOut, "nope.pem") {
+		t.Errorf("a missing certificate: %d %s", code, errOut)
+	}
+}

@@ -250,7 +250,7 @@ func portRange(name, v, example string) (int, int, error) {
 	a, b, ok := strings.Cut(v, "-")
 	lo, err1 := strconv.Atoi(strings.TrimSpace(a))
 	hi, err2 := strconv.Atoi(strings.TrimSpace(b))
-	if !ok || err1 != nil || err2 != nil || lo < 1024 || hi > 65535 || hi-lo < 100 {
+	if !ok || err1 != nil || err2 != nil || lo < 1024 || hi > 65535 || hi-lo+1 < 100 {
 		return 0, 0, fmt.Errorf("%s %q: write a range like %s (at least 100 ports, within 1024-65535)", name, v, example)
 	}
 	return lo, hi, nil

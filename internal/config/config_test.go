@@ -85,6 +85,11 @@ func TestValidateNamesTheSetting(t *testing.T) {
 		t.Fatalf("ICE server list %q", got)
 	}
 	c = Default()
+	c.SIP.RTPPorts, c.WebRTC.Ports = "20000-20099", "40000-40099" // exactly 100 ports
+	if err := c.Validate(); err != nil {
+		t.Fatalf("100-port ranges refused: %v", err)
+	}
+	c = Default()
 	bad := map[string]string{"PARLEY_SIP_REWRITE_CONTACT": "maybe"}
 	if err := c.LoadEnv(func(k string) string { return bad[k] }); err == nil {
 		t.Error("bad bool env accepted")

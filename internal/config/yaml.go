@@ -226,7 +226,7 @@ func keys(t reflect.Type) []string {
 
 // Effective returns c with the settings whose empty value stands for a
 // derived one filled in: database (data_dir/parley.db), http.public_url
-// (http:// and http.listen) and secrets.key_file (data_dir/secret.key).
+// (http:// or https:// and http.listen) and secrets.key_file (data_dir/secret.key).
 func (c Config) Effective() Config {
 	c.Database = c.DatabasePath()
 	c.HTTP.PublicURL = c.PublicURL()
@@ -243,11 +243,14 @@ var derivedComments = []struct {
 	comment string
 }{
 	{"database", func(c *Config) bool { return c.Database == "" }, "data_dir/parley.db"},
-	{"http.public_url", func(c *Config) bool { return c.HTTP.PublicURL == "" }, "http:// and http.listen"},
+	{"http.public_url", func(c *Config) bool { return c.HTTP.PublicURL == "" && c.HTTP.TLSCert == "" }, "http:// and http.listen"},
+	{"http.public_url", func(c *Config) bool { return c.HTTP.PublicURL == "" && c.HTTP.TLSCert != "" }, "https:// (http.tls_cert is set) and http.listen"},
 	{"secrets.key_file", func(c *Config) bool { return c.Secrets.KeyFile == "" }, "data_dir/secret.key"},
 	{"sip.external_host", func(c *Config) bool { return c.SIP.ExternalHost == "" }, "empty: the listen addresses"},
 	{"sip.sounds_dir", func(c *Config) bool { return c.SIP.SoundsDir == "" }, "empty: only the bundled sounds"},
 	{"sip.rtp_ports", func(c *Config) bool { return c.SIP.RTPPorts == "" }, "empty: any port"},
+	{"webrtc.ports", func(c *Config) bool { return c.WebRTC.Ports == "" }, "empty: any port"},
+	{"webrtc.ice_servers", func(c *Config) bool { return c.WebRTC.ICEServers == "" }, "empty: host candidates only"},
 }
 
 // hiddenComments mark the secret settings YAML leaves out: a set secret
@@ -260,6 +263,11 @@ var hiddenComments = []struct {
 	{"http.metrics_token", func(c *Config) bool {
 		set := c.HTTP.MetricsToken != ""
 		c.HTTP.MetricsToken = ""
+		return set
+	}},
+	{"webrtc.ice_credential", func(c *Config) bool {
+		set := c.WebRTC.ICECredential != ""
+		c.WebRTC.ICECredential = ""
 		return set
 	}},
 }

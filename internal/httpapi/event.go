@@ -203,11 +203,17 @@ func (s *Server) serveSocket(ctx context.Context, c *websocket.Conn, p *cc.Princ
 func (s *Server) stream(ctx context.Context, c *websocket.Conn, p *cc.Principal, owner string, after int64, replay bool) (_ *closeReason, last int64) {
 	live, unsubscribe := s.svc.Subscribe(p)
 	defer unsubscribe()
-	var handle func(context.Context, websocket.MessageType, []byte) error
-	if p.User.IsAgent() {
-		handle = func(gone context.Context, typ websocket.MessageType, b []byte) error {
-			return s.handleClient(ctx, gone, c, p, owner, typ, b)
-		}
+	// Softphone messages are answered one at a time, in the order they
+	// came: a newer offer must replace an older one, never the reverse.
+	// Their context ends with the stream, before their queue is waited for.
+	replies := newReplyQueue()
+	jctx, jcancel := context.WithCancel(ctx)
+	defer func() {
+		jcancel()
+		replies.close()
+	}()
+	handle := func(gone context.Context, typ websocket.MessageType, b []byte) error {
+		return s.handleClient(jctx, gone, c, p, owner, replies, typ, b)
 	}
 	rctx, sent := readClient(ctx, c, handle)
 	// wctx ends with ctx, rctx or sent: it bounds the waits and the service

@@ -533,3 +533,40 @@ func TestWebSocketSoftphoneOfferTooBig(t *testing.T) {
 		t.Fatalf("close = %d %q, want 1009", ce.Code, ce.Reason)
 	}
 }
+
+// TestWebSocketSoftphoneOrderAndRoles: offers on one socket are answered in
+// the order they came; a supervisor's offer is refused as not an agent's.
+func TestWebSocketSoftphoneOrderAndRoles(t *testing.T) {
+	e := newWSEnv(t, nil)
+	sp := &fakeSoftphone{released: make(chan string, 8)}
+	e.srv.softphone = sp
+	alice := e.svc.newSession("acme", "alice", time.Hour)
+	c, _ := e.connect(t, alice, "")
+	ctx, cancel := context.WithTimeout(context.Background(), safety)
+	defer cancel()
+	for _, id := range []string{"a1", "a2", "a3"} {
+		if err := c.Write(ctx, websocket.MessageText, []byte(`{"type":"softphone.offer","id":"`+id+`","sdp":"v=0"}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, id := range []string{"a1", "a2", "a3"} {
+		if f := e.readControl(t, c); f.Type != "softphone.answer" || f.ID != id {
+			t.Fatalf("got %+v, want the answer to %s (in order)", f, id)
+		}
+	}
+	sue := e.svc.newSession("acme", "sue", time.Hour)
+	s, hello := e.connect(t, sue, "")
+	var data helloData
+	if err := json.Unmarshal(hello.Data, &data); err != nil {
+		t.Fatal(err)
+	}
+	if data.Softphone != nil {
+		t.Errorf("a supervisor's hello has a softphone: %+v", data.Softphone)
+	}
+	if err := s.Write(ctx, websocket.MessageText, []byte(`{"type":"softphone.offer","id":"s1","sdp":"v=0"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if f := e.readControl(t, s); f.Type != "softphone.error" || f.Error == nil || f.Error.Code != cc.EFORBIDDEN || !strings.Contains(f.Error.Message, "not an agent") {
+		t.Fatalf("a supervisor's offer: %+v, want forbidden: not an agent", f)
+	}
+}

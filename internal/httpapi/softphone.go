@@ -78,59 +78,108 @@ type controlFrame struct {
 // softphone message.
 var errNotSoftphone = errors.New("not a softphone message")
 
-// handleClient handles one message from the panel. It answers offers in
-// the background (gathering candidates takes a moment) so that the socket
-// keeps reading pings. An error means the message is not one the socket
-// takes: the socket then closes (client_message).
+// maxPendingReplies bounds the softphone messages of one socket waiting to
+// be answered.
+const maxPendingReplies = 4
+
+// replyQueue runs a socket's softphone work one job at a time, in order.
+type replyQueue struct {
+	jobs chan func()
+	done chan struct{}
+}
+
+func newReplyQueue() *replyQueue {
+	q := &replyQueue{jobs: make(chan func(), maxPendingReplies), done: make(chan struct{})}
+	go func() {
+		defer close(q.done)
+		for job := range q.jobs {
+			job()
+		}
+	}()
+	return q
+}
+
+// add queues job; false when the queue is full.
+func (q *replyQueue) add(job func()) bool {
+	select {
+	case q.jobs <- job:
+		return true
+	default:
+		return false
+	}
+}
+
+// close stops taking jobs and waits for the queued ones (their context has
+// ended with the socket, so they finish quickly).
+func (q *replyQueue) close() {
+	close(q.jobs)
+	<-q.done
+}
+
+// handleClient handles one message from the panel. Offers are answered in
+// the background, in order (gathering candidates takes a moment), so that
+// the socket keeps reading pings. An error means the message is not one
+// the socket takes: the socket then closes (client_message).
 //
 // ctx ends with the socket; writes use gone (see readClient).
-func (s *Server) handleClient(ctx, gone context.Context, c *websocket.Conn, p *cc.Principal, owner string, typ websocket.MessageType, b []byte) error {
+func (s *Server) handleClient(ctx, gone context.Context, c *websocket.Conn, p *cc.Principal, owner string, q *replyQueue, typ websocket.MessageType, b []byte) error {
 	var m clientMessage
 	if typ != websocket.MessageText || json.Unmarshal(b, &m) != nil {
 		return errNotSoftphone
 	}
+	reply := func(f controlFrame, err error) {
+		if err != nil {
+			d := newErrorDetail(err)
+			f = controlFrame{Type: "softphone.error", ID: m.ID, Error: &d}
+			s.log.InfoContext(ctx, "softphone message refused", "user", p.User.ID, "type", m.Type, "err", err)
+		}
+		if err := s.writeControl(gone, c, f); err != nil {
+			s.log.DebugContext(ctx, "softphone reply not sent", "user", p.User.ID, "err", err)
+		}
+	}
 	switch m.Type {
-	case "softphone.offer":
-		go func() {
-			f := controlFrame{Type: "softphone.answer", ID: m.ID}
-			var err error
-			switch {
-			case s.softphone == nil:
-				err = cc.Errorf(cc.ECONFLICT, "this server has no browser softphone")
-			case p.User.EndpointKind() != cc.EndpointBrowser:
-				err = cc.Errorf(cc.ECONFLICT, "%s takes calls on the %s endpoint, not in the browser: an administrator changes it with parley admin user set --endpoint browser", p.User.Username, p.User.EndpointKind())
-			case len(m.ID) > 64:
-				err = cc.Errorf(cc.EINVALID, "softphone.offer: id is longer than 64 bytes")
-			default:
-				f.SDP, err = s.softphone.Offer(ctx, p, owner, m.SDP, func(reason string) {
-					data, _ := json.Marshal(map[string]string{"reason": reason})
-					if err := s.writeControl(gone, c, controlFrame{Type: "softphone.closed", ID: m.ID, Data: data}); err != nil {
-						s.log.DebugContext(ctx, "softphone.closed not sent", "user", p.User.ID, "err", err)
-					}
-				})
-			}
+	case "softphone.offer", "softphone.release":
+	default:
+		return errNotSoftphone
+	}
+	var refuse error
+	switch {
+	case !p.User.IsAgent():
+		refuse = cc.Errorf(cc.EFORBIDDEN, "%s is not an agent: only agents talk through the panel", p.User.Username)
+	case s.softphone == nil:
+		refuse = cc.Errorf(cc.ECONFLICT, "this server has no browser softphone")
+	case p.User.EndpointKind() != cc.EndpointBrowser:
+		refuse = cc.Errorf(cc.ECONFLICT, "%s takes calls on the %s endpoint, not in the browser: an administrator changes it with parley admin user set --endpoint browser", p.User.Username, p.User.EndpointKind())
+	case len(m.ID) > 64:
+		refuse = cc.Errorf(cc.EINVALID, "%s: id is longer than 64 bytes", m.Type)
+	}
+	if refuse != nil {
+		if m.Type == "softphone.offer" {
+			reply(controlFrame{}, refuse)
+		}
+		return nil
+	}
+	job := func() { s.softphone.Release(p, owner, "released by the panel") }
+	if m.Type == "softphone.offer" {
+		job = func() {
+			answer, err := s.softphone.Offer(ctx, p, owner, m.SDP, func(reason string) {
+				data, _ := json.Marshal(map[string]string{"reason": reason})
+				if err := s.writeControl(gone, c, controlFrame{Type: "softphone.closed", ID: m.ID, Data: data}); err != nil {
+					s.log.DebugContext(ctx, "softphone.closed not sent", "user", p.User.ID, "err", err)
+				}
+			})
 			if err == nil && ctx.Err() != nil {
 				// the socket closed while the offer was answered: its
 				// Release came first, so the new leg is released here
 				s.softphone.Release(p, owner, "the panel's connection closed")
 			}
-			if err != nil {
-				d := newErrorDetail(err)
-				f = controlFrame{Type: "softphone.error", ID: m.ID, Error: &d}
-				s.log.InfoContext(ctx, "softphone offer refused", "user", p.User.ID, "err", err)
-			}
-			if err := s.writeControl(gone, c, f); err != nil {
-				s.log.DebugContext(ctx, "softphone reply not sent", "user", p.User.ID, "err", err)
-			}
-		}()
-		return nil
-	case "softphone.release":
-		if s.softphone != nil {
-			s.softphone.Release(p, owner, "released by the panel")
+			reply(controlFrame{Type: "softphone.answer", ID: m.ID, SDP: answer}, err)
 		}
-		return nil
 	}
-	return errNotSoftphone
+	if !q.add(job) {
+		reply(controlFrame{}, cc.Errorf(cc.ERATELIMIT, "%s: the panel sent more than %d softphone messages before the first was answered: wait for the answer", m.Type, maxPendingReplies))
+	}
+	return nil
 }
 
 // writeControl writes a control frame.

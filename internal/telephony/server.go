@@ -128,7 +128,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		cfg.Logger = slog.Default()
 	}
 	if cfg.RTPPortMin != 0 || cfg.RTPPortMax != 0 {
-		if cfg.RTPPortMin < 1024 || cfg.RTPPortMax > 65535 || cfg.RTPPortMax-cfg.RTPPortMin < 100 {
+		if cfg.RTPPortMin < 1024 || cfg.RTPPortMax > 65535 || cfg.RTPPortMax-cfg.RTPPortMin+1 < 100 {
 			return nil, cc.Errorf(cc.EINVALID, "RTP ports %d-%d: use a range of at least 100 ports within 1024-65535", cfg.RTPPortMin, cfg.RTPPortMax)
 		}
 	}

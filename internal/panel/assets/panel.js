@@ -530,6 +530,7 @@ async function start() {
     send: f => !!state.events && state.events.send(f),
     onChange: renderAudio,
     audio: $('remote-audio'),
+    site: config.launch.origin,
   });
   window.parleyPanel.softphone = state.softphone;
   show($('audio'), true);

@@ -46,8 +46,11 @@ const HEARTBEAT_MS = 1000;
  *   audio     the <audio> element that plays the remote party
  */
 export class Softphone {
-  constructor({ key, send, onChange, audio }) {
+  constructor({ key, send, onChange, audio, site }) {
     this.key = key;
+    // site is the page in the address bar (the CRM that frames the panel):
+    // browsers keep a framed page's microphone permission under it.
+    this.site = site || location.origin;
     this.send = send;
     this.onChange = onChange || (() => {});
     this.audio = audio;
@@ -160,7 +163,9 @@ export class Softphone {
 
   /** hello takes a new socket's softphone settings and (re)negotiates. */
   hello(cfg) {
-    this.cfg = cfg || { enabled: false, endpoint: 'sip', ice_servers: [] };
+    // No softphone in the hello: the user is not an agent (supervisors and
+    // admins take no calls).
+    this.cfg = cfg || { enabled: false, endpoint: '', ice_servers: [] };
     if (!this.cfg.enabled) {
       this.closePC();
       this.stopMic();
@@ -299,6 +304,7 @@ export class Softphone {
   async acquire() {
     if (this.stream && this.stream.getAudioTracks().some(t => t.readyState === 'live')) return true;
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+      this.noMic = false;
       this.setState('blocked', 'This page cannot use a microphone: open Parley over https (or on localhost).');
       return false;
     }
@@ -313,7 +319,8 @@ export class Softphone {
         localStorage.removeItem(MIC_KEY);
         return this.acquire();
       }
-      this.setState('blocked', micProblem(e));
+      this.noMic = !!e && (e.name === 'NotFoundError' || e.name === 'OverconstrainedError');
+      this.setState('blocked', micProblem(e, this.site));
       return false;
     }
     if (!this.leader || this.stopped) { stream.getTracks().forEach(t => t.stop()); return false; }
@@ -339,6 +346,7 @@ export class Softphone {
       t.onended = () => {
         if (this.stream !== stream) return;
         this.stopMic();
+        this.noMic = false;
         this.setState('blocked', 'The microphone stopped (unplugged or taken away): plug it in or choose another, then Retry.');
       };
     }
@@ -503,6 +511,7 @@ export class Softphone {
   view() {
     if (!this.cfg) return { state: 'off', text: 'starting…', retry: false, connected: false };
     if (!this.cfg.enabled) {
+      if (!this.cfg.endpoint) return { state: 'not-used', text: 'not used: only agents take calls', retry: false, connected: false };
       return { state: 'not-used', text: `not used: this agent takes calls on ${endpointName(this.cfg.endpoint)}`, retry: false, connected: true };
     }
     if (!this.leader) {
@@ -513,7 +522,7 @@ export class Softphone {
     }
     switch (this.state) {
       case 'connected': return { state: 'connected', text: 'connected', retry: false, connected: true };
-      case 'blocked': return { state: 'blocked', text: `microphone blocked. ${this.detail}`, retry: true, connected: false };
+      case 'blocked': return { state: 'blocked', text: `${this.noMic ? 'no microphone' : 'microphone blocked'}. ${this.detail}`, retry: true, connected: false };
       case 'replaced': return { state: 'replaced', text: 'taken over by Parley open in another browser or computer', retry: true, connected: false };
       case 'error': return { state: 'error', text: this.detail, retry: true, connected: false };
       default: return { state: 'connecting', text: this.detail ? `connecting (${this.detail})…` : 'connecting…', retry: false, connected: false };
@@ -565,11 +574,11 @@ function gathered(pc, ms) {
 }
 
 /** micProblem says what a getUserMedia failure means and what to do. */
-export function micProblem(e) {
+export function micProblem(e, site = location.origin) {
   switch (e && e.name) {
     case 'NotAllowedError':
     case 'SecurityError':
-      return `The browser does not let Parley use the microphone: click the lock (or microphone) icon at the left of the address bar, set Microphone to Allow for ${location.origin}, then Retry. In the CRM, the page that frames the panel must allow the microphone too.`;
+      return `The browser does not let Parley use the microphone: click the lock (or microphone) icon at the left of the address bar, set Microphone to Allow for ${site} (the site in the address bar), then Retry. In the CRM, the page that frames the panel must allow the microphone too.`;
     case 'NotFoundError':
     case 'OverconstrainedError':
       return 'No microphone was found: plug in a headset or microphone, then Retry.';

@@ -128,9 +128,8 @@ type apiError struct {
 
 func (e *apiError) Error() string { return e.Msg }
 
-// signIn signs the agent in, opens its events socket, connects its audio
-// (offer -> softphone.offer -> softphone.answer -> connected) and makes it
-// available, as the panel does.
+// signIn signs the agent in and opens its events socket, as the panel
+// does.
 func (a *agent) signIn(ctx context.Context, tenant, password string) error {
 	var s struct {
 		Token string `json:"token"`
@@ -156,6 +155,14 @@ func (a *agent) signIn(ctx context.Context, tenant, password string) error {
 	ws.SetReadLimit(4 << 20)
 	a.ws = ws
 	go a.read()
+	return nil
+}
+
+// connectAudio connects the agent's audio as the panel does (offer ->
+// softphone.offer -> softphone.answer -> connected) and makes it
+// available.
+func (a *agent) connectAudio(ctx context.Context) error {
+	ws := a.ws
 	rtc, err := rtcclient.New(rtcclient.Options{ToneHz: agentToneHz, OnAudio: a.onAudio})
 	if err != nil {
 		return err

@@ -207,16 +207,30 @@ func (m *Main) runLevel(ctx context.Context, n int) (*LevelResult, error) {
 		}
 		wg.Wait()
 	}()
+	// Sessions first (each sign-in verifies an argon2id hash: 64 MiB of
+	// heap), then the audio legs, with Parley's memory read in between.
 	start := time.Now()
-	signErrs := forEach(agents, 4, func(a *agent) error {
+	errs := forEach(agents, 2, func(a *agent) error {
 		sctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 		defer cancel()
 		return a.signIn(sctx, "bench", benchPassword)
 	})
-	r.SignedIn = n - len(signErrs)
+	if len(errs) == 0 {
+		time.Sleep(2 * time.Second)
+		if mem, err := loadkit.ReadProcMem(pid); err == nil {
+			r.RSSSessionsKB = mem.RSSKB
+		}
+		errs = forEach(agents, 8, func(a *agent) error {
+			sctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+			defer cancel()
+			return a.connectAudio(sctx)
+		})
+	}
+	r.SignedIn = n - len(errs)
 	fmt.Fprintf(m.Stderr, "parley-rtcload: %d of %d agents signed in with audio in %s\n", r.SignedIn, n, time.Since(start).Round(time.Millisecond))
-	if len(signErrs) > 0 {
-		fmt.Fprintf(m.Stderr, "parley-rtcload: first sign-in error: %v\n", signErrs[0])
+	if len(errs) > 0 {
+		r.SignedIn = 0
+		fmt.Fprintf(m.Stderr, "parley-rtcload: first sign-in error: %v\n", errs[0])
 		return r, nil
 	}
 	time.Sleep(3 * time.Second)

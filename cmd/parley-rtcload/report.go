@@ -11,21 +11,22 @@ import (
 
 // LevelResult is what one level measured.
 type LevelResult struct {
-	Legs       int     // the level: browser legs, each bridged to one SIP call
-	Load1      float64 // the 1-minute load average when the level started
-	SignedIn   int     // agents whose audio connected and who went available
-	CallsOK    int     // calls with two-way audio through the window
-	Failed     int     // calls that did not
-	FailWhy    string  // the first failure, for people
-	Window     time.Duration
-	IdleCPU    time.Duration // Parley's CPU over IdleFor with every leg connected and no call
-	IdleFor    time.Duration
-	CPU        time.Duration // Parley's CPU over the window
-	HarnessCPU time.Duration // this tool's CPU over the window
-	RSSStartKB int64         // Parley's VmRSS after start-up
-	RSSLegsKB  int64         // with every agent signed in, its leg connected, no call
-	RSSCallsKB int64         // at the end of the window
-	RSSPeakKB  int64         // the most seen during the window
+	Legs          int     // the level: browser legs, each bridged to one SIP call
+	Load1         float64 // the 1-minute load average when the level started
+	SignedIn      int     // agents whose audio connected and who went available
+	CallsOK       int     // calls with two-way audio through the window
+	Failed        int     // calls that did not
+	FailWhy       string  // the first failure, for people
+	Window        time.Duration
+	IdleCPU       time.Duration // Parley's CPU over IdleFor with every leg connected and no call
+	IdleFor       time.Duration
+	CPU           time.Duration // Parley's CPU over the window
+	HarnessCPU    time.Duration // this tool's CPU over the window
+	RSSStartKB    int64         // Parley's VmRSS after start-up
+	RSSSessionsKB int64         // with every agent signed in and its events socket open
+	RSSLegsKB     int64         // and every agent's audio leg connected, no call
+	RSSCallsKB    int64         // at the end of the window
+	RSSPeakKB     int64         // the most seen during the window
 	// Packets expected (20 ms each), received and lost (sequence gaps)
 	// over the window, customer -> agent (at the browser legs) and agent ->
 	// customer (at the SIP callers).
@@ -145,7 +146,7 @@ func (r *LevelResult) Line() string {
 		fmt.Sprintf("window_s=%.0f", r.Window.Seconds()),
 		fmt.Sprintf("cpu_pct=%.1f", cpuPercent(r.CPU, r.Window)), fmt.Sprintf("cpu_ms_per_leg_s=%.3f", r.CPUPerLegSecond()),
 		fmt.Sprintf("idle_cpu_pct=%.1f", cpuPercent(r.IdleCPU, r.IdleFor)), fmt.Sprintf("harness_cpu_pct=%.1f", cpuPercent(r.HarnessCPU, r.Window)),
-		fmt.Sprintf("rss_start_kb=%d", r.RSSStartKB), fmt.Sprintf("rss_legs_kb=%d", r.RSSLegsKB), fmt.Sprintf("rss_calls_kb=%d", r.RSSCallsKB), fmt.Sprintf("rss_peak_kb=%d", r.RSSPeakKB),
+		fmt.Sprintf("rss_start_kb=%d", r.RSSStartKB), fmt.Sprintf("rss_sessions_kb=%d", r.RSSSessionsKB), fmt.Sprintf("rss_legs_kb=%d", r.RSSLegsKB), fmt.Sprintf("rss_calls_kb=%d", r.RSSCallsKB), fmt.Sprintf("rss_peak_kb=%d", r.RSSPeakKB),
 		fmt.Sprintf("to_agent=%d/%d/%d", r.ToAgent.Received, r.ToAgent.Expected, r.ToAgent.Lost), fmt.Sprintf("to_agent_loss_pct=%.3f", r.ToAgent.Loss()),
 		fmt.Sprintf("to_customer=%d/%d/%d", r.ToCustomer.Received, r.ToCustomer.Expected, r.ToCustomer.Lost), fmt.Sprintf("to_customer_loss_pct=%.3f", r.ToCustomer.Loss()),
 		"agent_hears_ms=" + ms(percentile(r.AgentHears, 50)) + "/" + ms(percentile(r.AgentHears, 95)) + "/" + ms(percentile(r.AgentHears, 100)),
@@ -175,7 +176,7 @@ func WriteTable(w io.Writer, rs []*LevelResult) {
 		}
 		fmt.Fprintf(w, "| %d | %.2f | %d/%d | %.0f | %.2f | %.0f KiB | %.0f KiB | %.3f%% | %.3f%% | %s / %s / %s | %d/%d | %s | %s |\n",
 			r.Legs, r.Load1, r.CallsOK, r.Legs, cpuPercent(r.CPU, r.Window), r.CPUPerLegSecond(),
-			r.perLegKB(r.RSSCallsKB-r.RSSLegsKB), r.perLegKB(r.RSSLegsKB-r.RSSStartKB),
+			r.perLegKB(r.RSSCallsKB-r.RSSLegsKB), r.perLegKB(r.RSSLegsKB-r.RSSSessionsKB),
 			r.ToAgent.Loss(), r.ToCustomer.Loss(),
 			ms(percentile(r.TwoWay, 50)), ms(percentile(r.TwoWay, 95)), ms(percentile(r.TwoWay, 100)),
 			r.ToneOK, r.ToneChecked, after, result)

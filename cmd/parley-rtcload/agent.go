@@ -309,12 +309,15 @@ func (a *agent) presence() string {
 func (a *agent) signOut(ctx context.Context) {
 	if a.token != "" {
 		_ = a.api(ctx, http.MethodDelete, "/api/v1/sessions/current", nil, nil)
+		a.token = ""
 	}
 	if a.ws != nil {
 		_ = a.ws.Close(websocket.StatusNormalClosure, "load test over")
+		a.ws = nil
 	}
 	if a.rtc != nil {
 		_ = a.rtc.Close()
+		a.rtc = nil
 	}
 	a.http.CloseIdleConnections()
 }

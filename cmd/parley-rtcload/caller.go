@@ -62,6 +62,7 @@ type call struct {
 	customerAt time.Time // the caller heard the agent's tone
 	hear       toneDetector
 	packets    uint64
+	sent       uint64
 	gaps       softphone.Gaps
 	audio      []byte
 	twoWay     chan struct{}
@@ -116,11 +117,11 @@ func (c *call) times() (agent, customer time.Duration, ok bool) {
 	return c.agentAt.Sub(c.acceptAt), c.customerAt.Sub(c.acceptAt), true
 }
 
-// counts returns the packets received and lost so far.
-func (c *call) counts() (received, lost uint64) {
+// counts returns the packets sent, received and lost so far.
+func (c *call) counts() (sent, received, lost uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.packets, c.gaps.Lost()
+	return c.sent, c.packets, c.gaps.Lost()
 }
 
 // run places the call to uri and keeps it up until hangup is closed (or
@@ -206,6 +207,9 @@ func (c *call) send(w io.Writer, stop <-chan struct{}) {
 		if _, err := w.Write(frame); err != nil {
 			return
 		}
+		c.mu.Lock()
+		c.sent++
+		c.mu.Unlock()
 	}
 }
 

@@ -295,17 +295,17 @@ func (m *Main) runLevel(ctx context.Context, n int) (*LevelResult, error) {
 	}
 
 	// The window.
-	type snap struct{ agentRecv, agentLost, custRecv, custLost uint64 }
+	type snap struct{ agentSent, agentRecv, agentLost, custSent, custRecv, custLost uint64 }
 	snapshot := func() []snap {
 		s := make([]snap, n)
 		for i, c := range calls {
-			s[i].custRecv, s[i].custLost = c.counts()
+			s[i].custSent, s[i].custRecv, s[i].custLost = c.counts()
 			c.mu.Lock()
 			a := c.agent
 			c.mu.Unlock()
 			if a != nil {
 				st := a.rtc.Received()
-				s[i].agentRecv, s[i].agentLost = st.Packets, st.Lost
+				s[i].agentSent, s[i].agentRecv, s[i].agentLost = st.Sent, st.Packets, st.Lost
 			}
 		}
 		return s
@@ -352,8 +352,8 @@ func (m *Main) runLevel(ctx context.Context, n int) (*LevelResult, error) {
 			continue
 		}
 		r.CallsOK++
-		r.ToAgent = r.ToAgent.Add(Flow{Expected: expected, Received: s1[i].agentRecv - s0[i].agentRecv, Lost: s1[i].agentLost - s0[i].agentLost})
-		r.ToCustomer = r.ToCustomer.Add(Flow{Expected: expected, Received: s1[i].custRecv - s0[i].custRecv, Lost: s1[i].custLost - s0[i].custLost})
+		r.ToAgent = r.ToAgent.Add(Flow{Expected: expected, Sent: s1[i].custSent - s0[i].custSent, Received: s1[i].agentRecv - s0[i].agentRecv, Lost: s1[i].agentLost - s0[i].agentLost})
+		r.ToCustomer = r.ToCustomer.Add(Flow{Expected: expected, Sent: s1[i].agentSent - s0[i].agentSent, Received: s1[i].custRecv - s0[i].custRecv, Lost: s1[i].custLost - s0[i].custLost})
 	}
 	if prof != nil {
 		prof.Finish(ctx)

@@ -97,7 +97,7 @@ type Main struct {
 func NewMain() *Main {
 	return &Main{
 		Levels: []int{50, 100, 150, 200, 250}, Rate: 10, Window: 20 * time.Second, IdleFor: 5 * time.Second,
-		RTPPorts: "40000-44999", Spot: 5, MaxLoad: 1.0, QuietWait: 10 * time.Minute, LogLevel: "warn",
+		RTPPorts: "40000-44999", Spot: 5, MaxLoad: 1.0, QuietWait: 10 * time.Minute, LogLevel: "info",
 		Stdout: os.Stdout, Stderr: os.Stderr,
 	}
 }

@@ -71,19 +71,22 @@ func TestFlowLoss(t *testing.T) {
 		f    Flow
 		want float64
 	}{
-		{Flow{Expected: 1000, Received: 1000}, 0},
-		{Flow{Expected: 1000, Received: 990, Lost: 10}, 1}, // gaps
-		{Flow{Expected: 1000, Received: 980}, 2},           // never sent
-		{Flow{Expected: 1000, Received: 1002, Lost: 0}, 0}, // a packet or two over the window
-		{Flow{Expected: 1000, Received: 970, Lost: 30}, 3}, // both: the larger
+		{Flow{Sent: 1000, Received: 1000}, 0},
+		{Flow{Sent: 1000, Received: 990, Lost: 10}, 1}, // gaps
+		{Flow{Sent: 1000, Received: 980}, 2},           // dropped before Parley renumbered them
+		{Flow{Sent: 1000, Received: 1002, Lost: 0}, 0}, // a packet or two over the window
+		{Flow{Sent: 1000, Received: 970, Lost: 30}, 3}, // both: the larger
 		{Flow{}, 0},
 	} {
 		if got := tt.f.Loss(); math.Abs(got-tt.want) > 1e-9 {
 			t.Errorf("%+v.Loss() = %g, want %g", tt.f, got, tt.want)
 		}
 	}
-	if got := (Flow{1, 2, 3}).Add(Flow{10, 20, 30}); got != (Flow{11, 22, 33}) {
+	if got := (Flow{1, 2, 3, 4}).Add(Flow{10, 20, 30, 40}); got != (Flow{11, 22, 33, 44}) {
 		t.Errorf("Add = %+v", got)
+	}
+	if got := (Flow{Expected: 1000, Sent: 900}).SendShortfall(); got != 10 {
+		t.Errorf("SendShortfall = %g, want 10", got)
 	}
 }
 
@@ -139,10 +142,10 @@ func TestToneDetector(t *testing.T) {
 func TestReport(t *testing.T) {
 	pass := &LevelResult{Legs: 50, Load1: 0.4, SignedIn: 50, CallsOK: 50, Window: 20 * time.Second, CPU: 5 * time.Second,
 		RSSSessionsKB: 100_000, RSSLegsKB: 110_000, RSSCallsKB: 115_000,
-		ToAgent: Flow{50_000, 50_000, 0}, ToCustomer: Flow{50_000, 49_900, 100}, TwoWay: []time.Duration{40 * time.Millisecond},
+		ToAgent: Flow{50_000, 50_000, 50_000, 0}, ToCustomer: Flow{50_000, 50_000, 49_900, 100}, TwoWay: []time.Duration{40 * time.Millisecond},
 		ToneChecked: 5, ToneOK: 5, Answered: 50, LegsAfterCalls: 50, AvailableAfter: 50}
 	lossy := *pass
-	lossy.Legs, lossy.SignedIn, lossy.CallsOK, lossy.ToAgent = 100, 100, 100, Flow{100_000, 97_000, 3000}
+	lossy.Legs, lossy.SignedIn, lossy.CallsOK, lossy.ToAgent = 100, 100, 100, Flow{100_000, 100_000, 97_000, 3000}
 	if !pass.Passed() || lossy.Passed() || !strings.Contains(lossy.Why(), "loss to the agents 3.00%") {
 		t.Errorf("pass %q, lossy %q", pass.Why(), lossy.Why())
 	}
@@ -152,7 +155,7 @@ func TestReport(t *testing.T) {
 	var b bytes.Buffer
 	WriteTable(&b, []*LevelResult{pass, &lossy})
 	out := b.String()
-	for _, want := range []string{"| 50 | 0.40 | 50/50 | 25 | 5.00 | 100 KiB | 200 KiB | 0.000% | 0.200% | 40 / 40 / 40 | 5/5 |", "FAIL: loss to the agents", "Last level under 1% loss with every call two-way: 50 legs (target 200)."} {
+	for _, want := range []string{"| 50 | 0.40 | 50/50 | 25 | 5.00 | 100 KiB | 200 KiB | 0.000% | 0.200% | 0.0% / 0.0% | 40 / 40 / 40 | 5/5 |", "FAIL: loss to the agents", "Last level under 1% loss with every call two-way: 50 legs (target 200)."} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}

@@ -27,9 +27,9 @@ type LevelResult struct {
 	RSSLegsKB     int64         // and every agent's audio leg connected, no call
 	RSSCallsKB    int64         // at the end of the window
 	RSSPeakKB     int64         // the most seen during the window
-	// Packets expected (20 ms each), received and lost (sequence gaps)
-	// over the window, customer -> agent (at the browser legs) and agent ->
-	// customer (at the SIP callers).
+	// Packets over the window, customer -> agent (sent by the SIP callers,
+	// received at the browser legs) and agent -> customer (sent by the
+	// browser legs, received at the callers).
 	ToAgent, ToCustomer Flow
 	// Accept -> first audio each way, and two-way (the later), per call.
 	AgentHears, CustomerHears, TwoWay []time.Duration
@@ -45,30 +45,41 @@ type LevelResult struct {
 
 // Flow counts one direction's packets over the window.
 type Flow struct {
-	Expected, Received, Lost uint64
+	Expected uint64 // one every 20 ms
+	Sent     uint64 // by the far end (this tool's sender)
+	Received uint64
+	Lost     uint64 // sequence gaps at the receiver
 }
 
-// Loss is the share of the expected packets that did not arrive: the
-// larger of the sequence gaps (lost on the way) and the shortfall against
-// one packet every 20 ms (not sent at all), as a percentage.
+// Loss is the share of the packets sent that did not arrive, as a
+// percentage: the larger of the sequence gaps (lost after Parley numbered
+// them) and the shortfall against what the far end sent (dropped before,
+// as Parley renumbers what it forwards).
 func (f Flow) Loss() float64 {
-	if f.Expected == 0 {
-		return 0
-	}
 	gaps := 0.0
 	if f.Received+f.Lost > 0 {
 		gaps = float64(f.Lost) / float64(f.Received+f.Lost)
 	}
 	short := 0.0
-	if f.Received < f.Expected {
-		short = float64(f.Expected-f.Received) / float64(f.Expected)
+	if f.Received < f.Sent {
+		short = float64(f.Sent-f.Received) / float64(f.Sent)
 	}
 	return 100 * max(gaps, short)
 }
 
+// SendShortfall is how far this tool's senders fell behind one packet
+// every 20 ms, as a percentage: not Parley's loss, but a sign that the
+// machine (or the tool) was out of CPU.
+func (f Flow) SendShortfall() float64 {
+	if f.Expected == 0 || f.Sent >= f.Expected {
+		return 0
+	}
+	return 100 * float64(f.Expected-f.Sent) / float64(f.Expected)
+}
+
 // Add sums two flows.
 func (f Flow) Add(g Flow) Flow {
-	return Flow{f.Expected + g.Expected, f.Received + g.Received, f.Lost + g.Lost}
+	return Flow{f.Expected + g.Expected, f.Sent + g.Sent, f.Received + g.Received, f.Lost + g.Lost}
 }
 
 // maxLoss is the packet loss at which a level fails, in percent.
@@ -147,8 +158,9 @@ func (r *LevelResult) Line() string {
 		fmt.Sprintf("cpu_pct=%.1f", cpuPercent(r.CPU, r.Window)), fmt.Sprintf("cpu_ms_per_leg_s=%.3f", r.CPUPerLegSecond()),
 		fmt.Sprintf("idle_cpu_pct=%.1f", cpuPercent(r.IdleCPU, r.IdleFor)), fmt.Sprintf("harness_cpu_pct=%.1f", cpuPercent(r.HarnessCPU, r.Window)),
 		fmt.Sprintf("rss_start_kb=%d", r.RSSStartKB), fmt.Sprintf("rss_sessions_kb=%d", r.RSSSessionsKB), fmt.Sprintf("rss_legs_kb=%d", r.RSSLegsKB), fmt.Sprintf("rss_calls_kb=%d", r.RSSCallsKB), fmt.Sprintf("rss_peak_kb=%d", r.RSSPeakKB),
-		fmt.Sprintf("to_agent=%d/%d/%d", r.ToAgent.Received, r.ToAgent.Expected, r.ToAgent.Lost), fmt.Sprintf("to_agent_loss_pct=%.3f", r.ToAgent.Loss()),
-		fmt.Sprintf("to_customer=%d/%d/%d", r.ToCustomer.Received, r.ToCustomer.Expected, r.ToCustomer.Lost), fmt.Sprintf("to_customer_loss_pct=%.3f", r.ToCustomer.Loss()),
+		fmt.Sprintf("to_agent_recv_sent_expected_gaps=%d/%d/%d/%d", r.ToAgent.Received, r.ToAgent.Sent, r.ToAgent.Expected, r.ToAgent.Lost), fmt.Sprintf("to_agent_loss_pct=%.3f", r.ToAgent.Loss()),
+		fmt.Sprintf("to_customer_recv_sent_expected_gaps=%d/%d/%d/%d", r.ToCustomer.Received, r.ToCustomer.Sent, r.ToCustomer.Expected, r.ToCustomer.Lost), fmt.Sprintf("to_customer_loss_pct=%.3f", r.ToCustomer.Loss()),
+		fmt.Sprintf("send_shortfall_pct=%.2f/%.2f", r.ToAgent.SendShortfall(), r.ToCustomer.SendShortfall()),
 		"agent_hears_ms=" + ms(percentile(r.AgentHears, 50)) + "/" + ms(percentile(r.AgentHears, 95)) + "/" + ms(percentile(r.AgentHears, 100)),
 		"customer_hears_ms=" + ms(percentile(r.CustomerHears, 50)) + "/" + ms(percentile(r.CustomerHears, 95)) + "/" + ms(percentile(r.CustomerHears, 100)),
 		"two_way_ms=" + ms(percentile(r.TwoWay, 50)) + "/" + ms(percentile(r.TwoWay, 95)) + "/" + ms(percentile(r.TwoWay, 100)),
@@ -166,18 +178,18 @@ func (r *LevelResult) Line() string {
 // WriteTable writes the levels as a Markdown table, then the last level
 // that passed.
 func WriteTable(w io.Writer, rs []*LevelResult) {
-	fmt.Fprintln(w, "| legs | load (1 min) | calls ok | Parley CPU % of a core | CPU ms per leg-second | RSS per call leg | RSS per idle leg | loss to agent | loss to customer | accept → two-way p50 / p95 / max (ms) | tones | after hang-up | result |")
-	fmt.Fprintln(w, "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |")
+	fmt.Fprintln(w, "| legs | load (1 min) | calls ok | Parley CPU % of a core | CPU ms per leg-second | RSS per call leg | RSS per idle leg | loss to agent | loss to customer | tool's send shortfall | accept → two-way p50 / p95 / max (ms) | tones | after hang-up | result |")
+	fmt.Fprintln(w, "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |")
 	for _, r := range rs {
 		after := fmt.Sprintf("legs %.0f, available %d, legs after sign-out %.0f", r.LegsAfterCalls, r.AvailableAfter, r.LegsAfterSignOut)
 		result := "pass"
 		if why := r.Why(); why != "" {
 			result = "FAIL: " + strings.ReplaceAll(why, "|", "/")
 		}
-		fmt.Fprintf(w, "| %d | %.2f | %d/%d | %.0f | %.2f | %.0f KiB | %.0f KiB | %.3f%% | %.3f%% | %s / %s / %s | %d/%d | %s | %s |\n",
+		fmt.Fprintf(w, "| %d | %.2f | %d/%d | %.0f | %.2f | %.0f KiB | %.0f KiB | %.3f%% | %.3f%% | %.1f%% / %.1f%% | %s / %s / %s | %d/%d | %s | %s |\n",
 			r.Legs, r.Load1, r.CallsOK, r.Legs, cpuPercent(r.CPU, r.Window), r.CPUPerLegSecond(),
 			r.perLegKB(r.RSSCallsKB-r.RSSLegsKB), r.perLegKB(r.RSSLegsKB-r.RSSSessionsKB),
-			r.ToAgent.Loss(), r.ToCustomer.Loss(),
+			r.ToAgent.Loss(), r.ToCustomer.Loss(), r.ToAgent.SendShortfall(), r.ToCustomer.SendShortfall(),
 			ms(percentile(r.TwoWay, 50)), ms(percentile(r.TwoWay, 95)), ms(percentile(r.TwoWay, 100)),
 			r.ToneOK, r.ToneChecked, after, result)
 	}

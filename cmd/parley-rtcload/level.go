@@ -362,7 +362,9 @@ func (m *Main) runLevel(ctx context.Context, n int) (*LevelResult, error) {
 
 	// Hang up, then check that Parley is back to idle legs.
 	endCalls()
-	r.Answered, r.LegsAfterCalls, r.AvailableAfter = m.settle(ctx, p, before, agents, r.CallsOK)
+	var after loadkit.Metrics
+	r.Answered, r.LegsAfterCalls, r.AvailableAfter, after = m.settle(ctx, p, before, agents, r.CallsOK)
+	r.SocketCloses = socketCloses(before, after)
 	if r.Answered != float64(r.CallsOK) {
 		r.CheckWhy = fmt.Sprintf("Parley counted %.0f answered interactions for %d calls", r.Answered, r.CallsOK)
 	} else if r.LegsAfterCalls != float64(n) {
@@ -402,10 +404,11 @@ func (m *Main) runLevel(ctx context.Context, n int) (*LevelResult, error) {
 // settle waits (up to 15 s) until Parley has ended the answered calls and
 // every agent is available again, and returns the answered count since
 // before, the legs Parley holds and the agents available.
-func (m *Main) settle(ctx context.Context, p *loadkit.Process, before loadkit.Metrics, agents []*agent, ok int) (answered, legs float64, available int) {
+func (m *Main) settle(ctx context.Context, p *loadkit.Process, before loadkit.Metrics, agents []*agent, ok int) (answered, legs float64, available int, after loadkit.Metrics) {
 	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(250 * time.Millisecond) {
-		after, err := p.Metrics(ctx)
+		got, err := p.Metrics(ctx)
 		if err == nil {
+			after = got
 			answered = after.Sum("parley_interactions_ended_total", `outcome="answered"`) - before.Sum("parley_interactions_ended_total", `outcome="answered"`)
 			legs = after.Sum("parley_softphone_legs")
 		}
@@ -416,9 +419,25 @@ func (m *Main) settle(ctx context.Context, p *loadkit.Process, before loadkit.Me
 			}
 		}
 		if (answered == float64(ok) && available == len(agents)) || !time.Now().Before(deadline) {
-			return answered, legs, available
+			return answered, legs, available, after
 		}
 	}
+}
+
+// socketCloses returns the growth of parley_websocket_closes_total by
+// reason.
+func socketCloses(before, after loadkit.Metrics) map[string]float64 {
+	out := map[string]float64{}
+	for series, v := range after {
+		name, labels, _ := strings.Cut(series, "{")
+		if name != "parley_websocket_closes_total" {
+			continue
+		}
+		_, reason, _ := strings.Cut(labels, `reason="`)
+		reason, _, _ = strings.Cut(reason, `"`)
+		out[reason] += v - before[series]
+	}
+	return out
 }
 
 // spotCheck analyses the audio of the first Spot calls that went through:

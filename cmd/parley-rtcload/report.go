@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -41,6 +42,9 @@ type LevelResult struct {
 	Answered, LegsAfterCalls, LegsAfterSignOut float64
 	AvailableAfter                             int
 	CheckWhy                                   string // what was not as expected after the calls
+	// SocketCloses counts the events WebSockets Parley closed from the
+	// calls' start to the hang-up's end, by reason (parley_websocket_closes_total).
+	SocketCloses map[string]float64
 }
 
 // Flow counts one direction's packets over the window.
@@ -167,6 +171,7 @@ func (r *LevelResult) Line() string {
 		fmt.Sprintf("tones=%d/%d", r.ToneOK, r.ToneChecked),
 		fmt.Sprintf("answered=%.0f", r.Answered), fmt.Sprintf("legs_after_calls=%.0f", r.LegsAfterCalls),
 		fmt.Sprintf("available_after=%d", r.AvailableAfter), fmt.Sprintf("legs_after_signout=%.0f", r.LegsAfterSignOut),
+		"ws_closes=" + formatCounts(r.SocketCloses),
 		fmt.Sprintf("pass=%v", r.Passed()),
 	}
 	if why := r.Why(); why != "" {
@@ -210,4 +215,19 @@ func LastPassed(rs []*LevelResult) *LevelResult {
 		}
 	}
 	return last
+}
+
+// formatCounts renders counts as reason:n,... in name order ("none" when
+// there are none).
+func formatCounts(m map[string]float64) string {
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		if m[k] != 0 {
+			out = append(out, fmt.Sprintf("%s:%.0f", k, m[k]))
+		}
+	}
+	if len(out) == 0 {
+		return "none"
+	}
+	return strings.Join(out, ",")
 }

@@ -184,9 +184,7 @@ func (m *Main) runLevel(ctx context.Context, n int) (*LevelResult, error) {
 	defer m.Close()
 	pid := p.PID()
 	time.Sleep(2 * time.Second) // let start-up garbage settle
-	if mem, err := loadkit.ReadProcMem(pid); err == nil {
-		r.RSSStartKB = mem.RSSKB
-	}
+	r.Start = readMem(ctx, p)
 
 	// Agents.
 	book := &callBook{}
@@ -217,9 +215,7 @@ func (m *Main) runLevel(ctx context.Context, n int) (*LevelResult, error) {
 	})
 	if len(errs) == 0 {
 		time.Sleep(2 * time.Second)
-		if mem, err := loadkit.ReadProcMem(pid); err == nil {
-			r.RSSSessionsKB = mem.RSSKB
-		}
+		r.Sessions = readMem(ctx, p)
 		errs = forEach(agents, 8, func(a *agent) error {
 			sctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 			defer cancel()
@@ -238,9 +234,7 @@ func (m *Main) runLevel(ctx context.Context, n int) (*LevelResult, error) {
 	time.Sleep(m.IdleFor)
 	cpu1, _ := loadkit.ProcCPU(pid)
 	r.IdleCPU = cpu1 - cpu0
-	if mem, err := loadkit.ReadProcMem(pid); err == nil {
-		r.RSSLegsKB = mem.RSSKB
-	}
+	r.LegsMem = readMem(ctx, p)
 	before, err := p.Metrics(ctx)
 	if err != nil {
 		return nil, err
@@ -332,9 +326,7 @@ func (m *Main) runLevel(ctx context.Context, n int) (*LevelResult, error) {
 	r.CPU, r.HarnessCPU = c1-c0, h1-h0
 	peak, _, _ := sampler.Stop()
 	r.RSSPeakKB = peak
-	if mem, err := loadkit.ReadProcMem(pid); err == nil {
-		r.RSSCallsKB = mem.RSSKB
-	}
+	r.Calls = readMem(ctx, p)
 	expected := uint64(math.Round(wall.Seconds() * 50))
 	for i, c := range calls {
 		if err := c.failure(); err != nil {
@@ -496,4 +488,17 @@ func forEach[T any](items []T, par int, f func(T) error) []error {
 	}
 	wg.Wait()
 	return errs
+}
+
+// readMem reads Parley's VmRSS and, from its Go metrics, the free heap it
+// still holds (go_memstats_heap_idle_bytes - heap_released_bytes).
+func readMem(ctx context.Context, p *loadkit.Process) Mem {
+	var m Mem
+	if mem, err := loadkit.ReadProcMem(p.PID()); err == nil {
+		m.RSSKB = mem.RSSKB
+	}
+	if ms, err := p.Metrics(ctx); err == nil {
+		m.FreeHeapKB = int64(ms.Sum("go_memstats_heap_idle_bytes")-ms.Sum("go_memstats_heap_released_bytes")) / 1024
+	}
+	return m
 }

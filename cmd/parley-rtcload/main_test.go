@@ -141,7 +141,7 @@ func TestToneDetector(t *testing.T) {
 
 func TestReport(t *testing.T) {
 	pass := &LevelResult{Legs: 50, Load1: 0.4, SignedIn: 50, CallsOK: 50, Window: 20 * time.Second, CPU: 5 * time.Second,
-		RSSSessionsKB: 100_000, RSSLegsKB: 110_000, RSSCallsKB: 115_000,
+		Sessions: Mem{RSSKB: 300_000, FreeHeapKB: 200_000}, LegsMem: Mem{RSSKB: 150_000, FreeHeapKB: 40_000}, Calls: Mem{RSSKB: 125_000, FreeHeapKB: 10_000},
 		ToAgent: Flow{50_000, 50_000, 50_000, 0}, ToCustomer: Flow{50_000, 50_000, 49_900, 100}, TwoWay: []time.Duration{40 * time.Millisecond},
 		ToneChecked: 5, ToneOK: 5, Answered: 50, LegsAfterCalls: 50, AvailableAfter: 50}
 	lossy := *pass

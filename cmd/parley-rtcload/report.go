@@ -12,22 +12,22 @@ import (
 
 // LevelResult is what one level measured.
 type LevelResult struct {
-	Legs          int     // the level: browser legs, each bridged to one SIP call
-	Load1         float64 // the 1-minute load average when the level started
-	SignedIn      int     // agents whose audio connected and who went available
-	CallsOK       int     // calls with two-way audio through the window
-	Failed        int     // calls that did not
-	FailWhy       string  // the first failure, for people
-	Window        time.Duration
-	IdleCPU       time.Duration // Parley's CPU over IdleFor with every leg connected and no call
-	IdleFor       time.Duration
-	CPU           time.Duration // Parley's CPU over the window
-	HarnessCPU    time.Duration // this tool's CPU over the window
-	RSSStartKB    int64         // Parley's VmRSS after start-up
-	RSSSessionsKB int64         // with every agent signed in and its events socket open
-	RSSLegsKB     int64         // and every agent's audio leg connected, no call
-	RSSCallsKB    int64         // at the end of the window
-	RSSPeakKB     int64         // the most seen during the window
+	Legs       int     // the level: browser legs, each bridged to one SIP call
+	Load1      float64 // the 1-minute load average when the level started
+	SignedIn   int     // agents whose audio connected and who went available
+	CallsOK    int     // calls with two-way audio through the window
+	Failed     int     // calls that did not
+	FailWhy    string  // the first failure, for people
+	Window     time.Duration
+	IdleCPU    time.Duration // Parley's CPU over IdleFor with every leg connected and no call
+	IdleFor    time.Duration
+	CPU        time.Duration // Parley's CPU over the window
+	HarnessCPU time.Duration // this tool's CPU over the window
+	// Parley's memory after start-up, with every agent signed in and its
+	// events socket open, with every audio leg connected too (no call), and
+	// at the end of the window.
+	Start, Sessions, LegsMem, Calls Mem
+	RSSPeakKB                       int64 // the most seen during the window
 	// Packets over the window, customer -> agent (sent by the SIP callers,
 	// received at the browser legs) and agent -> customer (sent by the
 	// browser legs, received at the callers).
@@ -46,6 +46,18 @@ type LevelResult struct {
 	// calls' start to the hang-up's end, by reason (parley_websocket_closes_total).
 	SocketCloses map[string]float64
 }
+
+// Mem is Parley's memory at one point.
+type Mem struct {
+	RSSKB      int64 // VmRSS
+	FreeHeapKB int64 // heap the Go runtime holds free, not returned to the OS yet
+}
+
+// UsedKB is VmRSS less the free heap: what Parley uses. Each sign-in
+// verifies an argon2id hash in 64 MiB of heap; that garbage is resident
+// until the runtime returns it, a little at a time, so VmRSS alone
+// differs by hundreds of MiB depending on when it is read.
+func (m Mem) UsedKB() int64 { return m.RSSKB - m.FreeHeapKB }
 
 // Flow counts one direction's packets over the window.
 type Flow struct {
@@ -161,7 +173,8 @@ func (r *LevelResult) Line() string {
 		fmt.Sprintf("window_s=%.0f", r.Window.Seconds()),
 		fmt.Sprintf("cpu_pct=%.1f", cpuPercent(r.CPU, r.Window)), fmt.Sprintf("cpu_ms_per_leg_s=%.3f", r.CPUPerLegSecond()),
 		fmt.Sprintf("idle_cpu_pct=%.1f", cpuPercent(r.IdleCPU, r.IdleFor)), fmt.Sprintf("harness_cpu_pct=%.1f", cpuPercent(r.HarnessCPU, r.Window)),
-		fmt.Sprintf("rss_start_kb=%d", r.RSSStartKB), fmt.Sprintf("rss_sessions_kb=%d", r.RSSSessionsKB), fmt.Sprintf("rss_legs_kb=%d", r.RSSLegsKB), fmt.Sprintf("rss_calls_kb=%d", r.RSSCallsKB), fmt.Sprintf("rss_peak_kb=%d", r.RSSPeakKB),
+		fmt.Sprintf("rss_kb=%d/%d/%d/%d", r.Start.RSSKB, r.Sessions.RSSKB, r.LegsMem.RSSKB, r.Calls.RSSKB),
+		fmt.Sprintf("free_heap_kb=%d/%d/%d/%d", r.Start.FreeHeapKB, r.Sessions.FreeHeapKB, r.LegsMem.FreeHeapKB, r.Calls.FreeHeapKB), fmt.Sprintf("rss_peak_kb=%d", r.RSSPeakKB),
 		fmt.Sprintf("to_agent_recv_sent_expected_gaps=%d/%d/%d/%d", r.ToAgent.Received, r.ToAgent.Sent, r.ToAgent.Expected, r.ToAgent.Lost), fmt.Sprintf("to_agent_loss_pct=%.3f", r.ToAgent.Loss()),
 		fmt.Sprintf("to_customer_recv_sent_expected_gaps=%d/%d/%d/%d", r.ToCustomer.Received, r.ToCustomer.Sent, r.ToCustomer.Expected, r.ToCustomer.Lost), fmt.Sprintf("to_customer_loss_pct=%.3f", r.ToCustomer.Loss()),
 		fmt.Sprintf("send_shortfall_pct=%.2f/%.2f", r.ToAgent.SendShortfall(), r.ToCustomer.SendShortfall()),
@@ -183,7 +196,7 @@ func (r *LevelResult) Line() string {
 // WriteTable writes the levels as a Markdown table, then the last level
 // that passed.
 func WriteTable(w io.Writer, rs []*LevelResult) {
-	fmt.Fprintln(w, "| legs | load (1 min) | calls ok | Parley CPU % of a core | CPU ms per leg-second | RSS per call leg | RSS per idle leg | loss to agent | loss to customer | tool's send shortfall | accept → two-way p50 / p95 / max (ms) | tones | after hang-up | result |")
+	fmt.Fprintln(w, "| legs | load (1 min) | calls ok | Parley CPU % of a core | CPU ms per leg-second | memory per call (RSS less free heap) | memory per idle leg | loss to agent | loss to customer | tool's send shortfall | accept → two-way p50 / p95 / max (ms) | tones | after hang-up | result |")
 	fmt.Fprintln(w, "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |")
 	for _, r := range rs {
 		after := fmt.Sprintf("legs %.0f, available %d, legs after sign-out %.0f", r.LegsAfterCalls, r.AvailableAfter, r.LegsAfterSignOut)
@@ -193,7 +206,7 @@ func WriteTable(w io.Writer, rs []*LevelResult) {
 		}
 		fmt.Fprintf(w, "| %d | %.2f | %d/%d | %.0f | %.2f | %.0f KiB | %.0f KiB | %.3f%% | %.3f%% | %.1f%% / %.1f%% | %s / %s / %s | %d/%d | %s | %s |\n",
 			r.Legs, r.Load1, r.CallsOK, r.Legs, cpuPercent(r.CPU, r.Window), r.CPUPerLegSecond(),
-			r.perLegKB(r.RSSCallsKB-r.RSSLegsKB), r.perLegKB(r.RSSLegsKB-r.RSSSessionsKB),
+			r.perLegKB(r.Calls.UsedKB()-r.LegsMem.UsedKB()), r.perLegKB(r.LegsMem.UsedKB()-r.Sessions.UsedKB()),
 			r.ToAgent.Loss(), r.ToCustomer.Loss(), r.ToAgent.SendShortfall(), r.ToCustomer.SendShortfall(),
 			ms(percentile(r.TwoWay, 50)), ms(percentile(r.TwoWay, 95)), ms(percentile(r.TwoWay, 100)),
 			r.ToneOK, r.ToneChecked, after, result)

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"math"
+	"net/http"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -184,7 +186,7 @@ func (m *Main) runLevel(ctx context.Context, n int) (*LevelResult, error) {
 	defer m.Close()
 	pid := p.PID()
 	time.Sleep(2 * time.Second) // let start-up garbage settle
-	r.Start = readMem(ctx, p)
+	r.Start = readMem(ctx, p, opts.Pprof)
 
 	// Agents.
 	book := &callBook{}
@@ -215,7 +217,7 @@ func (m *Main) runLevel(ctx context.Context, n int) (*LevelResult, error) {
 	})
 	if len(errs) == 0 {
 		time.Sleep(2 * time.Second)
-		r.Sessions = readMem(ctx, p)
+		r.Sessions = readMem(ctx, p, opts.Pprof)
 		errs = forEach(agents, 8, func(a *agent) error {
 			sctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 			defer cancel()
@@ -234,7 +236,7 @@ func (m *Main) runLevel(ctx context.Context, n int) (*LevelResult, error) {
 	time.Sleep(m.IdleFor)
 	cpu1, _ := loadkit.ProcCPU(pid)
 	r.IdleCPU = cpu1 - cpu0
-	r.LegsMem = readMem(ctx, p)
+	r.LegsMem = readMem(ctx, p, opts.Pprof)
 	before, err := p.Metrics(ctx)
 	if err != nil {
 		return nil, err
@@ -326,7 +328,7 @@ func (m *Main) runLevel(ctx context.Context, n int) (*LevelResult, error) {
 	r.CPU, r.HarnessCPU = c1-c0, h1-h0
 	peak, _, _ := sampler.Stop()
 	r.RSSPeakKB = peak
-	r.Calls = readMem(ctx, p)
+	r.Calls = readMem(ctx, p, opts.Pprof)
 	expected := uint64(math.Round(wall.Seconds() * 50))
 	for i, c := range calls {
 		if err := c.failure(); err != nil {
@@ -491,9 +493,19 @@ func forEach[T any](items []T, par int, f func(T) error) []error {
 }
 
 // readMem reads Parley's VmRSS and, from its Go metrics, the free heap it
-// still holds (go_memstats_heap_idle_bytes - heap_released_bytes).
-func readMem(ctx context.Context, p *loadkit.Process) Mem {
+// still holds (go_memstats_heap_idle_bytes - heap_released_bytes). With
+// pprof (--profile) it collects the garbage first (heap?gc=1), so that the
+// free heap includes it: the sign-ins' argon2 garbage is otherwise in use
+// until the next collection.
+func readMem(ctx context.Context, p *loadkit.Process, pprof string) Mem {
 	var m Mem
+	if pprof != "" {
+		if err := collectGarbage(ctx, pprof); err != nil {
+			m.GCError = err.Error()
+		} else {
+			m.Collected = true
+		}
+	}
 	if mem, err := loadkit.ReadProcMem(p.PID()); err == nil {
 		m.RSSKB = mem.RSSKB
 	}
@@ -501,4 +513,24 @@ func readMem(ctx context.Context, p *loadkit.Process) Mem {
 		m.FreeHeapKB = int64(ms.Sum("go_memstats_heap_idle_bytes")-ms.Sum("go_memstats_heap_released_bytes")) / 1024
 	}
 	return m
+}
+
+// collectGarbage makes the server at pprof (host:port) run a collection.
+func collectGarbage(ctx context.Context, pprof string) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+pprof+"/debug/pprof/heap?gc=1", nil)
+	if err != nil {
+		return err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("collect garbage: %w", err)
+	}
+	defer res.Body.Close()
+	_, _ = io.Copy(io.Discard, res.Body)
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("collect garbage: %s", res.Status)
+	}
+	return nil
 }

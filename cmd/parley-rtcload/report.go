@@ -51,12 +51,16 @@ type LevelResult struct {
 type Mem struct {
 	RSSKB      int64 // VmRSS
 	FreeHeapKB int64 // heap the Go runtime holds free, not returned to the OS yet
+	Collected  bool  // read right after a garbage collection (--profile)
+	GCError    string
 }
 
 // UsedKB is VmRSS less the free heap: what Parley uses. Each sign-in
 // verifies an argon2id hash in 64 MiB of heap; that garbage is resident
 // until the runtime returns it, a little at a time, so VmRSS alone
 // differs by hundreds of MiB depending on when it is read.
+// Garbage not collected yet counts as used: only with Collected is the
+// figure the live memory.
 func (m Mem) UsedKB() int64 { return m.RSSKB - m.FreeHeapKB }
 
 // Flow counts one direction's packets over the window.
@@ -174,7 +178,7 @@ func (r *LevelResult) Line() string {
 		fmt.Sprintf("cpu_pct=%.1f", cpuPercent(r.CPU, r.Window)), fmt.Sprintf("cpu_ms_per_leg_s=%.3f", r.CPUPerLegSecond()),
 		fmt.Sprintf("idle_cpu_pct=%.1f", cpuPercent(r.IdleCPU, r.IdleFor)), fmt.Sprintf("harness_cpu_pct=%.1f", cpuPercent(r.HarnessCPU, r.Window)),
 		fmt.Sprintf("rss_kb=%d/%d/%d/%d", r.Start.RSSKB, r.Sessions.RSSKB, r.LegsMem.RSSKB, r.Calls.RSSKB),
-		fmt.Sprintf("free_heap_kb=%d/%d/%d/%d", r.Start.FreeHeapKB, r.Sessions.FreeHeapKB, r.LegsMem.FreeHeapKB, r.Calls.FreeHeapKB), fmt.Sprintf("rss_peak_kb=%d", r.RSSPeakKB),
+		fmt.Sprintf("free_heap_kb=%d/%d/%d/%d", r.Start.FreeHeapKB, r.Sessions.FreeHeapKB, r.LegsMem.FreeHeapKB, r.Calls.FreeHeapKB), fmt.Sprintf("rss_peak_kb=%d", r.RSSPeakKB), fmt.Sprintf("mem_after_gc=%v", r.Calls.Collected),
 		fmt.Sprintf("to_agent_recv_sent_expected_gaps=%d/%d/%d/%d", r.ToAgent.Received, r.ToAgent.Sent, r.ToAgent.Expected, r.ToAgent.Lost), fmt.Sprintf("to_agent_loss_pct=%.3f", r.ToAgent.Loss()),
 		fmt.Sprintf("to_customer_recv_sent_expected_gaps=%d/%d/%d/%d", r.ToCustomer.Received, r.ToCustomer.Sent, r.ToCustomer.Expected, r.ToCustomer.Lost), fmt.Sprintf("to_customer_loss_pct=%.3f", r.ToCustomer.Loss()),
 		fmt.Sprintf("send_shortfall_pct=%.2f/%.2f", r.ToAgent.SendShortfall(), r.ToCustomer.SendShortfall()),

@@ -306,7 +306,9 @@ func (m *Main) runLevel(ctx context.Context, n int) (*LevelResult, error) {
 		}
 		return s
 	}
-	sampler := loadkit.StartSampler(pid, func(int) bool { return false }, time.Second)
+	rtpLo, rtpHi, _ := parsePortRange(m.RTPPorts)
+	sampler := loadkit.StartSampler(pid, func(port int) bool { return port >= rtpLo && port <= rtpHi }, time.Second)
+	drops0 := udpDropsNow()
 	var prof *loadkit.Profiler
 	if opts.Pprof != "" {
 		prof = loadkit.StartProfiler(ctx, "http://"+opts.Pprof, dir, 0, m.Window, m.Stderr)
@@ -326,8 +328,9 @@ func (m *Main) runLevel(ctx context.Context, n int) (*LevelResult, error) {
 	wall := time.Since(t0)
 	r.Window = wall
 	r.CPU, r.HarnessCPU = c1-c0, h1-h0
-	peak, _, _ := sampler.Stop()
-	r.RSSPeakKB = peak
+	peak, sipDrops, _ := sampler.Stop()
+	r.RSSPeakKB, r.SIPSocketDrops = peak, sipDrops
+	r.UDPDrops = udpDropsNow() - drops0
 	r.Calls = readMem(ctx, p, opts.Pprof)
 	expected := uint64(math.Round(wall.Seconds() * 50))
 	for i, c := range calls {
@@ -533,4 +536,23 @@ func collectGarbage(ctx context.Context, pprof string) error {
 		return fmt.Errorf("collect garbage: %s", res.Status)
 	}
 	return nil
+}
+
+// udpDropsNow sums the receive-buffer drops of every IPv4 UDP socket on
+// the machine (this tool's, Parley's and anyone else's).
+func udpDropsNow() int64 {
+	f, err := os.Open("/proc/net/udp")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	d, err := loadkit.UDPDrops(f, func(int) bool { return true })
+	if err != nil {
+		return 0
+	}
+	var n int64
+	for _, v := range d {
+		n += v
+	}
+	return n
 }

@@ -45,6 +45,10 @@ type LevelResult struct {
 	// SocketCloses counts the events WebSockets Parley closed from the
 	// calls' start to the hang-up's end, by reason (parley_websocket_closes_total).
 	SocketCloses map[string]float64
+	// SIPSocketDrops are the receive-buffer drops of Parley's SIP RTP
+	// sockets during the window (the largest count seen per socket);
+	// UDPDrops the growth of every UDP socket's on the machine.
+	SIPSocketDrops, UDPDrops int64
 }
 
 // Mem is Parley's memory at one point.
@@ -189,6 +193,7 @@ func (r *LevelResult) Line() string {
 		fmt.Sprintf("answered=%.0f", r.Answered), fmt.Sprintf("legs_after_calls=%.0f", r.LegsAfterCalls),
 		fmt.Sprintf("available_after=%d", r.AvailableAfter), fmt.Sprintf("legs_after_signout=%.0f", r.LegsAfterSignOut),
 		"ws_closes=" + formatCounts(r.SocketCloses),
+		fmt.Sprintf("parley_rtp_sock_drops=%d", r.SIPSocketDrops), fmt.Sprintf("udp_drops=%d", r.UDPDrops),
 		fmt.Sprintf("pass=%v", r.Passed()),
 	}
 	if why := r.Why(); why != "" {

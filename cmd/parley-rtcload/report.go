@@ -46,7 +46,8 @@ type LevelResult struct {
 	// calls' start to the hang-up's end, by reason (parley_websocket_closes_total).
 	SocketCloses map[string]float64
 	// SIPSocketDrops are the receive-buffer drops of Parley's SIP RTP
-	// sockets during the window (the largest count seen per socket);
+	// sockets from the calls' start to the window's end (the largest count
+	// seen per socket);
 	// UDPDrops the growth of every UDP socket's on the machine.
 	SIPSocketDrops, UDPDrops int64
 }

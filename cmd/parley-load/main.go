@@ -36,6 +36,7 @@ import (
 	"time"
 
 	"github.com/parley-cc/parley/internal/cc"
+	"github.com/parley-cc/parley/internal/testkit/loadkit"
 )
 
 const usage = `Usage: parley-load [flags] LEVEL...
@@ -87,7 +88,7 @@ type Main struct {
 	Stderr io.Writer // progress
 
 	results []*Result
-	server  *parleyProcess // the Parley of the run in progress
+	server  *loadkit.Process // the Parley of the run in progress
 }
 
 // NewMain returns a Main with the defaults.
@@ -170,11 +171,11 @@ func (m *Main) Validate() error {
 	if m.Agents < 0 || m.Agents > 100000 {
 		return cc.Errorf(cc.EINVALID, "--agents %d: use 1 to 100000 (or 0 for enough)", m.Agents)
 	}
-	if err := checkLoopback("--sip", m.SIP); err != nil {
+	if err := loadkit.CheckLoopback("--sip", m.SIP); err != nil {
 		return err
 	}
 	if m.HTTP != "" {
-		if err := checkLoopback("--http", m.HTTP); err != nil {
+		if err := loadkit.CheckLoopback("--http", m.HTTP); err != nil {
 			return err
 		}
 	}
@@ -271,7 +272,7 @@ func (m *Main) setup(ctx context.Context) error {
 	var root string
 	if m.Parley == "" || m.Script == "" {
 		var err error
-		if root, err = moduleRoot(ctx); err != nil {
+		if root, err = loadkit.ModuleRoot(ctx); err != nil {
 			return err
 		}
 	}
@@ -300,12 +301,12 @@ func (m *Main) setup(ctx context.Context) error {
 		if m.Parley == "" {
 			m.Parley = filepath.Join(m.Work, "parley")
 			fmt.Fprintf(m.Stderr, "parley-load: building %s\n", m.Parley)
-			if err := buildParley(ctx, root, m.Parley, m.Stderr); err != nil {
+			if err := loadkit.BuildParley(ctx, root, m.Parley, m.Stderr); err != nil {
 				return err
 			}
 		}
 		_, port, _ := net.SplitHostPort(m.SIP)
-		if p, _ := strconv.Atoi(port); !udpPortFree(p) {
+		if p, _ := strconv.Atoi(port); !loadkit.UDPPortFree(p) {
 			return cc.Errorf(cc.ECONFLICT, "--sip %s: the UDP port is in use; pick another", m.SIP)
 		}
 	}
@@ -353,35 +354,35 @@ func (m *Main) scriptEnv() []string {
 func (m *Main) runParley(ctx context.Context, dir string, run scriptRun, rep int) (*Result, error) {
 	data := filepath.Join(dir, "data")
 	start := time.Now()
-	setup := Setup{
+	setup := loadkit.Setup{
 		Tenant: "bench", Queue: "Bench", EntryPoint: "bench", EarlyMedia: m.EarlyMedia,
 		TrunkSource: netip.MustParseAddr("127.0.0.1"), Agents: m.Agents,
-		AgentHost: "127.0.0.1:" + strconv.Itoa(m.UASPort),
+		Endpoint: cc.EndpointSIP, AgentHost: "127.0.0.1:" + strconv.Itoa(m.UASPort), Available: true,
 	}
-	if err := Prepare(ctx, data, setup); err != nil {
+	if err := loadkit.Prepare(ctx, data, setup); err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(m.Stderr, "parley-load: prepared %s with %d agents in %s\n", data, m.Agents, time.Since(start).Round(time.Millisecond))
 	httpAddr := m.HTTP
 	if httpAddr == "" {
-		port, err := freeLoopbackPort()
+		port, err := loadkit.FreeLoopbackPort()
 		if err != nil {
 			return nil, err
 		}
 		httpAddr = "127.0.0.1:" + strconv.Itoa(port)
 	}
-	opts := serveOptions{
+	opts := loadkit.ServeOptions{
 		Binary: m.Parley, DataDir: data, SIP: m.SIP, HTTP: httpAddr, RTPPorts: m.RTPPorts,
 		LogLevel: m.LogLevel, LogPath: filepath.Join(dir, "parley.log"),
 	}
 	if m.Profile {
-		port, err := freeLoopbackPort()
+		port, err := loadkit.FreeLoopbackPort()
 		if err != nil {
 			return nil, err
 		}
 		opts.Pprof = "127.0.0.1:" + strconv.Itoa(port)
 	}
-	p, err := startParley(ctx, opts)
+	p, err := loadkit.StartParley(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -394,7 +395,7 @@ func (m *Main) runParley(ctx context.Context, dir string, run scriptRun, rep int
 	}()
 	// Let start-up garbage settle before the idle figure.
 	time.Sleep(2 * time.Second)
-	idle, err := readProcMem(p.PID())
+	idle, err := loadkit.ReadProcMem(p.PID())
 	if err != nil {
 		return nil, err
 	}
@@ -402,7 +403,7 @@ func (m *Main) runParley(ctx context.Context, dir string, run scriptRun, rep int
 	if err != nil {
 		return nil, err
 	}
-	cpu0, err := procCPU(p.PID())
+	cpu0, err := loadkit.ProcCPU(p.PID())
 	if err != nil {
 		return nil, err
 	}
@@ -414,10 +415,10 @@ func (m *Main) runParley(ctx context.Context, dir string, run scriptRun, rep int
 	rtpLo, rtpHi, _ := parsePortRange("--rtp-ports", m.RTPPorts)
 	_, sipPort, _ := net.SplitHostPort(m.SIP)
 	sip, _ := strconv.Atoi(sipPort)
-	sampler := startServerSampler(p.PID(), func(port int) bool { return port == sip || port >= rtpLo && port <= rtpHi }, time.Second)
-	var prof *profiler
+	sampler := loadkit.StartSampler(p.PID(), func(port int) bool { return port == sip || port >= rtpLo && port <= rtpHi }, time.Second)
+	var prof *loadkit.Profiler
 	if opts.Pprof != "" {
-		prof = startProfiler(ctx, "http://"+opts.Pprof, dir, m.ProfileAt, m.ProfileFor, m.Stderr)
+		prof = loadkit.StartProfiler(ctx, "http://"+opts.Pprof, dir, m.ProfileAt, m.ProfileFor, m.Stderr)
 	}
 	s, err := run.Run(ctx)
 	peak, drops, _ := sampler.Stop()
@@ -429,12 +430,12 @@ func (m *Main) runParley(ctx context.Context, dir string, run scriptRun, rep int
 	}
 	r := &Result{Server: serverParley, Level: run.Level, Rep: rep, Peer: s, RSSIdleKB: idle.RSSKB, RSSPeakKB: peak, SocketDrops: drops}
 	if p.Exited() {
-		r.ServerError = "parley exited during the run: " + p.logTail(5)
+		r.ServerError = "parley exited during the run: " + p.LogTail(5)
 	} else {
-		if cpu1, err := procCPU(p.PID()); err == nil {
+		if cpu1, err := loadkit.ProcCPU(p.PID()); err == nil {
 			r.CPU = cpu1 - cpu0
 		}
-		if mem, err := readProcMem(p.PID()); err == nil {
+		if mem, err := loadkit.ReadProcMem(p.PID()); err == nil {
 			r.HWMKB = mem.HWMKB
 			r.RSSPeakKB = max(r.RSSPeakKB, mem.RSSKB)
 		}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/parley-cc/parley/internal/cc"
+	"github.com/parley-cc/parley/internal/testkit/loadkit"
 	"github.com/parley-cc/parley/internal/testkit/sippeer"
 )
 
@@ -82,7 +83,7 @@ func requireLoadTools(t *testing.T) string {
 			t.Skipf("%s is not installed; the load script needs it (apt-get install -y sip-tester sox tcpdump tshark)", tool)
 		}
 	}
-	root, err := moduleRoot(context.Background())
+	root, err := loadkit.ModuleRoot(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +126,7 @@ func TestRunAgainstParley(t *testing.T) {
 	defer cancel()
 	defer m.Close()
 	if err := m.Run(ctx); err != nil {
-		t.Fatalf("Run: %v\n%s", err, lastLines(stderr.String(), 40))
+		t.Fatalf("Run: %v\n%s", err, loadkit.LastLines(stderr.String(), 40))
 	}
 	rs := m.RunResults()
 	if len(rs) != 1 {
@@ -133,7 +134,7 @@ func TestRunAgainstParley(t *testing.T) {
 	}
 	r := rs[0]
 	if !r.Peer.Pass() || r.Peer["ok"] != "4" || r.Peer["failed"] != "0" {
-		t.Errorf("SIPp: pass %s, ok %s, failed %s (%s); want 4 calls, none failed\n%s", r.Peer["pass"], r.Peer["ok"], r.Peer["failed"], r.Peer["fail_why"], lastLines(stderr.String(), 40))
+		t.Errorf("SIPp: pass %s, ok %s, failed %s (%s); want 4 calls, none failed\n%s", r.Peer["pass"], r.Peer["ok"], r.Peer["failed"], r.Peer["fail_why"], loadkit.LastLines(stderr.String(), 40))
 	}
 	if r.Accepted != 4 || r.Answered != 4 || r.Refused != 0 || r.Unanswered != 0 {
 		t.Errorf("Parley: accepted %v, answered %v, refused %v, unanswered %v; want 4 answered", r.Accepted, r.Answered, r.Refused, r.Unanswered)

@@ -90,3 +90,15 @@ type EventBus interface {
 	// store by sequence).
 	Subscribe(tenantID string) (<-chan *Event, func())
 }
+
+// FilteringBus is an EventBus that can filter at publish time, so that a
+// subscriber's buffer holds only the events it keeps (an agent's panel
+// keeps its own and the queues' of a tenant with hundreds of agents; a
+// burst of the others' events must not make it fall behind).
+type FilteringBus interface {
+	EventBus
+	// SubscribeFunc is Subscribe for the events keep returns true for.
+	// keep is called under the bus's lock: it must be quick and must not
+	// call the bus.
+	SubscribeFunc(tenantID string, keep func(*Event) bool) (<-chan *Event, func())
+}

@@ -125,10 +125,17 @@ func (c *Center) Events(ctx context.Context, p *cc.Principal, afterSeq int64, li
 
 // Subscribe streams live events visible to p.
 func (c *Center) Subscribe(p *cc.Principal) (<-chan *cc.Event, func()) {
-	in, cancel := c.bus.Subscribe(p.Tenant.ID)
 	if p.CanSeeTenant() {
-		return in, cancel
+		return c.bus.Subscribe(p.Tenant.ID)
 	}
+	// An agent's subscription filtered by the bus buffers only what the
+	// agent sees: a burst of the tenant's other events (hundreds of agents'
+	// calls ending together) does not make its panel fall behind, which
+	// would close its socket and so its browser audio.
+	if fb, ok := c.bus.(cc.FilteringBus); ok {
+		return fb.SubscribeFunc(p.Tenant.ID, func(e *cc.Event) bool { return visibleTo(e, p) })
+	}
+	in, cancel := c.bus.Subscribe(p.Tenant.ID)
 	out := make(chan *cc.Event, 64)
 	go func() {
 		defer close(out)

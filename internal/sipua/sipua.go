@@ -178,6 +178,13 @@ func waitPooled(ctx context.Context, ua *sipgo.UserAgent) {
 // Close stops the user agent.
 func (u *UA) Close() error { return u.ua.Close() }
 
+// Diago returns the user agent's diago, for a caller that runs its own
+// dialogs and media (the load tool times and counts every packet).
+func (u *UA) Diago() *diago.Diago { return u.dg }
+
+// Host is the host the user agent listens on (its From and Contact host).
+func (u *UA) Host() string { return u.host }
+
 func freePort(host, transport string) (int, error) {
 	if transport == "tcp" {
 		l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))

@@ -548,3 +548,38 @@ func TestPayloadsPassUnchanged(t *testing.T) {
 		prev = int(buf[0])
 	}
 }
+
+// TestClientOnAudio: the client hands every PCMU payload the leg writes to
+// Options.OnAudio as it arrives (the load tool times the audio with it).
+func TestClientOnAudio(t *testing.T) {
+	h := newHub(t, softphone.Config{})
+	k := softphone.Key{TenantID: "acme", UserID: "u1"}
+	got := make(chan []byte, 100)
+	c, sdp := newClient(t, rtcclient.Options{OnAudio: func(p []byte) {
+		select {
+		case got <- bytes.Clone(p):
+		default:
+		}
+	}})
+	answer, err := h.Offer(context.Background(), k, "s", sdp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	connect(t, c, answer)
+	l := wait(t, h, k)
+	stop := make(chan struct{})
+	defer close(stop)
+	playTone(l, 1000, stop)
+	var audio []byte
+	for len(audio) < 8000 {
+		select {
+		case p := <-got:
+			audio = append(audio, p...)
+		case <-time.After(within):
+			t.Fatalf("OnAudio had %d samples after %s", len(audio), within)
+		}
+	}
+	if f := frequency(t, audio); math.Abs(f-1000) > 5 {
+		t.Errorf("OnAudio's audio is %.0f Hz, want the leg's 1000 Hz", f)
+	}
+}

@@ -19,10 +19,11 @@ type Bus struct {
 	closed bool
 }
 
-var _ cc.EventBus = (*Bus)(nil)
+var _ cc.FilteringBus = (*Bus)(nil)
 
 type sub struct {
 	ch     chan *cc.Event
+	keep   func(*cc.Event) bool // nil keeps every event
 	closed bool
 }
 
@@ -39,6 +40,9 @@ func (b *Bus) Publish(e *cc.Event) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for s := range b.subs[e.TenantID] {
+		if s.keep != nil && !s.keep(e) {
+			continue
+		}
 		select {
 		case s.ch <- e:
 		default:
@@ -49,9 +53,15 @@ func (b *Bus) Publish(e *cc.Event) {
 
 // Subscribe returns the tenant's live events and a cancel function.
 func (b *Bus) Subscribe(tenantID string) (<-chan *cc.Event, func()) {
+	return b.SubscribeFunc(tenantID, nil)
+}
+
+// SubscribeFunc returns the tenant's live events that keep (nil: all)
+// returns true for: only those count against the subscriber's buffer.
+func (b *Bus) SubscribeFunc(tenantID string, keep func(*cc.Event) bool) (<-chan *cc.Event, func()) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	s := &sub{ch: make(chan *cc.Event, b.buffer)}
+	s := &sub{ch: make(chan *cc.Event, b.buffer), keep: keep}
 	if b.closed {
 		close(s.ch)
 		return s.ch, func() {}

@@ -82,3 +82,29 @@ func TestConcurrentPublish(t *testing.T) {
 		t.Fatal("subscription after Close is open")
 	}
 }
+
+// TestFilteredSubscriberBuffersOnlyWhatItKeeps: a burst of events the
+// subscriber does not keep neither reaches it nor fills its buffer.
+func TestFilteredSubscriberBuffersOnlyWhatItKeeps(t *testing.T) {
+	b := New(2)
+	defer b.Close()
+	mine, cancel := b.SubscribeFunc("a", func(e *cc.Event) bool { return e.UserID == "u1" })
+	defer cancel()
+	for i := 1; i <= 100; i++ {
+		b.Publish(&cc.Event{TenantID: "a", Seq: int64(i), UserID: "u2"})
+	}
+	b.Publish(&cc.Event{TenantID: "a", Seq: 101, UserID: "u1"})
+	if e, ok := <-mine; !ok || e.Seq != 101 {
+		t.Fatalf("filtered subscriber: got %v, %v; want only seq 101 (and still subscribed)", e, ok)
+	}
+	b.Publish(&cc.Event{TenantID: "a", Seq: 102, UserID: "u1"})
+	b.Publish(&cc.Event{TenantID: "a", Seq: 103, UserID: "u1"})
+	b.Publish(&cc.Event{TenantID: "a", Seq: 104, UserID: "u1"}) // over its buffer of 2
+	n := 0
+	for range mine {
+		n++
+	}
+	if n != 2 {
+		t.Fatalf("got %d kept events before the drop, want its buffer (2)", n)
+	}
+}

@@ -45,6 +45,10 @@ type Options struct {
 	Source     io.Reader          // PCMU bytes to send instead, 160 a packet; silence once it ends
 	Log        *slog.Logger
 	Net        transport.Net // a virtual network (pion's vnet) for tests; nil is the host's
+	// OnAudio, when set, is called with every received PCMU payload as it
+	// arrives (on the receiving goroutine; the bytes are valid only during
+	// the call), for a caller that times the audio, such as the load tool.
+	OnAudio func(payload []byte)
 }
 
 // Stats is what a Client received.
@@ -278,6 +282,9 @@ func (c *Client) receive(t *webrtc.TrackRemote) {
 			}
 		}
 		c.mu.Unlock()
+		if pkt.PayloadType == 0 && c.opts.OnAudio != nil {
+			c.opts.OnAudio(pkt.Payload)
+		}
 	}
 }
 

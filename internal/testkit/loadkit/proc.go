@@ -1,4 +1,4 @@
-package main
+package loadkit
 
 import (
 	"bufio"
@@ -15,19 +15,19 @@ import (
 // is 100 on every Linux architecture Go supports.
 const clockTicks = 100
 
-// procCPU returns a process's CPU time (utime + stime) from /proc/PID/stat.
-func procCPU(pid int) (time.Duration, error) {
+// ProcCPU returns a process's CPU time (utime + stime) from /proc/PID/stat.
+func ProcCPU(pid int) (time.Duration, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0, fmt.Errorf("read CPU time of process %d: %w", pid, err)
 	}
-	return parseStatCPU(string(b))
+	return ParseStatCPU(string(b))
 }
 
-// parseStatCPU reads utime and stime, fields 14 and 15 of a stat line. The
+// ParseStatCPU reads utime and stime, fields 14 and 15 of a stat line. The
 // command name (field 2) is in parentheses and may hold spaces, so fields
 // are counted from the last ')'.
-func parseStatCPU(stat string) (time.Duration, error) {
+func ParseStatCPU(stat string) (time.Duration, error) {
 	i := strings.LastIndexByte(stat, ')')
 	if i < 0 {
 		return 0, fmt.Errorf("parse /proc stat: no ')' after the command name")
@@ -45,23 +45,25 @@ func parseStatCPU(stat string) (time.Duration, error) {
 	return time.Duration(u+s) * time.Second / clockTicks, nil
 }
 
-// procMem is a process's resident memory from /proc/PID/status.
-type procMem struct {
+// ProcMem is a process's resident memory from /proc/PID/status.
+type ProcMem struct {
 	RSSKB int64 // VmRSS: resident now
 	HWMKB int64 // VmHWM: the most resident so far
 }
 
-func readProcMem(pid int) (procMem, error) {
+// ReadProcMem reads a process's VmRSS and VmHWM from /proc/PID/status.
+func ReadProcMem(pid int) (ProcMem, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return procMem{}, fmt.Errorf("read memory of process %d: %w", pid, err)
+		return ProcMem{}, fmt.Errorf("read memory of process %d: %w", pid, err)
 	}
 	defer f.Close()
-	return parseStatusMem(f)
+	return ParseStatusMem(f)
 }
 
-func parseStatusMem(r io.Reader) (procMem, error) {
-	var m procMem
+// ParseStatusMem reads VmRSS and VmHWM from the text of /proc/PID/status.
+func ParseStatusMem(r io.Reader) (ProcMem, error) {
+	var m ProcMem
 	var seen int
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
@@ -71,7 +73,7 @@ func parseStatusMem(r io.Reader) (procMem, error) {
 		}
 		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(val), " kB"), 10, 64)
 		if err != nil {
-			return procMem{}, fmt.Errorf("parse /proc status: %s %q is not a size in kB", key, strings.TrimSpace(val))
+			return ProcMem{}, fmt.Errorf("parse /proc status: %s %q is not a size in kB", key, strings.TrimSpace(val))
 		}
 		if key == "VmRSS" {
 			m.RSSKB = kb
@@ -81,18 +83,18 @@ func parseStatusMem(r io.Reader) (procMem, error) {
 		seen++
 	}
 	if err := sc.Err(); err != nil {
-		return procMem{}, fmt.Errorf("parse /proc status: %w", err)
+		return ProcMem{}, fmt.Errorf("parse /proc status: %w", err)
 	}
 	if seen < 2 {
-		return procMem{}, fmt.Errorf("parse /proc status: no VmRSS and VmHWM (a kernel thread or a zombie?)")
+		return ProcMem{}, fmt.Errorf("parse /proc status: no VmRSS and VmHWM (a kernel thread or a zombie?)")
 	}
 	return m, nil
 }
 
-// udpDrops reads /proc/net/udp and returns, for every IPv4 UDP socket whose
+// UDPDrops reads /proc/net/udp and returns, for every IPv4 UDP socket whose
 // local port passes keep, its inode and the datagrams the kernel dropped
 // because its receive buffer was full.
-func udpDrops(r io.Reader, keep func(port int) bool) (map[uint64]int64, error) {
+func UDPDrops(r io.Reader, keep func(port int) bool) (map[uint64]int64, error) {
 	out := map[uint64]int64{}
 	sc := bufio.NewScanner(r)
 	sc.Scan() // header
@@ -122,11 +124,11 @@ func udpDrops(r io.Reader, keep func(port int) bool) (map[uint64]int64, error) {
 	return out, nil
 }
 
-// serverSampler records, once a second until stopped, a process's largest
+// Sampler records, once a second until stopped, a process's largest
 // VmRSS and the receive-buffer drops of its UDP sockets (by local port).
 // A socket's drop counter vanishes with the socket, so the largest value
 // seen while it lived is kept, per inode.
-type serverSampler struct {
+type Sampler struct {
 	pid   int
 	ports func(int) bool
 	stop  chan struct{}
@@ -138,8 +140,10 @@ type serverSampler struct {
 	samples int
 }
 
-func startServerSampler(pid int, ports func(int) bool, every time.Duration) *serverSampler {
-	s := &serverSampler{pid: pid, ports: ports, stop: make(chan struct{}), done: make(chan struct{}), drops: map[uint64]int64{}}
+// StartSampler samples process pid every interval until Stop; ports picks
+// the local UDP ports whose receive-buffer drops count.
+func StartSampler(pid int, ports func(int) bool, every time.Duration) *Sampler {
+	s := &Sampler{pid: pid, ports: ports, stop: make(chan struct{}), done: make(chan struct{}), drops: map[uint64]int64{}}
 	go func() {
 		defer close(s.done)
 		t := time.NewTicker(every)
@@ -156,11 +160,11 @@ func startServerSampler(pid int, ports func(int) bool, every time.Duration) *ser
 	return s
 }
 
-func (s *serverSampler) sample() {
-	m, merr := readProcMem(s.pid)
+func (s *Sampler) sample() {
+	m, merr := ReadProcMem(s.pid)
 	var drops map[uint64]int64
 	if f, err := os.Open("/proc/net/udp"); err == nil {
-		drops, _ = udpDrops(f, s.ports)
+		drops, _ = UDPDrops(f, s.ports)
 		f.Close()
 	}
 	s.mu.Lock()
@@ -176,7 +180,7 @@ func (s *serverSampler) sample() {
 
 // Stop ends the sampling and returns the peak VmRSS seen, the socket drops
 // and the number of samples.
-func (s *serverSampler) Stop() (peakKB, drops int64, samples int) {
+func (s *Sampler) Stop() (peakKB, drops int64, samples int) {
 	close(s.stop)
 	<-s.done
 	s.sample()

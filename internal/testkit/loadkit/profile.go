@@ -1,4 +1,4 @@
-package main
+package loadkit
 
 import (
 	"context"
@@ -11,18 +11,21 @@ import (
 	"time"
 )
 
-// profiler saves Parley's Go profiles during one run: a CPU profile taken
+// Profiler saves Parley's Go profiles during one run: a CPU profile taken
 // a while into the load and a heap profile right after it (near the peak),
 // then, at the end of the run, the mutex and block profiles, which count
 // from the server's start and so cover the whole run.
-type profiler struct {
+type Profiler struct {
 	base, dir string
 	log       io.Writer
 	done      chan struct{}
 }
 
-func startProfiler(ctx context.Context, base, dir string, at, dur time.Duration, log io.Writer) *profiler {
-	p := &profiler{base: base + "/debug/pprof/", dir: dir, log: log, done: make(chan struct{})}
+// StartProfiler starts saving the profiles of the server whose pprof is at
+// base (http://host:port) into dir: the CPU profile of dur from at into
+// the run; log hears of profiles that could not be had.
+func StartProfiler(ctx context.Context, base, dir string, at, dur time.Duration, log io.Writer) *Profiler {
+	p := &Profiler{base: base + "/debug/pprof/", dir: dir, log: log, done: make(chan struct{})}
 	go func() {
 		defer close(p.done)
 		select {
@@ -40,7 +43,7 @@ func startProfiler(ctx context.Context, base, dir string, at, dur time.Duration,
 
 // Finish waits for the CPU and heap profiles and saves the mutex and block
 // profiles.
-func (p *profiler) Finish(ctx context.Context) {
+func (p *Profiler) Finish(ctx context.Context) {
 	<-p.done
 	p.save(ctx, "mutex", "mutex.pprof", 30*time.Second)
 	p.save(ctx, "block", "block.pprof", 30*time.Second)
@@ -48,13 +51,13 @@ func (p *profiler) Finish(ctx context.Context) {
 
 // save fetches one profile into the run directory. A profile that cannot
 // be had is reported, not fatal: the run's figures stand without it.
-func (p *profiler) save(ctx context.Context, query, file string, limit time.Duration) {
+func (p *Profiler) save(ctx context.Context, query, file string, limit time.Duration) {
 	if err := p.fetch(ctx, query, filepath.Join(p.dir, file), limit); err != nil {
-		fmt.Fprintf(p.log, "parley-load: profile %s: %v\n", file, err)
+		fmt.Fprintf(p.log, "profile %s: %v\n", file, err)
 	}
 }
 
-func (p *profiler) fetch(ctx context.Context, query, path string, limit time.Duration) error {
+func (p *Profiler) fetch(ctx context.Context, query, path string, limit time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.base+query, nil)

@@ -1,4 +1,4 @@
-package main
+package loadkit
 
 import (
 	"bufio"
@@ -18,22 +18,22 @@ import (
 	"github.com/parley-cc/parley/internal/cc"
 )
 
-// moduleRoot returns the directory of the Go module the working directory
+// ModuleRoot returns the directory of the Go module the working directory
 // is in (where go.mod is).
-func moduleRoot(ctx context.Context) (string, error) {
+func ModuleRoot(ctx context.Context) (string, error) {
 	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
 	if err != nil {
 		return "", fmt.Errorf("find the module (go env GOMOD): %w", err)
 	}
 	mod := strings.TrimSpace(string(out))
 	if mod == "" || mod == os.DevNull {
-		return "", fmt.Errorf("find the module: run parley-load inside the Parley checkout, or give --parley and --script")
+		return "", fmt.Errorf("find the module: run the load tool inside the Parley checkout, or give it a parley binary (--parley)")
 	}
 	return filepath.Dir(mod), nil
 }
 
-// buildParley builds cmd/parley of the module at root into out.
-func buildParley(ctx context.Context, root, out string, stderr io.Writer) error {
+// BuildParley builds cmd/parley of the module at root into out.
+func BuildParley(ctx context.Context, root, out string, stderr io.Writer) error {
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "./cmd/parley")
 	cmd.Dir = root
 	cmd.Stdout, cmd.Stderr = stderr, stderr
@@ -43,8 +43,8 @@ func buildParley(ctx context.Context, root, out string, stderr io.Writer) error 
 	return nil
 }
 
-// parleyProcess is a `parley serve` child process.
-type parleyProcess struct {
+// Process is a `parley serve` child process.
+type Process struct {
 	cmd     *exec.Cmd
 	httpURL string
 	logPath string
@@ -52,8 +52,8 @@ type parleyProcess struct {
 	waitErr error
 }
 
-// serveOptions says how to run `parley serve`.
-type serveOptions struct {
+// ServeOptions says how to run `parley serve`.
+type ServeOptions struct {
 	Binary   string
 	DataDir  string
 	SIP      string // loopback host:port, UDP and TCP
@@ -67,8 +67,8 @@ type serveOptions struct {
 	Env []string
 }
 
-// startParley starts `parley serve` and waits until /readyz answers 200.
-func startParley(ctx context.Context, o serveOptions) (*parleyProcess, error) {
+// StartParley starts `parley serve` and waits until /readyz answers 200.
+func StartParley(ctx context.Context, o ServeOptions) (*Process, error) {
 	logf, err := os.Create(o.LogPath)
 	if err != nil {
 		return nil, fmt.Errorf("start parley: %w", err)
@@ -85,7 +85,7 @@ func startParley(ctx context.Context, o serveOptions) (*parleyProcess, error) {
 		logf.Close()
 		return nil, fmt.Errorf("start parley %s: %w", o.Binary, err)
 	}
-	p := &parleyProcess{cmd: cmd, httpURL: "http://" + o.HTTP, logPath: o.LogPath, exited: make(chan struct{})}
+	p := &Process{cmd: cmd, httpURL: "http://" + o.HTTP, logPath: o.LogPath, exited: make(chan struct{})}
 	go func() {
 		p.waitErr = cmd.Wait()
 		logf.Close()
@@ -93,7 +93,7 @@ func startParley(ctx context.Context, o serveOptions) (*parleyProcess, error) {
 	}()
 	if err := p.waitReady(ctx, 60*time.Second); err != nil {
 		p.Stop(10 * time.Second)
-		return nil, fmt.Errorf("start parley: %w\n%s", err, p.logTail(20))
+		return nil, fmt.Errorf("start parley: %w\n%s", err, p.LogTail(20))
 	}
 	return p, nil
 }
@@ -108,10 +108,13 @@ func withoutParleyEnv(env []string) []string {
 	return out
 }
 
-// PID returns the server's process id.
-func (p *parleyProcess) PID() int { return p.cmd.Process.Pid }
+// URL is the server's HTTP base URL, such as http://127.0.0.1:8080.
+func (p *Process) URL() string { return p.httpURL }
 
-func (p *parleyProcess) waitReady(ctx context.Context, limit time.Duration) error {
+// PID returns the server's process id.
+func (p *Process) PID() int { return p.cmd.Process.Pid }
+
+func (p *Process) waitReady(ctx context.Context, limit time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	client := &http.Client{Timeout: 2 * time.Second}
@@ -142,7 +145,7 @@ func (p *parleyProcess) waitReady(ctx context.Context, limit time.Duration) erro
 // Stop asks the server to drain and stop (SIGTERM), and kills it when it
 // has not exited within grace. It returns the exit error, nil for a clean
 // exit.
-func (p *parleyProcess) Stop(grace time.Duration) error {
+func (p *Process) Stop(grace time.Duration) error {
 	select {
 	case <-p.exited:
 		return p.waitErr
@@ -160,7 +163,7 @@ func (p *parleyProcess) Stop(grace time.Duration) error {
 }
 
 // Exited reports whether the server process has ended.
-func (p *parleyProcess) Exited() bool {
+func (p *Process) Exited() bool {
 	select {
 	case <-p.exited:
 		return true
@@ -169,17 +172,17 @@ func (p *parleyProcess) Exited() bool {
 	}
 }
 
-// logTail returns the last n lines of the server's log.
-func (p *parleyProcess) logTail(n int) string {
+// LogTail returns the last n lines of the server's log.
+func (p *Process) LogTail(n int) string {
 	b, err := os.ReadFile(p.logPath)
 	if err != nil {
 		return ""
 	}
-	return lastLines(string(b), n)
+	return LastLines(string(b), n)
 }
 
-// lastLines returns the last n lines of s.
-func lastLines(s string, n int) string {
+// LastLines returns the last n lines of s.
+func LastLines(s string, n int) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]
@@ -188,7 +191,7 @@ func lastLines(s string, n int) string {
 }
 
 // Metrics reads the server's Prometheus metrics.
-func (p *parleyProcess) Metrics(ctx context.Context) (metricSet, error) {
+func (p *Process) Metrics(ctx context.Context) (Metrics, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, p.httpURL+"/metrics", nil)
@@ -200,16 +203,16 @@ func (p *parleyProcess) Metrics(ctx context.Context) (metricSet, error) {
 	if res.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("read parley metrics: %s", res.Status)
 	}
-	return parseMetrics(res.Body)
+	return ParseMetrics(res.Body)
 }
 
-// metricSet maps a series as written ("name" or `name{label="v"}`) to its value.
-type metricSet map[string]float64
+// Metrics maps a series as written ("name" or `name{label="v"}`) to its value.
+type Metrics map[string]float64
 
-// parseMetrics reads the Prometheus text format: comments are skipped,
+// ParseMetrics reads the Prometheus text format: comments are skipped,
 // every other line is a series, a space and a value (and maybe a time).
-func parseMetrics(r io.Reader) (metricSet, error) {
-	m := metricSet{}
+func ParseMetrics(r io.Reader) (Metrics, error) {
+	m := Metrics{}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
 	for sc.Scan() {
@@ -245,7 +248,7 @@ func parseMetrics(r io.Reader) (metricSet, error) {
 
 // Sum adds the values of every series of the named metric whose labels
 // include all of the given label="value" pairs.
-func (m metricSet) Sum(name string, labels ...string) float64 {
+func (m Metrics) Sum(name string, labels ...string) float64 {
 	var sum float64
 	for series, v := range m {
 		base, rest, _ := strings.Cut(series, "{")
@@ -266,8 +269,8 @@ func (m metricSet) Sum(name string, labels ...string) float64 {
 	return sum
 }
 
-// checkLoopback returns EINVALID unless addr is a loopback ip:port.
-func checkLoopback(what, addr string) error {
+// CheckLoopback returns EINVALID unless addr is a loopback ip:port.
+func CheckLoopback(what, addr string) error {
 	host, port, err := net.SplitHostPort(addr)
 	ip := net.ParseIP(host)
 	n, perr := strconv.Atoi(port)
@@ -277,8 +280,8 @@ func checkLoopback(what, addr string) error {
 	return nil
 }
 
-// freeLoopbackPort returns a TCP port on 127.0.0.1 that was free a moment ago.
-func freeLoopbackPort() (int, error) {
+// FreeLoopbackPort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func FreeLoopbackPort() (int, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, fmt.Errorf("find a free port: %w", err)
@@ -287,8 +290,8 @@ func freeLoopbackPort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-// udpPortFree reports whether a UDP port on 127.0.0.1 can be bound now.
-func udpPortFree(port int) bool {
+// UDPPortFree reports whether a UDP port on 127.0.0.1 can be bound now.
+func UDPPortFree(port int) bool {
 	c, err := net.ListenPacket("udp", "127.0.0.1:"+strconv.Itoa(port))
 	if err != nil {
 		return false

@@ -1,4 +1,4 @@
-package main
+package loadkit
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/parley-cc/parley/internal/auth"
 	"github.com/parley-cc/parley/internal/cc"
 	"github.com/parley-cc/parley/internal/config"
 	"github.com/parley-cc/parley/internal/secret"
@@ -14,8 +15,9 @@ import (
 )
 
 // Setup is the tenant a benchmark data directory holds: one queue behind
-// one entry point, a trunk for the load generator's address, and agents
-// whose static contacts ring the SIPp UAS.
+// one entry point, a trunk for the load generator's address, and agents:
+// SIP agents whose static contacts ring one UAS (AgentHost), or browser
+// agents who sign in with Password and take calls in the softphone.
 type Setup struct {
 	Tenant     string // tenant slug, e.g. "bench"
 	Queue      string // queue name
@@ -27,8 +29,18 @@ type Setup struct {
 	// TrunkSource is the address the calls come from.
 	TrunkSource netip.Addr
 	Agents      int
-	// AgentHost is host:port of the SIPp UAS that answers for every agent.
+	// Endpoint is where the agents take calls: cc.EndpointSIP (AgentHost
+	// answers for every agent) or cc.EndpointBrowser.
+	Endpoint cc.Endpoint
+	// AgentHost is host:port of the UAS that answers for every SIP agent.
 	AgentHost string
+	// Password, when set, is every agent's password (hashed once, so that
+	// hundreds of agents are quick to write).
+	Password string
+	// Available stores every agent as available (the server restores it),
+	// ordered by index for longest-idle routing. Browser agents go
+	// available themselves once their audio is connected.
+	Available bool
 }
 
 // Validate returns EINVALID naming the first field that is wrong.
@@ -39,21 +51,31 @@ func (s *Setup) Validate() error {
 	if !s.TrunkSource.IsLoopback() {
 		return cc.Errorf(cc.EINVALID, "trunk source %s: the benchmark is loopback only; use 127.0.0.1", s.TrunkSource)
 	}
-	if err := checkLoopback("agent host (--uas-port)", s.AgentHost); err != nil {
-		return err
+	switch s.Endpoint {
+	case cc.EndpointSIP:
+		if err := CheckLoopback("agent host (--uas-port)", s.AgentHost); err != nil {
+			return err
+		}
+	case cc.EndpointBrowser:
+		if s.Password == "" {
+			return cc.Errorf(cc.EINVALID, "browser agents need a password to sign in with")
+		}
+		if s.Available {
+			return cc.Errorf(cc.EINVALID, "browser agents cannot start available: they go available once their audio is connected")
+		}
+	default:
+		return cc.Errorf(cc.EINVALID, "agent endpoint %q: use sip or browser", s.Endpoint)
 	}
 	return nil
 }
 
-// agentName returns the username of the i-th agent (from 0).
-func agentName(i int) string { return fmt.Sprintf("agent%05d", i+1) }
+// AgentName returns the username of the i-th agent (from 0).
+func AgentName(i int) string { return fmt.Sprintf("agent%05d", i+1) }
 
 // Prepare writes the setup into a new data directory for `parley serve
 // --data dir`, through the store Parley itself opens: the same database
 // file and keyring paths as the server's defaults, every object checked by
-// its own Validate. Agents are available from the start (their presence is
-// stored, and the server restores it), ordered by index for longest-idle
-// routing. dir must not hold a database yet.
+// its own Validate. dir must not hold a database yet.
 func Prepare(ctx context.Context, dir string, s Setup) error {
 	if err := s.Validate(); err != nil {
 		return err
@@ -113,12 +135,22 @@ func prepareStore(ctx context.Context, store cc.Store, s Setup) error {
 	if err := store.CreateTrunk(ctx, tr); err != nil {
 		return fmt.Errorf("create trunk: %w", err)
 	}
+	var hash string
+	if s.Password != "" {
+		var err error
+		if hash, err = auth.HashPassword(s.Password); err != nil {
+			return err
+		}
+	}
 	for i := range s.Agents {
-		name := agentName(i)
+		name := AgentName(i)
 		u := &cc.User{
 			ID: cc.NewID("usr"), TenantID: t.ID, Username: name, DisplayName: "Load agent " + name[5:],
 			Roles: []cc.Role{cc.RoleAgent}, Skills: append([]string(nil), q.Skills...),
-			StaticContact: "sip:" + name + "@" + s.AgentHost, Endpoint: cc.EndpointSIP, CreatedAt: now,
+			Endpoint: s.Endpoint, PasswordHash: hash, CreatedAt: now,
+		}
+		if s.Endpoint == cc.EndpointSIP {
+			u.StaticContact = "sip:" + name + "@" + s.AgentHost
 		}
 		u.Normalize()
 		if err := u.Validate(); err != nil {
@@ -126,6 +158,9 @@ func prepareStore(ctx context.Context, store cc.Store, s Setup) error {
 		}
 		if err := store.CreateUser(ctx, u); err != nil {
 			return fmt.Errorf("create agent %s: %w", name, err)
+		}
+		if !s.Available {
+			continue
 		}
 		// Agent i has been idle longest when i is smallest.
 		since := now.Add(time.Duration(i-s.Agents) * time.Millisecond)

@@ -1,4 +1,4 @@
-package main
+package loadkit
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parley-cc/parley/internal/auth"
 	"github.com/parley-cc/parley/internal/bus/inmem"
 	"github.com/parley-cc/parley/internal/cc"
 	"github.com/parley-cc/parley/internal/center"
@@ -20,7 +21,8 @@ import (
 func benchSetup(agents int) Setup {
 	return Setup{
 		Tenant: "bench", Queue: "Bench", EntryPoint: "bench", EarlyMedia: true,
-		TrunkSource: netip.MustParseAddr("127.0.0.1"), Agents: agents, AgentHost: "127.0.0.1:5090",
+		TrunkSource: netip.MustParseAddr("127.0.0.1"), Agents: agents,
+		Endpoint: cc.EndpointSIP, AgentHost: "127.0.0.1:5090", Available: true,
 	}
 }
 
@@ -98,6 +100,30 @@ func TestPrepareWritesTheBenchTenant(t *testing.T) {
 	}
 }
 
+func TestPrepareBrowserAgents(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "data")
+	s := benchSetup(3)
+	s.Endpoint, s.AgentHost, s.Password, s.Available = cc.EndpointBrowser, "", "load-pass-1", false
+	if err := Prepare(ctx, dir, s); err != nil {
+		t.Fatal(err)
+	}
+	db := openPrepared(t, dir)
+	ten, _ := db.TenantBySlug(ctx, "bench")
+	users, err := db.Users(ctx, ten.ID)
+	if err != nil || len(users) != 3 {
+		t.Fatalf("users = %d, %v; want 3 agents", len(users), err)
+	}
+	for _, u := range users {
+		if u.EndpointKind() != cc.EndpointBrowser || u.StaticContact != "" || !auth.VerifyPassword(u.PasswordHash, "load-pass-1") {
+			t.Errorf("user %s: endpoint %s, contact %q, password set %v; want a browser agent who signs in with the password", u.Username, u.EndpointKind(), u.StaticContact, auth.VerifyPassword(u.PasswordHash, "load-pass-1"))
+		}
+	}
+	if pres, err := db.Presences(ctx, ten.ID); err != nil || len(pres) != 0 {
+		t.Errorf("presences = %v, %v; want none stored (browser agents go available themselves)", pres, err)
+	}
+}
+
 // TestPreparedTenantRoutes starts the real contact center on a prepared
 // directory: the stored presence makes the agents available, and the first
 // call goes to the agent idle longest, at the UAS.
@@ -152,6 +178,9 @@ func TestPrepareRefusesAndExplains(t *testing.T) {
 		{"no agents", func(s *Setup) { s.Agents = 0 }, "agents 0"},
 		{"trunk off the machine", func(s *Setup) { s.TrunkSource = netip.MustParseAddr("192.0.2.7") }, "loopback only"},
 		{"UAS off the machine", func(s *Setup) { s.AgentHost = "192.0.2.7:5090" }, "loopback ip:port"},
+		{"browser agents without a password", func(s *Setup) { s.Endpoint, s.Available = cc.EndpointBrowser, false }, "need a password"},
+		{"browser agents available", func(s *Setup) { s.Endpoint, s.Password = cc.EndpointBrowser, "x" }, "cannot start available"},
+		{"no endpoint", func(s *Setup) { s.Endpoint = "" }, "use sip or browser"},
 		{"entry point not an alias", func(s *Setup) { s.EntryPoint = "Bench Line" }, "entry point number"},
 	} {
 		s := benchSetup(2)

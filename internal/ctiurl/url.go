@@ -82,7 +82,11 @@ func (cs *Clusters) ForTenant(t *cc.Tenant, publicURL string, sso, sandbox bool)
 			return "", err
 		}
 	}
-	return cs.Build(Params{PublicURL: publicURL, Tenant: t.Slug, Cluster: t.Cluster, Kind: t.Kind, SSO: sso, Sandbox: sandbox || isSandbox})
+	kind := t.Kind
+	if kind == 0 {
+		kind = cc.KindLegacy // as cc.Tenant.Normalize has it
+	}
+	return cs.Build(Params{PublicURL: publicURL, Tenant: t.Slug, Cluster: t.Cluster, Kind: kind, SSO: sso, Sandbox: sandbox || isSandbox})
 }
 
 // publicOrigin checks Parley's public URL and returns its origin.

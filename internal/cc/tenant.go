@@ -44,7 +44,13 @@ func (k TenantKind) String() string {
 // a tenant whose kind does not offer it, with the explanation the panel and
 // the admin commands show alike: that single sign-on is not available for
 // legacy tenants, how to sign in instead and how to change the kind.
+//
+// With no slug (a kind asked for on its own) the text names the kind only.
 func ErrSSONotAvailable(slug string, kind TenantKind) *Error {
+	if slug == "" {
+		return Errorf(EINVALID, "single sign-on is not available for legacy tenants: a %s tenant signs in with the contact center's "+
+			"user name and password; single sign-on needs kind 2 or 3", kind)
+	}
 	return Errorf(EINVALID, "tenant %s is a %s tenant: single sign-on is not available for legacy tenants; "+
 		"sign in with the contact center's user name and password, or change the tenant's kind to 2 or 3 with "+
 		"parley admin tenant set --tenant %s --kind 2", slug, kind, slug)

@@ -219,6 +219,10 @@ func TestTenantKindSSO(t *testing.T) {
 	if cc.ErrorCode(err) != cc.EINVALID || cc.ErrorMessage(err) != want {
 		t.Errorf("CheckSSO = %s %q\nwant %q", cc.ErrorCode(err), cc.ErrorMessage(err), want)
 	}
+	want = "single sign-on is not available for legacy tenants: a legacy (kind 1) tenant signs in with the contact center's user name and password; single sign-on needs kind 2 or 3"
+	if got := cc.ErrorMessage(cc.ErrSSONotAvailable("", cc.KindLegacy)); got != want {
+		t.Errorf("no slug: %q\nwant %q", got, want)
+	}
 }
 
 func TestCRMConnectionSandbox(t *testing.T) {

@@ -106,7 +106,7 @@ func Load(path string) (*Clusters, error) {
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("read clusters_file: %w", err)
+		return nil, fmt.Errorf("read cluster file: %w", err)
 	}
 	return Parse(path, b)
 }

@@ -497,9 +497,13 @@ func (e *adminEnv) tenantList(ctx context.Context, args []string) error {
 		if origins == "" {
 			origins = "-"
 		}
-		rows = append(rows, []string{t.Slug, t.DisplayName, kindName(t.Kind), t.Region, t.TimeZone, crm, origins})
+		cluster := t.Cluster
+		if cluster == "" {
+			cluster = "-"
+		}
+		rows = append(rows, []string{t.Slug, t.DisplayName, kindName(t.Kind), cluster, t.Region, t.TimeZone, crm, origins})
 	}
-	e.table("TENANT\tNAME\tKIND\tREGION\tTIME ZONE\tCRM\tCRM ORIGINS", rows)
+	e.table("TENANT\tNAME\tKIND\tCLUSTER\tREGION\tTIME ZONE\tCRM\tCRM ORIGINS", rows)
 	return nil
 }
 

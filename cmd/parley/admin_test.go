@@ -240,6 +240,7 @@ func TestAdminCTIURL(t *testing.T) {
 		{"cti-url", "check", "https://parley.example.com/cti/salesforce.html?env=salesforce&companel=vcc&vccmode=2&vccDomain=https://sso.vcc.example.net/login/vcc-na1", "--tenant", "uni"},
 		{"cti-url", "check", "--tenant", "acme"},
 		{"tenant", "set", "--tenant", "oldco", "--cluster", "xx1"},
+		{"tenant", "list"},
 	} {
 		code, out, errOut := cli(t, a(args...)...)
 		fmt.Fprintf(&transcript, "$ parley admin %s\n%s%s[exit %d]\n\n", strings.Join(args, " "), out, errOut, code)

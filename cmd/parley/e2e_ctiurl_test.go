@@ -42,9 +42,18 @@ func TestPanelLegacyTenantAndContactCenterDomain(t *testing.T) {
 			document.getElementById('settings-domain-save').click();
 			return true; })()`, d))
 	}
+	problem := func() string {
+		t.Helper()
+		return inPanel[string](t, ctx, "the check's message", `(() => { const r = document.getElementById('settings-domain-result');
+			return r.classList.contains('error') && document.getElementById('settings-domain').getAttribute('aria-invalid') === 'true' && r.textContent; })()`)
+	}
+	// Not a URL: the server's check answers (the form does not stop it).
+	setDomain("vcc-na12.vcc.example.net")
+	if msg, want := problem(), `"vcc-na12.vcc.example.net" is not a URL: tenant oldco is a legacy (kind 1) tenant on cluster na12: use https://vcc-na12.vcc.example.net`; msg != want {
+		t.Fatalf("domain check %q\nwant %q", msg, want)
+	}
 	setDomain("https://vcc-na12b.vcc.example.net")
-	msg := inPanel[string](t, ctx, "the check's message", `(() => { const r = document.getElementById('settings-domain-result');
-		return r.classList.contains('error') && document.getElementById('settings-domain').getAttribute('aria-invalid') === 'true' && r.textContent; })()`)
+	msg := problem()
 	if want := "https://vcc-na12b.vcc.example.net is the address of a sub-cluster of na12 (the browser's address after signing in); the contact center domain is the cluster's: tenant oldco is a legacy (kind 1) tenant on cluster na12: use https://vcc-na12.vcc.example.net"; msg != want {
 		t.Fatalf("domain check %q\nwant %q", msg, want)
 	}

@@ -131,7 +131,7 @@ const pageHTML = `<!doctype html>
 
   <details id="settings" class="settings">
     <summary>Settings</summary>
-    <form id="settings-advanced" class="advanced" aria-labelledby="settings-advanced-title">
+    <form id="settings-advanced" class="advanced" aria-labelledby="settings-advanced-title" novalidate>
       <h2 id="settings-advanced-title">Advanced</h2>
       <label for="settings-domain">Contact center domain</label>
       <input id="settings-domain" name="domain" type="url" inputmode="url" autocomplete="off" spellcheck="false" aria-describedby="settings-domain-result">

@@ -150,8 +150,8 @@ type demoTenantSpec struct {
 
 // demoTenants are the demo's tenants. acme is a kind-3 (unified login +
 // UC) tenant on cluster na6, the cluster whose kind-3 tenants use the
-// reference's override (the bare .../login/vcc), so single sign-on can be
-// tried; oldco is a legacy (kind 1) tenant on na12 with its own agent
+// reference's override (the bare .../login/vcc), a kind that offers single
+// sign-on; oldco is a legacy (kind 1) tenant on na12 with its own agent
 // (olga, in the browser panel), queue and number, which signs in with a
 // password only. oldco's trunk is 127.0.0.1/32: calls from 127.0.0.1 try
 // it first (the most specific), and a number it has not goes on to acme's

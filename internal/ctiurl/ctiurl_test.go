@@ -163,6 +163,15 @@ func TestBuildRefusesBadPublicURLs(t *testing.T) {
 	}
 }
 
+func TestIsLoopback(t *testing.T) {
+	for host, want := range map[string]bool{"localhost": true, "LocalHost": true, "127.0.0.1": true, "127.9.9.9": true, "::1": true, "[::1]": true,
+		"::ffff:127.0.0.1": true, "10.0.0.1": false, "parley.example.com": false, "": false} {
+		if got := ctiurl.IsLoopback(host); got != want {
+			t.Errorf("IsLoopback(%q) = %v", host, got)
+		}
+	}
+}
+
 func TestClusterFromHost(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
 		{"vcc-na12b.vcc.example.net", "na12"},

@@ -2,7 +2,7 @@ package ctiurl
 
 import (
 	"fmt"
-	"net"
+	"net/netip"
 	"net/url"
 	"sort"
 	"strconv"
@@ -106,8 +106,8 @@ func IsLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	a, err := netip.ParseAddr(strings.Trim(host, "[]"))
+	return err == nil && a.Unmap().IsLoopback()
 }
 
 // launcherKeys are the parameters an adapter URL may carry, in Build's

@@ -17,6 +17,7 @@ import (
 	"github.com/parley-cc/parley/internal/auth"
 	"github.com/parley-cc/parley/internal/callcenter"
 	"github.com/parley-cc/parley/internal/cc"
+	"github.com/parley-cc/parley/internal/ctiurl"
 	"github.com/parley-cc/parley/internal/phone"
 	"github.com/parley-cc/parley/internal/secret"
 	"github.com/parley-cc/parley/internal/store/sqlite"
@@ -36,6 +37,7 @@ Commands:
   trunk add|set|list          SIP trunks allowed to send calls (by source network)
   crm set|show                the tenant's CRM connection (Salesforce or devcrm)
   callcenter-xml              the Salesforce call center definition file of a tenant
+  cti-url [check]             a CTI adapter URL (of a tenant, or a cluster and kind); check one
   secret-key                  print a new secret key line for a keyring file
 
 Run "parley admin COMMAND VERB -h" for the flags of one command.
@@ -47,6 +49,7 @@ type adminEnv struct {
 	realm     string
 	soundsDir string
 	publicURL string // http.public_url, or one built from http.listen
+	clusters  *ctiurl.Clusters
 	stdout    io.Writer
 	stderr    io.Writer
 }
@@ -83,7 +86,9 @@ var adminSynopsis = map[string]string{
 	"trunk list":         "--tenant SLUG",
 	"crm set":            "--tenant SLUG [--kind salesforce|none] --login-url URL --client-id KEY (--username USER --private-key FILE | --client-secret-file FILE) [--api-version V] [--log-cap BYTES] [--base-url URL]",
 	"crm show":           "--tenant SLUG",
-	"callcenter-xml":     "--tenant SLUG [--sandbox] [--out FILE] [--standby-url URL] [--timeout MS] [--outside-prefix DIGITS]",
+	"callcenter-xml":     "--tenant SLUG [--sso] [--sandbox] [--out FILE] [--standby-url URL] [--timeout MS] [--outside-prefix DIGITS]",
+	"cti-url":            "(--tenant SLUG | --cluster NAME --kind 1|2|3) [--sso] [--sandbox]",
+	"cti-url check":      "URL --tenant SLUG",
 }
 
 func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -115,6 +120,13 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		// A command without verbs.
 		verbs, ok = map[string]func(context.Context, []string) error{"": env.callCenterXML}, true
 		rest = append([]string{rest[0], ""}, rest[1:]...)
+	}
+	if rest[0] == "cti-url" {
+		// Flags alone print a URL; the verb check checks one.
+		verbs, ok = map[string]func(context.Context, []string) error{"": env.ctiURL, "check": env.ctiURLCheck}, true
+		if len(rest) < 2 || rest[1] != "check" {
+			rest = append([]string{rest[0], ""}, rest[1:]...)
+		}
 	}
 	if !ok {
 		fmt.Fprintf(stderr, "parley admin: unknown command %q\n\n%s", rest[0], adminUsage)
@@ -148,6 +160,9 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer store.Close()
 	env.store, env.realm, env.soundsDir = store, m.Config.SIP.Realm, m.Config.SIP.SoundsDir
 	env.publicURL = m.Config.PublicURL()
+	if env.clusters, err = m.Config.Clusters(); err != nil {
+		return err
+	}
 	if err := run(ctx, cargs); err != nil {
 		if cc.ErrorCode(err) != cc.EINTERNAL {
 			return exitError{1, cc.ErrorMessage(err)}
@@ -308,6 +323,9 @@ func (e *adminEnv) tenantAdd(ctx context.Context, args []string) error {
 	if err := validateTenant(t); err != nil {
 		return err
 	}
+	if err := e.checkCluster(t); err != nil {
+		return err
+	}
 	if err := e.store.CreateTenant(ctx, t); err != nil {
 		return err
 	}
@@ -449,6 +467,11 @@ func (e *adminEnv) tenantSet(ctx context.Context, args []string) error {
 	if err := validateTenant(t); err != nil {
 		return err
 	}
+	if isSet(fs, "cluster") {
+		if err := e.checkCluster(t); err != nil {
+			return err
+		}
+	}
 	if err := e.store.UpdateTenant(ctx, t); err != nil {
 		return err
 	}
@@ -474,9 +497,13 @@ func (e *adminEnv) tenantList(ctx context.Context, args []string) error {
 		if origins == "" {
 			origins = "-"
 		}
-		rows = append(rows, []string{t.Slug, t.DisplayName, kindName(t.Kind), t.Region, t.TimeZone, crm, origins})
+		cluster := t.Cluster
+		if cluster == "" {
+			cluster = "-"
+		}
+		rows = append(rows, []string{t.Slug, t.DisplayName, kindName(t.Kind), cluster, t.Region, t.TimeZone, crm, origins})
 	}
-	e.table("TENANT\tNAME\tKIND\tREGION\tTIME ZONE\tCRM\tCRM ORIGINS", rows)
+	e.table("TENANT\tNAME\tKIND\tCLUSTER\tREGION\tTIME ZONE\tCRM\tCRM ORIGINS", rows)
 	return nil
 }
 
@@ -1384,6 +1411,7 @@ func (e *adminEnv) callCenterXML(ctx context.Context, args []string) error {
 	fs := e.flags("callcenter-xml")
 	slug := fs.String("tenant", "", "tenant `slug`")
 	sandbox := fs.Bool("sandbox", false, "for a Salesforce sandbox org (adds sandbox=true to the adapter URL)")
+	sso := fs.Bool("sso", false, "single sign-on from the CRM (adds ssoMode=true to the adapter URL; kinds 2 and 3 only)")
 	out := fs.String("out", "", "write to this `file` instead of standard output")
 	standby := fs.String("standby-url", "", "standby adapter `URL` (default: the adapter URL with standby=true)")
 	timeout := fs.Int("timeout", callcenter.DefaultTimeoutMS, "`milliseconds` Salesforce waits for the adapter before the standby URL")
@@ -1395,7 +1423,7 @@ func (e *adminEnv) callCenterXML(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	xml, err := callcenter.Generate(t, callcenter.Options{PublicURL: e.publicURL, Sandbox: *sandbox, StandbyURL: *standby, TimeoutMS: *timeout, OutsidePrefix: *outside})
+	xml, err := callcenter.Generate(t, callcenter.Options{PublicURL: e.publicURL, Clusters: e.clusters, SSO: *sso, Sandbox: *sandbox, StandbyURL: *standby, TimeoutMS: *timeout, OutsidePrefix: *outside})
 	if err != nil {
 		return err
 	}

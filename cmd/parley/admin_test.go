@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -148,7 +150,7 @@ func TestAdminCallCenterXML(t *testing.T) {
 	t.Setenv("PARLEY_HTTP_PUBLIC_URL", "")
 	dir := t.TempDir()
 	a := func(args ...string) []string { return append([]string{"admin", "--data", dir}, args...) }
-	if code, _, errOut := cli(t, a("tenant", "add", "--name", "acme", "--region", "GB", "--kind", "3")...); code != 0 {
+	if code, _, errOut := cli(t, a("tenant", "add", "--name", "acme", "--region", "GB", "--kind", "3", "--cluster", "na6")...); code != 0 {
 		t.Fatalf("tenant add: %s", errOut)
 	}
 	// The default public URL is http on loopback: accepted (the demo).
@@ -170,8 +172,18 @@ func TestAdminCallCenterXML(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(b), "https://parley.example.com/cti/salesforce.html?env=salesforce&amp;companel=vcc&amp;vccmode=3&amp;vccDomain=https%3A%2F%2Fparley.example.com&amp;sandbox=true&amp;tenant=acme") || !strings.Contains(string(b), "SANDBOX") {
+	if !strings.Contains(string(b), "https://parley.example.com/cti/salesforce.html?env=salesforce&amp;companel=vcc&amp;vccmode=3&amp;vccDomain=https%3A%2F%2Fsso.vcc.example.net%2Flogin%2Fvcc&amp;sandbox=true&amp;tenant=acme") || !strings.Contains(string(b), "SANDBOX") {
 		t.Errorf("sandbox file:\n%s", b)
+	}
+	// --sso: for kinds 2 and 3; a legacy tenant is refused with the reason.
+	if code, out, errOut := cli(t, a("callcenter-xml", "--tenant", "acme", "--sso")...); code != 0 || !strings.Contains(out, "&amp;ssoMode=true&amp;tenant=acme") {
+		t.Errorf("--sso: %d %s %s", code, out, errOut)
+	}
+	if code, _, errOut := cli(t, a("tenant", "add", "--name", "oldco", "--cluster", "na12")...); code != 0 {
+		t.Fatalf("tenant add oldco: %s", errOut)
+	}
+	if code, _, errOut := cli(t, a("callcenter-xml", "--tenant", "oldco", "--sso")...); code != 1 || !strings.Contains(errOut, "single sign-on is not available for legacy tenants") {
+		t.Errorf("--sso for a legacy tenant: %d %s", code, errOut)
 	}
 	if code, _, errOut := cli(t, a("callcenter-xml", "--tenant", "nope")...); code != 1 || !strings.Contains(errOut, `no tenant "nope"`) {
 		t.Errorf("unknown tenant: %d %s", code, errOut)
@@ -179,4 +191,85 @@ func TestAdminCallCenterXML(t *testing.T) {
 	if code, _, _ := cli(t, a("callcenter-xml", "--bogus")...); code != 2 {
 		t.Errorf("bad flag: exit %d, want 2", code)
 	}
+}
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden")
+
+// TestAdminCTIURL runs parley admin cti-url and cti-url check as an
+// administrator would and compares the transcript with
+// testdata/cti-url.golden (go test -run TestAdminCTIURL -update rewrites it).
+func TestAdminCTIURL(t *testing.T) {
+	t.Setenv("PARLEY_SECRET_KEY", "")
+	t.Setenv("PARLEY_HTTP_PUBLIC_URL", "https://parley.example.com")
+	t.Setenv("PARLEY_CLUSTERS_FILE", "")
+	dir := t.TempDir()
+	a := func(args ...string) []string { return append([]string{"admin", "--data", dir}, args...) }
+	for _, setup := range [][]string{
+		{"tenant", "add", "--name", "acme", "--kind", "3", "--cluster", "na6"},
+		{"tenant", "add", "--name", "oldco", "--kind", "1", "--cluster", "na12"},
+		{"tenant", "add", "--name", "uni", "--kind", "2", "--cluster", "na1"},
+		{"crm", "set", "--tenant", "uni", "--login-url", "https://test.salesforce.com", "--client-id", "3MVG9", "--client-secret-file", writeFile(t, dir, "secret", "s3cret")},
+	} {
+		if code, out, errOut := cli(t, a(setup...)...); code != 0 {
+			t.Fatalf("%v: %d %s %s", setup, code, out, errOut)
+		}
+	}
+	const (
+		acmeURL  = "https://parley.example.com/cti/salesforce.html?env=salesforce&companel=vcc&vccmode=3&vccDomain=https%3A%2F%2Fsso.vcc.example.net%2Flogin%2Fvcc&ssoMode=true&tenant=acme"
+		oldcoBad = "https://parley.example.com/cti/salesforce.html?env=salesforce&companel=vcc&vccmode=1&vccDomain=https://vcc-na12b.vcc.example.net&ssoMode=true"
+	)
+	var transcript strings.Builder
+	for _, args := range [][]string{
+		{"cti-url", "--tenant", "acme"},
+		{"cti-url", "--tenant", "acme", "--sso"},
+		{"cti-url", "--tenant", "acme", "--sandbox"},
+		{"cti-url", "--tenant", "oldco"},
+		{"cti-url", "--tenant", "oldco", "--sso"},
+		{"cti-url", "--tenant", "uni", "--sso"},
+		{"cti-url", "--cluster", "na6", "--kind", "3", "--sso", "--sandbox"},
+		{"cti-url", "--cluster", "na6", "--kind", "2"},
+		{"cti-url", "--cluster", "na12", "--kind", "1"},
+		{"cti-url", "--cluster", "na12", "--kind", "1", "--sso"},
+		{"cti-url", "--cluster", "eu1", "--kind", "1"},
+		{"cti-url", "--cluster", "na1"},
+		{"cti-url", "--tenant", "acme", "--cluster", "na1"},
+		{"cti-url"},
+		{"cti-url", "check", acmeURL, "--tenant", "acme"},
+		{"cti-url", "check", "--tenant", "acme", acmeURL},
+		{"cti-url", "check", oldcoBad, "--tenant", "oldco"},
+		{"cti-url", "check", "https://parley.example.com/cti/salesforce.html?env=salesforce&companel=vcc&vccmode=2&vccDomain=https://sso.vcc.example.net/login/vcc-na1", "--tenant", "uni"},
+		{"cti-url", "check", "--tenant", "acme"},
+		{"tenant", "set", "--tenant", "oldco", "--cluster", "xx1"},
+		{"tenant", "list"},
+	} {
+		code, out, errOut := cli(t, a(args...)...)
+		fmt.Fprintf(&transcript, "$ parley admin %s\n%s%s[exit %d]\n\n", strings.Join(args, " "), out, errOut, code)
+	}
+	got := []byte(transcript.String())
+	path := filepath.Join("testdata", "cti-url.golden")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -run TestAdminCTIURL -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("the transcript differs from %s:\n%s", path, got)
+	}
+}
+
+// writeFile writes a file in dir and returns its path.
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

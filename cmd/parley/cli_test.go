@@ -454,9 +454,12 @@ func TestDevCRMSeedMustExist(t *testing.T) {
 func TestPrintDemoCoversTheWalkthrough(t *testing.T) {
 	f := &demoFile{
 		HTTP: "http://127.0.0.1:8080", CRM: "http://127.0.0.1:8081", Tenant: "acme",
-		EntryPoints: []demoEntry{{Number: "+15550100", Queue: "Sales", URI: "sip:+15550100@127.0.0.1:5060"}},
-		Users:       []demoUser{{Username: "alice", Password: "pw-alice", Role: "agent", SIPUsername: "alice", SIPPassword: "sip-alice", Endpoint: "browser"}},
-		CRMClient:   demoCRMClient{ID: "parley-demo", Secret: "crm-secret"},
+		EntryPoints: []demoEntry{{Tenant: "acme", Number: "+15550100", Queue: "Sales", URI: "sip:+15550100@127.0.0.1:5060"},
+			{Tenant: "oldco", Number: "+15550200", Queue: "Service", URI: "sip:+15550200@127.0.0.1:5060"}},
+		Users: []demoUser{{Tenant: "acme", Username: "alice", Password: "pw-alice", Role: "agent", SIPUsername: "alice", SIPPassword: "sip-alice", Endpoint: "browser"},
+			{Tenant: "oldco", Username: "olga", Password: "pw-olga", Role: "agent", Endpoint: "browser"}},
+		Tenants:   []demoTenantInfo{{"acme", 3, "na6"}, {"oldco", 1, "na12"}},
+		CRMClient: demoCRMClient{ID: "parley-demo", Secret: "crm-secret"},
 	}
 	var b bytes.Buffer
 	printDemo(&b, f, "127.0.0.1:5060", "parley-demo/demo.json")
@@ -470,6 +473,11 @@ func TestPrintDemoCoversTheWalkthrough(t *testing.T) {
 		"alice  agent      password pw-alice   takes calls: browser",
 		"0. alice takes calls in the browser panel",
 		"go run ./cmd/parley admin --data parley-demo user set --tenant acme --username alice --endpoint sip",
+		"Service  sip:+15550200@127.0.0.1:5060   (tenant oldco)",
+		"olga   agent      password pw-olga   takes calls: browser   tenant oldco",
+		"acme   unified login + UC (kind 3) on cluster na6: a kind with single sign-on (its adapter URL with ssoMode=true: parley admin cti-url --tenant acme --sso)",
+		"oldco  legacy (kind 1) on cluster na12: password sign-in only; its panel: http://127.0.0.1:8080/cti/salesforce.html?sfdcIframeOrigin=http%3A%2F%2F127.0.0.1%3A8081&mode=Lightning&tenant=oldco",
+		"add &ssoMode=true and the panel explains that legacy tenants have no single sign-on",
 	} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("the demo's steps lack %q:\n%s", want, b.String())

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -29,13 +30,16 @@ import (
 
 // demoFile is what `parley demo` writes to DIR/demo.json.
 type demoFile struct {
-	HTTP        string        `json:"http"`
-	SIP         string        `json:"sip"`
-	CRM         string        `json:"crm"`
-	Tenant      string        `json:"tenant"`
-	EntryPoints []demoEntry   `json:"entry_points"`
-	Users       []demoUser    `json:"users"`
-	CRMClient   demoCRMClient `json:"crm_client"`
+	HTTP   string `json:"http"`
+	SIP    string `json:"sip"`
+	CRM    string `json:"crm"`
+	Tenant string `json:"tenant"` // the main demo tenant, acme
+	// Tenants are the demo's tenants: acme (kind 3, single sign-on) and
+	// oldco (kind 1, legacy: password sign-in only).
+	Tenants     []demoTenantInfo `json:"tenants"`
+	EntryPoints []demoEntry      `json:"entry_points"`
+	Users       []demoUser       `json:"users"`
+	CRMClient   demoCRMClient    `json:"crm_client"`
 	// CRMConsole is where to open devcrm with the softphone; CRMUsers sign
 	// in there.
 	CRMConsole demoCRMConsole `json:"crm_console"`
@@ -57,13 +61,22 @@ type demoCRMLogin struct {
 	CallCenter bool   `json:"call_center_user"`
 }
 
+// demoTenantInfo is a demo tenant as demo.json lists it.
+type demoTenantInfo struct {
+	Slug    string `json:"slug"`
+	Kind    int    `json:"kind"`
+	Cluster string `json:"cluster"`
+}
+
 type demoEntry struct {
+	Tenant string `json:"tenant"`
 	Number string `json:"number"`
 	Queue  string `json:"queue"`
 	URI    string `json:"uri"`
 }
 
 type demoUser struct {
+	Tenant      string `json:"tenant"`
 	Username    string `json:"username"`
 	Password    string `json:"password"`
 	Role        string `json:"role"`
@@ -80,6 +93,7 @@ type demoCRMClient struct {
 
 const (
 	demoTenant   = "acme"
+	demoLegacy   = "oldco" // the legacy (kind 1) demo tenant
 	demoClientID = "parley-demo"
 	demoCRMUser  = "integration@devcrm.example.com"
 )
@@ -87,19 +101,23 @@ const (
 // demoUsers are the demo tenant's users. alice talks in the browser panel
 // and keeps a SIP login, so `parley admin user set --endpoint sip` puts her
 // on a SIP phone; bob takes calls on his SIP phone.
-var demoUsers = []struct {
-	username, display, role string
-	skills                  []string
-	sip                     bool
-	endpoint                cc.Endpoint
-}{
+var demoUsers = []demoUserSpec{
 	{"alice", "Alice Agent", "agent", []string{"sales", "support"}, true, cc.EndpointBrowser},
 	{"bob", "Bob Agent", "agent", []string{"sales", "support"}, true, cc.EndpointSIP},
 	{"sam", "Sam Supervisor", "supervisor", nil, false, cc.EndpointBrowser},
 	{"ada", "Ada Admin", "admin", nil, false, cc.EndpointBrowser},
 }
 
-var demoQueues = []struct {
+// demoUserSpec is a demo user.
+type demoUserSpec struct {
+	username, display, role string
+	skills                  []string
+	sip                     bool
+	endpoint                cc.Endpoint
+}
+
+// demoQueueSpec is a demo queue and its entry point's number.
+type demoQueueSpec struct {
 	name, number string
 	priority     int
 	// collect and search: Support asks for an account number (up to 8
@@ -107,10 +125,44 @@ var demoQueues = []struct {
 	// before the caller's number.
 	collect *cc.DigitCollection
 	search  []cc.SearchField
-}{
+}
+
+var demoQueues = []demoQueueSpec{
 	{"Sales", "+15550100", 1, nil, nil},
 	{"Support", "+15550101", 0, &cc.DigitCollection{Key: "account_number", MaxDigits: 8},
 		[]cc.SearchField{{Key: "account_number", Object: "Account", Field: "AccountNumber"}}},
+}
+
+// demoTenantSpec is a demo tenant: what createDemoTenant creates.
+type demoTenantSpec struct {
+	slug, display string
+	kind          cc.TenantKind
+	cluster       string
+	queues        []demoQueueSpec
+	users         []demoUserSpec
+	// trunk is the loopback network the tenant's trunk allows; outbound is
+	// its outbound URI (click-to-dial), empty for none.
+	trunk    []netip.Prefix
+	outbound string
+	// crm is whether the tenant is connected to devcrm.
+	crm bool
+}
+
+// demoTenants are the demo's tenants. acme is a kind-3 (unified login +
+// UC) tenant on cluster na6, the cluster whose kind-3 tenants use the
+// reference's override (the bare .../login/vcc), a kind that offers single
+// sign-on; oldco is a legacy (kind 1) tenant on na12 with its own agent
+// (olga, in the browser panel), queue and number, which signs in with a
+// password only. oldco's trunk is 127.0.0.1/32: calls from 127.0.0.1 try
+// it first (the most specific), and a number it has not goes on to acme's
+// 127.0.0.0/8.
+var demoTenants = []demoTenantSpec{
+	{slug: demoTenant, display: "Acme Corporation", kind: cc.KindUnifiedLoginUC, cluster: "na6", queues: demoQueues, users: demoUsers,
+		trunk: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}, outbound: demoCustomerURI, crm: true},
+	{slug: demoLegacy, display: "Oldco Ltd", kind: cc.KindLegacy, cluster: "na12",
+		queues: []demoQueueSpec{{name: "Service", number: "+15550200"}},
+		users:  []demoUserSpec{{"olga", "Olga Agent", "agent", []string{"service"}, false, cc.EndpointBrowser}},
+		trunk:  []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}},
 }
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -180,7 +232,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return waitAndShutdown(ctx, m)
 }
 
-// seedDemo creates the demo tenant on first start and makes sure the
+// seedDemo creates the demo tenants on first start and makes sure the
 // credentials in demo.json work on every start.
 func seedDemo(ctx context.Context, m *Main, crm *devcrm.Server) (*demoFile, error) {
 	keyring, err := secret.Load(m.Config.KeyFilePath(), true)
@@ -194,91 +246,115 @@ func seedDemo(ctx context.Context, m *Main, crm *devcrm.Server) (*demoFile, erro
 	defer store.Close()
 	path := filepath.Join(m.Config.DataDir, "demo.json")
 	prev, _ := readDemoFile(path)
-
-	t, err := store.TenantBySlug(ctx, demoTenant)
-	switch {
-	case cc.IsCode(err, cc.ENOTFOUND):
-		if t, err = createDemoTenant(ctx, store); err != nil {
+	info := &demoFile{Tenant: demoTenant}
+	tenants := make([]*cc.Tenant, len(demoTenants))
+	for i, spec := range demoTenants {
+		t, err := store.TenantBySlug(ctx, spec.slug)
+		switch {
+		case cc.IsCode(err, cc.ENOTFOUND):
+			if t, err = createDemoTenant(ctx, store, spec); err != nil {
+				return nil, err
+			}
+			if spec.slug == demoTenant {
+				prev = nil // fresh credentials for a fresh database
+			}
+		case err != nil:
 			return nil, err
 		}
-		prev = nil // fresh credentials for a fresh database
-	case err != nil:
-		return nil, err
+		tenants[i] = t
 	}
-	// The CRM connection: URL of this run's devcrm, and the app registered
-	// (devcrm's data may be new even when Parley's is not).
+	// Users: keep the passwords demo.json holds; set new ones otherwise
+	// (the database keeps only hashes). The users of a file from before
+	// users had a tenant are acme's.
+	known := map[string]demoUser{}
+	if prev != nil {
+		for _, u := range prev.Users {
+			if u.Tenant == "" {
+				u.Tenant = demoTenant
+			}
+			known[u.Tenant+"/"+u.Username] = u
+		}
+	}
+	for i, spec := range demoTenants {
+		t := tenants[i]
+		if err := seedDemoTenant(ctx, m, store, crm, t, spec, info, prev); err != nil {
+			return nil, err
+		}
+		info.Tenants = append(info.Tenants, demoTenantInfo{Slug: t.Slug, Kind: int(t.Kind), Cluster: t.Cluster})
+		for _, q := range spec.queues {
+			info.EntryPoints = append(info.EntryPoints, demoEntry{Tenant: t.Slug, Number: q.number, Queue: q.name})
+		}
+		realm := m.Config.SIP.Realm
+		for _, du := range spec.users {
+			u, err := store.UserByUsername(ctx, t.ID, du.username)
+			if err != nil {
+				return nil, err
+			}
+			entry, ok := known[t.Slug+"/"+du.username]
+			if !ok || entry.Password == "" || !auth.VerifyPassword(u.PasswordHash, entry.Password) ||
+				(du.sip && auth.SIPHA1(u.SIPUsername, realm, entry.SIPPassword) != u.SIPHA1) {
+				entry = demoUser{Username: du.username, Role: du.role, Password: auth.GeneratePassword(12)}
+				if u.PasswordHash, err = auth.HashPassword(entry.Password); err != nil {
+					return nil, err
+				}
+				if du.sip {
+					entry.SIPUsername, entry.SIPPassword = u.SIPUsername, auth.GeneratePassword(12)
+					u.SIPHA1 = auth.SIPHA1(u.SIPUsername, realm, entry.SIPPassword)
+				}
+				if err := store.UpdateUser(ctx, u); err != nil {
+					return nil, err
+				}
+			}
+			entry.Tenant = t.Slug
+			entry.Endpoint = string(u.EndpointKind()) // an admin may have changed it
+			info.Users = append(info.Users, entry)
+		}
+	}
+	info.prev = prev
+	return info, nil
+}
+
+// seedDemoTenant points a demo tenant at this run's devcrm: its origin may
+// frame the panel, and a tenant with spec.crm gets the CRM connection and
+// the app registered (devcrm's data may be new even when Parley's is not);
+// info.tenant and info.CRMClient are acme's.
+func seedDemoTenant(ctx context.Context, m *Main, store *sqlite.DB, crm *devcrm.Server, t *cc.Tenant, spec demoTenantSpec, info, prev *demoFile) error {
+	// devcrm's pages frame the agent panel: its origin (this run's address)
+	// must be one of the tenant's CRM origins.
+	origin, err := cc.ParseCRMOrigin(crm.URL())
+	if err != nil {
+		return fmt.Errorf("devcrm origin: %w", err)
+	}
+	if !slices.Contains(t.CRMOrigins, origin) {
+		t.CRMOrigins = append(t.CRMOrigins, origin)
+	}
+	if !spec.crm {
+		return store.UpdateTenant(ctx, t)
+	}
 	if len(t.CRM.PrivateKey) == 0 {
 		key, err := rsa.GenerateKey(rand.Reader, 2048)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		der, _ := x509.MarshalPKCS8PrivateKey(key)
 		t.CRM.PrivateKey = pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
 	}
 	t.CRM.Kind, t.CRM.LoginURL, t.CRM.ClientID, t.CRM.Username = "salesforce", crm.URL(), demoClientID, demoCRMUser
 	t.CRM.BaseURL = m.Config.PublicURL()
-	// devcrm's pages frame the agent panel: its origin (this run's address)
-	// must be one of the tenant's CRM origins.
-	origin, err := cc.ParseCRMOrigin(crm.URL())
-	if err != nil {
-		return nil, fmt.Errorf("devcrm origin: %w", err)
-	}
-	if !slices.Contains(t.CRMOrigins, origin) {
-		t.CRMOrigins = append(t.CRMOrigins, origin)
-	}
 	if err := store.UpdateTenant(ctx, t); err != nil {
-		return nil, err
+		return err
 	}
 	pub, err := publicKeyPEM(t.CRM.PrivateKey)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	info := &demoFile{Tenant: demoTenant}
 	if prev != nil && prev.CRMClient.Secret != "" {
 		info.CRMClient = prev.CRMClient
 	} else {
 		info.CRMClient = demoCRMClient{ID: demoClientID, Secret: auth.GeneratePassword(24)}
 	}
-	if err := crm.RegisterApp(ctx, devcrm.App{ClientID: demoClientID, ClientSecret: info.CRMClient.Secret, PublicKeyPEM: pub, RunAsUsername: demoCRMUser}); err != nil {
-		return nil, err
-	}
-	for _, q := range demoQueues {
-		info.EntryPoints = append(info.EntryPoints, demoEntry{Number: q.number, Queue: q.name})
-	}
-	info.tenant, info.prev = t, prev
-	// Users: keep the passwords demo.json holds; set new ones otherwise
-	// (the database keeps only hashes).
-	known := map[string]demoUser{}
-	if prev != nil {
-		for _, u := range prev.Users {
-			known[u.Username] = u
-		}
-	}
-	realm := m.Config.SIP.Realm
-	for _, du := range demoUsers {
-		u, err := store.UserByUsername(ctx, t.ID, du.username)
-		if err != nil {
-			return nil, err
-		}
-		entry, ok := known[du.username]
-		if !ok || entry.Password == "" || !auth.VerifyPassword(u.PasswordHash, entry.Password) ||
-			(du.sip && auth.SIPHA1(u.SIPUsername, realm, entry.SIPPassword) != u.SIPHA1) {
-			entry = demoUser{Username: du.username, Role: du.role, Password: auth.GeneratePassword(12)}
-			if u.PasswordHash, err = auth.HashPassword(entry.Password); err != nil {
-				return nil, err
-			}
-			if du.sip {
-				entry.SIPUsername, entry.SIPPassword = u.SIPUsername, auth.GeneratePassword(12)
-				u.SIPHA1 = auth.SIPHA1(u.SIPUsername, realm, entry.SIPPassword)
-			}
-			if err := store.UpdateUser(ctx, u); err != nil {
-				return nil, err
-			}
-		}
-		entry.Endpoint = string(u.EndpointKind()) // an admin may have changed it
-		info.Users = append(info.Users, entry)
-	}
-	return info, nil
+	info.tenant = t
+	return crm.RegisterApp(ctx, devcrm.App{ClientID: demoClientID, ClientSecret: info.CRMClient.Secret, PublicKeyPEM: pub, RunAsUsername: demoCRMUser})
 }
 
 // demoCRMUsers are the devcrm users the demo signs in with; the agents are
@@ -344,9 +420,12 @@ func seedDemoCRMUsers(ctx context.Context, parleyURL string, crm *devcrm.Server,
 // becomes its user part (sip:+12015550123@127.0.0.1:5070).
 const demoCustomerURI = "sip:127.0.0.1:5070"
 
-func createDemoTenant(ctx context.Context, store *sqlite.DB) (*cc.Tenant, error) {
+// createDemoTenant creates a demo tenant with its queues, entry points,
+// loopback trunk and users (placeholder credentials: seedDemo sets the
+// real ones right after).
+func createDemoTenant(ctx context.Context, store *sqlite.DB, spec demoTenantSpec) (*cc.Tenant, error) {
 	now := time.Now().UTC()
-	t := &cc.Tenant{ID: cc.NewID("ten"), Slug: demoTenant, DisplayName: "Acme Corporation", Kind: cc.KindLegacy, Cluster: "na1", Region: "US", TimeZone: "America/New_York", CreatedAt: now}
+	t := &cc.Tenant{ID: cc.NewID("ten"), Slug: spec.slug, DisplayName: spec.display, Kind: spec.kind, Cluster: spec.cluster, Region: "US", TimeZone: "America/New_York", CreatedAt: now}
 	t.Normalize()
 	if err := t.Validate(); err != nil {
 		return nil, err
@@ -354,8 +433,7 @@ func createDemoTenant(ctx context.Context, store *sqlite.DB) (*cc.Tenant, error)
 	if err := store.CreateTenant(ctx, t); err != nil {
 		return nil, err
 	}
-	queues := map[string]*cc.Queue{}
-	for _, dq := range demoQueues {
+	for _, dq := range spec.queues {
 		q := &cc.Queue{ID: cc.NewID("que"), TenantID: t.ID, Name: dq.name, Priority: dq.priority, Skills: []string{strings.ToLower(dq.name)},
 			WrapUp: 30 * time.Second, OfferTimeout: 15 * time.Second, SearchFields: dq.search, CreatedAt: now}
 		q.Normalize()
@@ -365,22 +443,19 @@ func createDemoTenant(ctx context.Context, store *sqlite.DB) (*cc.Tenant, error)
 		if err := store.CreateQueue(ctx, q); err != nil {
 			return nil, err
 		}
-		queues[dq.name] = q
 		ep := &cc.EntryPoint{ID: cc.NewID("ent"), TenantID: t.ID, Number: dq.number, QueueID: q.ID, Name: dq.name + " line", Collect: dq.collect, CreatedAt: now}
 		if err := store.CreateEntryPoint(ctx, ep); err != nil {
 			return nil, err
 		}
 	}
-	loopback := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 	// Click-to-dial goes out through the same trunk to a loopback
 	// "customer": `parley call --answer --bind 127.0.0.1:5070` plays one.
-	if err := store.CreateTrunk(ctx, &cc.Trunk{ID: cc.NewID("trk"), TenantID: t.ID, Name: "loopback", CIDRs: loopback, OutboundURI: demoCustomerURI, CreatedAt: now}); err != nil {
+	if err := store.CreateTrunk(ctx, &cc.Trunk{ID: cc.NewID("trk"), TenantID: t.ID, Name: "loopback", CIDRs: spec.trunk, OutboundURI: spec.outbound, CreatedAt: now}); err != nil {
 		return nil, err
 	}
-	for _, du := range demoUsers {
+	for _, du := range spec.users {
 		u := &cc.User{ID: cc.NewID("usr"), TenantID: t.ID, Username: du.username, DisplayName: du.display,
-			Email: du.username + "@acme.example", Roles: []cc.Role{cc.Role(du.role)}, Skills: du.skills, Endpoint: du.endpoint, CreatedAt: now}
-		// Placeholder credentials; seedDemo sets the real ones right after.
+			Email: du.username + "@" + spec.slug + ".example", Roles: []cc.Role{cc.Role(du.role)}, Skills: du.skills, Endpoint: du.endpoint, CreatedAt: now}
 		u.PasswordHash, _ = auth.HashPassword(auth.GeneratePassword(16))
 		if du.sip {
 			u.SIPUsername = du.username
@@ -447,6 +522,25 @@ func writeDemoFile(path string, f *demoFile) error {
 	return os.Rename(tmp, path)
 }
 
+// printDemoTenants says how each demo tenant signs in.
+func printDemoTenants(w io.Writer, f *demoFile) {
+	if len(f.Tenants) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nTenants (parley admin cti-url --tenant NAME prints each one's CTI adapter URL):\n")
+	for _, t := range f.Tenants {
+		kind := cc.TenantKind(t.Kind)
+		fmt.Fprintf(w, "  %-6s %s on cluster %s", t.Slug, kind, t.Cluster)
+		if kind.SSO() {
+			fmt.Fprintf(w, ": a kind with single sign-on (its adapter URL with ssoMode=true: parley admin cti-url --tenant %s --sso); the panel's password sign-in works too\n", t.Slug)
+			continue
+		}
+		panel := f.HTTP + "/cti/salesforce.html?sfdcIframeOrigin=" + url.QueryEscape(f.CRM) + "&mode=Lightning&tenant=" + url.QueryEscape(t.Slug)
+		fmt.Fprintf(w, ": password sign-in only; its panel: %s\n", panel)
+		fmt.Fprintf(w, "         add &ssoMode=true and the panel explains that legacy tenants have no single sign-on\n")
+	}
+}
+
 func printDemo(w io.Writer, f *demoFile, sipAddr, path string) {
 	fmt.Fprintf(w, `
 Parley demo is running (tenant %q). Everything listens on loopback.
@@ -459,7 +553,11 @@ Parley demo is running (tenant %q). Everything listens on loopback.
 Numbers to call:
 `, f.Tenant, f.HTTP, f.HTTP, f.CRM, sipAddr, f.HTTP, f.CRM)
 	for _, e := range f.EntryPoints {
-		fmt.Fprintf(w, "  %-8s %s\n", e.Queue, e.URI)
+		line := fmt.Sprintf("  %-8s %s", e.Queue, e.URI)
+		if e.Tenant != "" && e.Tenant != f.Tenant {
+			line += "   (tenant " + e.Tenant + ")"
+		}
+		fmt.Fprintln(w, line)
 	}
 	fmt.Fprintf(w, "\nUsers (sign in with POST %s/api/v1/sessions):\n", f.HTTP)
 	var alice demoUser
@@ -471,11 +569,15 @@ Numbers to call:
 		if u.SIPUsername != "" {
 			line += fmt.Sprintf("   SIP phone: register sip:%s@%s  user %s  password %s", u.SIPUsername, sipAddr, u.SIPUsername, u.SIPPassword)
 		}
+		if u.Tenant != "" && u.Tenant != f.Tenant {
+			line += "   tenant " + u.Tenant
+		}
 		if u.Username == "alice" {
 			alice = u
 		}
 		fmt.Fprintln(w, line)
 	}
+	printDemoTenants(w, f)
 	fmt.Fprintf(w, "\ndevcrm client credentials: id %s secret %s\n", f.CRMClient.ID, f.CRMClient.Secret)
 	fmt.Fprintf(w, "\nThe CRM with the softphone (devcrm's pages; sign in at %s/login):\n  Lightning-like app: %s\n  Service Console:    %s\n",
 		f.CRM, f.CRMConsole.Lightning, f.CRMConsole.Classic)

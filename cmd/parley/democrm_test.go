@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -50,6 +51,23 @@ func TestDemoSeedsDevCRMCallCenter(t *testing.T) {
 			t.Fatal("no demo.json")
 		}
 	}
+	// Two tenants: acme with single sign-on, oldco legacy with its own
+	// agent and number; every user and number names its tenant.
+	if want := []demoTenantInfo{{"acme", 3, "na6"}, {"oldco", 1, "na12"}}; !slices.Equal(f.Tenants, want) || f.Tenant != "acme" {
+		t.Errorf("tenant %q, tenants %+v; want acme and %+v", f.Tenant, f.Tenants, want)
+	}
+	tenantOf := map[string]string{}
+	for _, u := range f.Users {
+		tenantOf[u.Username] = u.Tenant
+	}
+	for _, e := range f.EntryPoints {
+		tenantOf[e.Number] = e.Tenant
+	}
+	for k, want := range map[string]string{"alice": "acme", "bob": "acme", "sam": "acme", "ada": "acme", "olga": "oldco", "+15550100": "acme", "+15550200": "oldco"} {
+		if tenantOf[k] != want {
+			t.Errorf("%s: tenant %q, want %q (%v)", k, tenantOf[k], want, tenantOf)
+		}
+	}
 	if f.CRMConsole.Lightning != f.CRM+"/lightning/page/home" || f.CRMConsole.Classic != f.CRM+"/console" {
 		t.Errorf("crm_console = %+v", f.CRMConsole)
 	}
@@ -74,7 +92,8 @@ func TestDemoSeedsDevCRMCallCenter(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	want := `"adapterUrl":"` + f.HTTP + `/cti/salesforce.html?env=salesforce\u0026companel=vcc\u0026vccmode=1`
+	// acme is kind 3 on na6: the reference's override, the bare /login/vcc.
+	want := `"adapterUrl":"` + f.HTTP + `/cti/salesforce.html?env=salesforce\u0026companel=vcc\u0026vccmode=3\u0026vccDomain=https%3A%2F%2Fsso.vcc.example.net%2Flogin%2Fvcc\u0026tenant=acme`
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), want) {
 		t.Fatalf("alice's devcrm page: %d, want %s in\n%s", resp.StatusCode, want, body)
 	}

@@ -221,8 +221,12 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := m.SIP.Start(ctx); err != nil {
 		return err
 	}
+	clusters, err := c.Clusters()
+	if err != nil {
+		return err
+	}
 	m.API = httpapi.New(httpapi.Options{Service: m.Center, Logger: m.Logger.With("component", "http"), Registry: m.Registry, Version: Version, MetricsToken: c.HTTP.MetricsToken, Softphone: m.Audio,
-		Panel: panel.New(panel.Options{Tenants: m.Store, Logger: m.Logger.With("component", "panel")})})
+		Panel: panel.New(panel.Options{Tenants: m.Store, Logger: m.Logger.With("component", "panel")}), Clusters: clusters})
 	tlsConfig, err := loadTLS(c.HTTP)
 	if err != nil {
 		return err

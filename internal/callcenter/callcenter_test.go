@@ -15,7 +15,7 @@ import (
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 
 func acme() *cc.Tenant {
-	return &cc.Tenant{Slug: "acme", DisplayName: "Acme Corporation", Kind: cc.KindUnifiedLogin, Region: "US"}
+	return &cc.Tenant{Slug: "acme", DisplayName: "Acme Corporation", Kind: cc.KindUnifiedLogin, Cluster: "na6", Region: "US"}
 }
 
 func golden(t *testing.T, name string, got []byte) {
@@ -42,8 +42,8 @@ func TestGenerateGoldenAndParsesBack(t *testing.T) {
 		opts Options
 	}{
 		{"acme", acme(), Options{PublicURL: "https://parley.example.com"}},
-		{"acme_sandbox", acme(), Options{PublicURL: "https://parley.example.com/", Sandbox: true, OutsidePrefix: "9"}},
-		{"demo_gb", &cc.Tenant{Slug: "north-west", DisplayName: "North & West <Ltd>", Region: "GB"}, Options{PublicURL: "http://127.0.0.1:8080", TimeoutMS: 5000}},
+		{"acme_sandbox", acme(), Options{PublicURL: "https://parley.example.com/", Sandbox: true, SSO: true, OutsidePrefix: "9"}},
+		{"demo_gb", &cc.Tenant{Slug: "north-west", DisplayName: "North & West <Ltd>", Cluster: "na12", Region: "GB"}, Options{PublicURL: "http://127.0.0.1:8080", TimeoutMS: 5000}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			out, err := Generate(c.t, c.opts)
@@ -68,13 +68,24 @@ func TestGenerateGoldenAndParsesBack(t *testing.T) {
 }
 
 func TestAdapterURLQuery(t *testing.T) {
-	u, err := AdapterURL(acme(), "https://parley.example.com:8443", true)
+	u, err := AdapterURL(acme(), nil, "https://parley.example.com:8443", true, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "https://parley.example.com:8443/cti/salesforce.html?env=salesforce&companel=vcc&vccmode=2&vccDomain=https%3A%2F%2Fparley.example.com%3A8443&sandbox=true&tenant=acme"
+	want := "https://parley.example.com:8443/cti/salesforce.html?env=salesforce&companel=vcc&vccmode=2&vccDomain=https%3A%2F%2Fsso.vcc.example.net%2Flogin%2Fvcc-na6&ssoMode=true&sandbox=true&tenant=acme"
 	if u != want {
 		t.Errorf("AdapterURL = %s\nwant        %s", u, want)
+	}
+	// A tenant whose CRM is a sandbox org gets sandbox=true in the file
+	// unasked.
+	sbx := acme()
+	sbx.CRM = cc.CRMConnection{Kind: "salesforce", LoginURL: "https://test.salesforce.com"}
+	c, err := New(sbx, Options{PublicURL: "https://parley.example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(c.AdapterURL(), "&sandbox=true&") || c.Value(SectionParley, "sandbox") != "true" || c.InternalName() != "ParleyAcmeSandbox" {
+		t.Errorf("sandbox org: %s %q %s", c.AdapterURL(), c.Value(SectionParley, "sandbox"), c.InternalName())
 	}
 }
 
@@ -87,9 +98,11 @@ func TestGenerateRefuses(t *testing.T) {
 		{acme(), Options{PublicURL: "http://parley.example.com"}, "http.public_url"},
 		{acme(), Options{PublicURL: "parley.example.com"}, "http.public_url"},
 		{acme(), Options{PublicURL: "https://parley.example.com/sub"}, "public origin"},
-		{&cc.Tenant{Slug: "x", Region: ""}, Options{PublicURL: "https://p.example.com"}, "region"},
+		{&cc.Tenant{Slug: "x", Cluster: "na1", Region: ""}, Options{PublicURL: "https://p.example.com"}, "region"},
 		{acme(), Options{PublicURL: "https://p.example.com", OutsidePrefix: "9#"}, "outside prefix"},
 		{acme(), Options{PublicURL: "https://p.example.com", StandbyURL: "http://dr.example.com/x"}, "standby URL"},
+		{&cc.Tenant{Slug: "old", Kind: cc.KindLegacy, Cluster: "na1", Region: "US"}, Options{PublicURL: "https://p.example.com", SSO: true}, "single sign-on is not available for legacy tenants"},
+		{&cc.Tenant{Slug: "nocl", Region: "US"}, Options{PublicURL: "https://p.example.com"}, "tenant nocl has no cluster: set it with parley admin tenant set --tenant nocl --cluster NAME"},
 	} {
 		_, err := Generate(c.t, c.opts)
 		if !cc.IsCode(err, cc.EINVALID) || !strings.Contains(err.Error(), c.want) {

@@ -1,18 +1,18 @@
 package callcenter
 
 import (
-	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/parley-cc/parley/internal/cc"
+	"github.com/parley-cc/parley/internal/ctiurl"
 	"github.com/parley-cc/parley/internal/phone"
 )
 
 // Defaults of a generated file.
 const (
 	// AdapterPath is Parley's Open CTI adapter page.
-	AdapterPath = "/cti/salesforce.html"
+	AdapterPath = ctiurl.AdapterPath
 	// SoftphoneHeight and SoftphoneWidth are the panel's size, the
 	// reference product's 260x700.
 	SoftphoneHeight = 700
@@ -31,8 +31,16 @@ type Options struct {
 	// loopback (the demo).
 	PublicURL string
 	// Sandbox marks a file for a Salesforce sandbox: sandbox=true in the
-	// adapter URL, and a distinct internal and display name.
+	// adapter URL, and a distinct internal and display name. A tenant whose
+	// CRM connection is a sandbox org (cc.CRMConnection.Sandbox) gets it
+	// whether set or not.
 	Sandbox bool
+	// SSO adds ssoMode=true to the adapter URL: single sign-on from the
+	// CRM, for tenants of kinds 2 and 3 only.
+	SSO bool
+	// Clusters is the cluster table that gives the tenant's contact center
+	// domain (vccDomain); nil is ctiurl.Default.
+	Clusters *ctiurl.Clusters
 	// StandbyURL is the page Salesforce loads when the adapter does not
 	// report itself initialised in time; empty means the adapter URL with
 	// standby=true.
@@ -44,30 +52,17 @@ type Options struct {
 	OutsidePrefix string
 }
 
-// AdapterURL returns the adapter page URL for a tenant: publicURL +
+// AdapterURL returns the tenant's adapter page URL, written by
+// ctiurl.Clusters.ForTenant (nil clusters: the built-in table): publicURL +
 // /cti/salesforce.html with the launcher parameters the panel reads
-// (env=salesforce, companel=vcc, vccmode=<tenant kind>, vccDomain=<Parley's
-// origin, https://host[:port]>, tenant=<slug>, and sandbox=true for a sandbox).
-func AdapterURL(t *cc.Tenant, publicURL string, sandbox bool) (string, error) {
-	u, err := url.Parse(strings.TrimRight(publicURL, "/"))
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
-		return "", cc.Errorf(cc.EINVALID, "http.public_url %q: give Parley's public origin, such as https://parley.example.com", publicURL)
+// (env=salesforce, companel=vcc, vccmode=<tenant kind>, vccDomain=<the
+// contact center domain of the tenant's cluster and kind>, ssoMode=true
+// when sso, sandbox=true for a sandbox, tenant=<slug>).
+func AdapterURL(t *cc.Tenant, clusters *ctiurl.Clusters, publicURL string, sso, sandbox bool) (string, error) {
+	if clusters == nil {
+		clusters = ctiurl.Default()
 	}
-	if u.Scheme == "http" && !IsLoopback(u.Hostname()) {
-		return "", cc.Errorf(cc.EINVALID, "http.public_url %q is http: Salesforce loads the softphone only over https; set http.public_url to Parley's https:// URL (http is accepted only on a loopback host, for the demo)", publicURL)
-	}
-	kind := t.Kind
-	if kind == 0 {
-		kind = cc.KindLegacy
-	}
-	// The order is fixed so the file is stable.
-	q := "env=salesforce&companel=vcc&vccmode=" + strconv.Itoa(int(kind)) +
-		"&vccDomain=" + url.QueryEscape(u.Scheme+"://"+u.Host)
-	if sandbox {
-		q += "&sandbox=true"
-	}
-	q += "&tenant=" + url.QueryEscape(t.Slug)
-	return u.Scheme + "://" + u.Host + AdapterPath + "?" + q, nil
+	return clusters.ForTenant(t, publicURL, sso, sandbox)
 }
 
 // InternalName returns the reqInternalName Generate uses: "Parley" and the
@@ -105,7 +100,10 @@ func New(t *cc.Tenant, opts Options) (*CallCenter, error) {
 	if t == nil || t.Slug == "" {
 		return nil, cc.Errorf(cc.EINVALID, "call center definition: the tenant has no slug")
 	}
-	adapter, err := AdapterURL(t, opts.PublicURL, opts.Sandbox)
+	if sandbox, known := t.CRM.Sandbox(); known && sandbox {
+		opts.Sandbox = true
+	}
+	adapter, err := AdapterURL(t, opts.Clusters, opts.PublicURL, opts.SSO, opts.Sandbox)
 	if err != nil {
 		return nil, err
 	}

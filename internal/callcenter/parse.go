@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/url"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/parley-cc/parley/internal/cc"
+	"github.com/parley-cc/parley/internal/ctiurl"
 )
 
 // maxFileBytes bounds a definition file; real ones are a few kilobytes.
@@ -406,17 +406,8 @@ func CheckAdapterURL(raw string) string {
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		return "give an absolute https:// URL of Parley's adapter page, such as https://parley.example.com/cti/salesforce.html"
 	}
-	if u.Scheme == "http" && !IsLoopback(u.Hostname()) {
+	if u.Scheme == "http" && !ctiurl.IsLoopback(u.Hostname()) {
 		return "Lightning Experience loads the softphone only over https: use https:// (http:// is accepted only on a loopback host, for the demo)"
 	}
 	return ""
-}
-
-// IsLoopback reports whether host is localhost or a loopback address.
-func IsLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

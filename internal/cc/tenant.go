@@ -2,6 +2,7 @@ package cc
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"strings"
 	"time"
@@ -19,6 +20,50 @@ const (
 
 // Valid reports whether k is one of the three kinds.
 func (k TenantKind) Valid() bool { return k >= KindLegacy && k <= KindUnifiedLoginUC }
+
+// SSO reports whether tenants of kind k may sign in with single sign-on
+// from the CRM: kinds 2 and 3 (unified login) may, legacy tenants may not.
+// It is the one place that rule lives.
+func (k TenantKind) SSO() bool { return k == KindUnifiedLogin || k == KindUnifiedLoginUC }
+
+// String names the kind as people read it: "legacy (kind 1)",
+// "unified login (kind 2)" or "unified login + UC (kind 3)".
+func (k TenantKind) String() string {
+	switch k {
+	case KindLegacy:
+		return "legacy (kind 1)"
+	case KindUnifiedLogin:
+		return "unified login (kind 2)"
+	case KindUnifiedLoginUC:
+		return "unified login + UC (kind 3)"
+	}
+	return fmt.Sprintf("kind %d", int(k))
+}
+
+// ErrSSONotAvailable returns the EINVALID error for single sign-on asked of
+// a tenant whose kind does not offer it, with the explanation the panel and
+// the admin commands show alike: that single sign-on is not available for
+// legacy tenants, how to sign in instead and how to change the kind.
+//
+// With no slug (a kind asked for on its own) the text names the kind only.
+func ErrSSONotAvailable(slug string, kind TenantKind) *Error {
+	if slug == "" {
+		return Errorf(EINVALID, "single sign-on is not available for legacy tenants: a %s tenant signs in with the contact center's "+
+			"user name and password; single sign-on needs kind 2 or 3", kind)
+	}
+	return Errorf(EINVALID, "tenant %s is a %s tenant: single sign-on is not available for legacy tenants; "+
+		"sign in with the contact center's user name and password, or change the tenant's kind to 2 or 3 with "+
+		"parley admin tenant set --tenant %s --kind 2", slug, kind, slug)
+}
+
+// CheckSSO returns ErrSSONotAvailable when the tenant's kind does not offer
+// single sign-on, and nil when it does.
+func (t *Tenant) CheckSSO() error {
+	if t.Kind.SSO() {
+		return nil
+	}
+	return ErrSSONotAvailable(t.Slug, t.Kind)
+}
 
 // DefaultLogCapBytes is the default byte cap of the CRM log's Comments field,
 // as in the reference product.
@@ -234,6 +279,27 @@ func salesforceHost(host string) bool {
 		}
 	}
 	return true
+}
+
+// Sandbox reports what the CRM connection says of the org: sandbox is true
+// when the login host is a Salesforce sandbox's (test.salesforce.com, or a
+// My Domain under .sandbox.my.salesforce.com), false for Salesforce's
+// production hosts (login.salesforce.com, other My Domain and
+// .force.com hosts); known is false when the connection does not tell
+// (no CRM, or another host such as devcrm's), and sandbox is then false.
+func (c *CRMConnection) Sandbox() (sandbox, known bool) {
+	u, err := url.Parse(c.LoginURL)
+	if c.Kind == "" || err != nil {
+		return false, false
+	}
+	host := strings.ToLower(u.Hostname())
+	switch {
+	case host == "test.salesforce.com" || strings.HasSuffix(host, ".sandbox.my.salesforce.com"):
+		return true, true
+	case salesforceHost(host):
+		return false, true
+	}
+	return false, false
 }
 
 // Validate checks the CRM connection.

@@ -188,3 +188,61 @@ func TestTenantCRMOrigins(t *testing.T) {
 		t.Errorf("foreign origin: %v", err)
 	}
 }
+
+func TestTenantKindSSO(t *testing.T) {
+	for _, c := range []struct {
+		kind cc.TenantKind
+		sso  bool
+		name string
+	}{
+		{cc.KindLegacy, false, "legacy (kind 1)"},
+		{cc.KindUnifiedLogin, true, "unified login (kind 2)"},
+		{cc.KindUnifiedLoginUC, true, "unified login + UC (kind 3)"},
+		{0, false, "kind 0"},
+		{4, false, "kind 4"},
+	} {
+		if got := c.kind.SSO(); got != c.sso {
+			t.Errorf("kind %d SSO() = %v, want %v", int(c.kind), got, c.sso)
+		}
+		if got := c.kind.String(); got != c.name {
+			t.Errorf("kind %d String() = %q, want %q", int(c.kind), got, c.name)
+		}
+		err := (&cc.Tenant{Slug: "oldco", Kind: c.kind}).CheckSSO()
+		if (err == nil) != c.sso {
+			t.Errorf("kind %d CheckSSO() = %v", int(c.kind), err)
+		}
+	}
+	err := (&cc.Tenant{Slug: "oldco", Kind: cc.KindLegacy}).CheckSSO()
+	want := "tenant oldco is a legacy (kind 1) tenant: single sign-on is not available for legacy tenants; " +
+		"sign in with the contact center's user name and password, or change the tenant's kind to 2 or 3 with " +
+		"parley admin tenant set --tenant oldco --kind 2"
+	if cc.ErrorCode(err) != cc.EINVALID || cc.ErrorMessage(err) != want {
+		t.Errorf("CheckSSO = %s %q\nwant %q", cc.ErrorCode(err), cc.ErrorMessage(err), want)
+	}
+	want = "single sign-on is not available for legacy tenants: a legacy (kind 1) tenant signs in with the contact center's user name and password; single sign-on needs kind 2 or 3"
+	if got := cc.ErrorMessage(cc.ErrSSONotAvailable("", cc.KindLegacy)); got != want {
+		t.Errorf("no slug: %q\nwant %q", got, want)
+	}
+}
+
+func TestCRMConnectionSandbox(t *testing.T) {
+	for _, c := range []struct {
+		kind, login    string
+		sandbox, known bool
+	}{
+		{"salesforce", "https://test.salesforce.com", true, true},
+		{"salesforce", "https://TEST.salesforce.com/", true, true},
+		{"salesforce", "https://acme--uat.sandbox.my.salesforce.com", true, true},
+		{"salesforce", "https://login.salesforce.com", false, true},
+		{"salesforce", "https://acme.my.salesforce.com", false, true},
+		{"salesforce", "http://127.0.0.1:9000", false, false}, // devcrm
+		{"", "https://test.salesforce.com", false, false},     // no CRM
+		{"salesforce", "://bad", false, false},
+	} {
+		crm := cc.CRMConnection{Kind: c.kind, LoginURL: c.login}
+		s, k := crm.Sandbox()
+		if s != c.sandbox || k != c.known {
+			t.Errorf("%q %q: Sandbox() = %v, %v; want %v, %v", c.kind, c.login, s, k, c.sandbox, c.known)
+		}
+	}
+}

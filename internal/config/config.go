@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/parley-cc/parley/internal/ctiurl"
 )
 
 // Config is the whole server configuration.
@@ -39,6 +41,11 @@ type Config struct {
 	Log          Log     `yaml:"log"`
 	Shutdown     Drain   `yaml:"shutdown"`
 	WebRTC       WebRTC  `yaml:"webrtc"`
+	// ClustersFile is the YAML table of the provider's clusters, which
+	// gives each tenant's contact center domain (the vccDomain of the CTI
+	// adapter URL); empty means the built-in table (ctiurl.Default,
+	// the same as docs/clusters.sample.yaml).
+	ClustersFile string `yaml:"clusters_file" env:"PARLEY_CLUSTERS_FILE"`
 }
 
 // HTTP is the API and web listener.
@@ -232,6 +239,16 @@ func (c *Config) PublicURL() string {
 	return "http://" + c.HTTP.Listen
 }
 
+// Clusters loads the cluster table: clusters_file, or the built-in one
+// when it is empty.
+func (c *Config) Clusters() (*ctiurl.Clusters, error) {
+	cs, err := ctiurl.Load(c.ClustersFile)
+	if err != nil {
+		return nil, fmt.Errorf("clusters_file: %w", err)
+	}
+	return cs, nil
+}
+
 // RTPRange parses sip.rtp_ports ("20000-29999"); "" is any port.
 func (c *Config) RTPRange() (int, int, error) {
 	return portRange("sip.rtp_ports", c.SIP.RTPPorts, "20000-29999")
@@ -309,6 +326,9 @@ func (c *Config) Validate() error {
 	}
 	if c.DatabaseSync != "full" && c.DatabaseSync != "normal" {
 		return fmt.Errorf("database_sync %q: use full (survives a power cut) or normal (survives a crash of Parley, faster)", c.DatabaseSync)
+	}
+	if _, err := c.Clusters(); err != nil {
+		return err
 	}
 	if err := checkHostPort("http.listen", c.HTTP.Listen, false); err != nil {
 		return err

@@ -95,3 +95,34 @@ func TestValidateNamesTheSetting(t *testing.T) {
 		t.Error("bad bool env accepted")
 	}
 }
+
+func TestClustersFile(t *testing.T) {
+	c := Default()
+	if cs, err := c.Clusters(); err != nil || cs.Source != "built-in" {
+		t.Fatalf("no clusters_file: %v %v", cs, err)
+	}
+	dir := t.TempDir()
+	good := filepath.Join(dir, "clusters.yaml")
+	if err := os.WriteFile(good, []byte("domain: p.example\nlegacy: https://vcc-{cluster}.{domain}\nunified: https://sso.{domain}/login/vcc-{cluster}\nclusters:\n  - name: eu1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c.ClustersFile = good
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if cs, _ := c.Clusters(); len(cs.Names()) != 1 || cs.Names()[0] != "eu1" {
+		t.Errorf("clusters %v", cs.Names())
+	}
+	c.ClustersFile = filepath.Join(dir, "missing.yaml")
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "clusters_file: read cluster file:") {
+		t.Errorf("missing file: %v", err)
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("clusters:\n  - name: NA1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c.ClustersFile = bad
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), `bad.yaml: cluster 1 (NA1): name "NA1"`) {
+		t.Errorf("bad file: %v", err)
+	}
+}

@@ -251,6 +251,7 @@ var derivedComments = []struct {
 	{"sip.rtp_ports", func(c *Config) bool { return c.SIP.RTPPorts == "" }, "empty: any port"},
 	{"webrtc.ports", func(c *Config) bool { return c.WebRTC.Ports == "" }, "empty: any port"},
 	{"webrtc.ice_servers", func(c *Config) bool { return c.WebRTC.ICEServers == "" }, "empty: host candidates only"},
+	{"clusters_file", func(c *Config) bool { return c.ClustersFile == "" }, "empty: the built-in clusters na1-na12 (docs/clusters.sample.yaml)"},
 }
 
 // hiddenComments mark the secret settings YAML leaves out: a set secret

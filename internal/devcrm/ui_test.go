@@ -49,7 +49,7 @@ func newUIEnv(t testing.TB, adapterURL string) *uiEnv {
 			t.Fatal(err)
 		}
 	}
-	xml, err := callcenter.Generate(&cc.Tenant{Slug: "acme", DisplayName: "Acme", Region: "US", Kind: cc.KindLegacy}, callcenter.Options{PublicURL: "http://127.0.0.1:9"})
+	xml, err := callcenter.Generate(&cc.Tenant{Slug: "acme", DisplayName: "Acme", Region: "US", Kind: cc.KindLegacy, Cluster: "na1"}, callcenter.Options{PublicURL: "http://127.0.0.1:9"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,7 +286,7 @@ func TestImportCallCenterPage(t *testing.T) {
 	if !strings.Contains(body, "bad.xml line 3: section reqGeneralInfo lacks the required item reqAdapterUrl") {
 		t.Errorf("missing required item not reported with its line:\n%s", body)
 	}
-	good, err := callcenter.Generate(&cc.Tenant{Slug: "beta", DisplayName: "Beta <Inc>", Region: "GB"}, callcenter.Options{PublicURL: "https://parley.example.com"})
+	good, err := callcenter.Generate(&cc.Tenant{Slug: "beta", DisplayName: "Beta <Inc>", Region: "GB", Cluster: "na1"}, callcenter.Options{PublicURL: "https://parley.example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/parley-cc/parley/internal/cc"
+	"github.com/parley-cc/parley/internal/ctiurl"
 )
 
 // Options configure a Server.
@@ -50,6 +51,9 @@ type Options struct {
 	// Softphone, when set, answers the panel's browser audio over the
 	// events WebSocket (softphone.offer messages).
 	Softphone Softphone
+	// Clusters is the cluster table GET /api/v1/cti/domain-check checks
+	// contact center domains with; nil is ctiurl.Default.
+	Clusters *ctiurl.Clusters
 }
 
 // Server is the HTTP API. Create it with New, serve Handler, and Close it
@@ -62,6 +66,7 @@ type Server struct {
 	metricsToken string
 	panel        http.Handler
 	softphone    Softphone
+	clusters     *ctiurl.Clusters
 	clock        cc.Clock
 	mux          *http.ServeMux
 	routes       []string // registered patterns, for the OpenAPI test
@@ -98,6 +103,7 @@ func New(opts Options) *Server {
 		metricsToken: opts.MetricsToken,
 		panel:        opts.Panel,
 		softphone:    opts.Softphone,
+		clusters:     opts.Clusters,
 		mux:          http.NewServeMux(),
 		pingInterval: pingInterval,
 		writeTimeout: wsWriteTimeout,
@@ -110,6 +116,9 @@ func New(opts Options) *Server {
 	}
 	if s.clock == nil {
 		s.clock = cc.SystemClock
+	}
+	if s.clusters == nil {
+		s.clusters = ctiurl.Default()
 	}
 	if s.version == "" {
 		s.version = "dev"
@@ -161,6 +170,7 @@ func (s *Server) register() {
 	s.handle("POST /api/v1/interactions/{id}/hangup", nil, s.authed(s.hangup))
 	s.handle("POST /api/v1/interactions/{id}/transfer", nil, s.authed(s.transfer))
 	s.handle("GET /api/v1/agents", nil, s.authed(s.agents))
+	s.handle("GET /api/v1/cti/domain-check", []string{"domain"}, s.authed(s.domainCheck))
 	s.handle("POST /api/v1/events/ticket", nil, s.authed(s.eventTicket))
 	s.handle("GET /api/v1/events", []string{"ticket", "after"}, s.events)
 	s.handle("GET /healthz", nil, s.healthz)

@@ -86,6 +86,7 @@ func TestViewsMatchDocument(t *testing.T) {
 		{schema: "Tenant", v: tenantView{}},
 		{schema: "Session", v: sessionView{}},
 		{schema: "Ticket", v: ticketView{}},
+		{schema: "DomainCheck", v: domainCheckView{}},
 		{schema: "HelloFrame", v: eventView{}, frame: true},
 		{schema: "AgentStateFrame", v: eventView{}, frame: true},
 		{schema: "QueueStatusFrame", v: eventView{}, frame: true},

@@ -185,9 +185,8 @@ func ParseLaunch(q url.Values) (*Launch, error) {
 			return nil, cc.Errorf(cc.EINVALID, "%s=%s: use true or false", b.key, clip(v))
 		}
 	}
-	if l.SSO && l.VCCMode == int(cc.KindLegacy) {
-		return nil, cc.Errorf(cc.EINVALID, "ssoMode=true with vccmode=1: legacy tenants sign in with contact-center credentials; drop ssoMode or use vccmode=2 or 3")
-	}
+	// ssoMode=true for a legacy tenant is not refused here: the page
+	// explains it and offers the password sign-in (Handler, SSONotice).
 	if v, ok := get("tenant"); ok {
 		if !tenantRE.MatchString(v) {
 			return nil, cc.Errorf(cc.EINVALID, "tenant=%s: use the tenant's name, 1-63 lowercase letters, digits, '-', '_' or '.'", clip(v))

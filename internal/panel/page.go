@@ -32,6 +32,7 @@ const pageHTML = `<!doctype html>
 
 <form id="signin" class="card" hidden aria-labelledby="signin-title">
   <h1 id="signin-title">Sign in</h1>
+  <p id="signin-notice" class="notice" role="note" hidden></p>
   <label for="signin-tenant">Contact center</label>
   <input id="signin-tenant" name="tenant" autocomplete="organization" required>
   <label for="signin-username">Username</label>
@@ -127,6 +128,17 @@ const pageHTML = `<!doctype html>
     <h2 id="today-title">Today</h2>
     <ol id="today" class="today-list"></ol>
   </section>
+
+  <details id="settings" class="settings">
+    <summary>Settings</summary>
+    <form id="settings-advanced" class="advanced" aria-labelledby="settings-advanced-title" novalidate>
+      <h2 id="settings-advanced-title">Advanced</h2>
+      <label for="settings-domain">Contact center domain</label>
+      <input id="settings-domain" name="domain" type="url" inputmode="url" autocomplete="off" spellcheck="false" aria-describedby="settings-domain-result">
+      <button id="settings-domain-save" type="submit">Check and save</button>
+      <p id="settings-domain-result" class="muted" role="status" aria-live="polite"></p>
+    </form>
+  </details>
 </main>
 {{- end}}
 </body>

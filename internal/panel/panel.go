@@ -6,7 +6,9 @@
 // GET /cti/salesforce.html checks the query string the CRM appends
 // (sfdcIframeOrigin or sfdcIFrameOrigin, mode, nonce, isdtp) and the
 // reference launcher parameters (env, companel, vccmode, vccDomain,
-// ssoMode, sandbox, tenant). A malformed or unknown parameter, or a CRM
+// ssoMode, sandbox, tenant). ssoMode=true for a legacy (kind 1) tenant
+// gives the panel with the explanation that single sign-on is not
+// available for legacy tenants above its password sign-in. A malformed or unknown parameter, or a CRM
 // origin the tenant has not configured, gives a page that says what to fix
 // and loads nothing else. A good request gets the panel, with a Content
 // Security Policy whose frame-ancestors are exactly the tenant's CRM origins
@@ -157,6 +159,14 @@ type pageConfig struct {
 	APIVersion string  `json:"api_version"`
 	Tenant     string  `json:"tenant"`
 	TenantName string  `json:"tenant_name"`
+	// TenantKind is the tenant's kind (1 legacy, 2 unified login, 3
+	// unified login + UC); SSO is whether it may use single sign-on.
+	TenantKind int  `json:"tenant_kind"`
+	SSO        bool `json:"sso"`
+	// SSONotice, set when the launch asks for single sign-on (ssoMode=true)
+	// and the tenant's kind does not offer it, is the explanation the
+	// panel shows above its password sign-in (cc.ErrSSONotAvailable).
+	SSONotice string `json:"sso_notice,omitempty"`
 }
 
 // page serves the CTI adapter page.
@@ -192,9 +202,14 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
 	if name == "" {
 		name = t.Slug
 	}
-	h.render(w, http.StatusOK, pageData{Assets: "/cti/assets/" + h.version, Config: &pageConfig{
+	cfg := &pageConfig{
 		Launch: l, ScriptURL: l.ScriptURL(), APIVersion: OpenCTIVersion, Tenant: t.Slug, TenantName: name,
-	}})
+		TenantKind: int(t.Kind), SSO: t.Kind.SSO(),
+	}
+	if l.SSO {
+		cfg.SSONotice = cc.ErrorMessage(t.CheckSSO())
+	}
+	h.render(w, http.StatusOK, pageData{Assets: "/cti/assets/" + h.version, Config: cfg})
 }
 
 // tenantFor returns the tenant the launch names (or, without a tenant

@@ -2,6 +2,7 @@ package panel_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -70,7 +71,6 @@ func TestParseLaunch(t *testing.T) {
 		{lightning + "&ssoMode=yes", "ssoMode=yes: use true or false"},
 		{lightning + "&sandbox=1", "sandbox=1: use true or false"},
 		{lightning + "&vccDomain=ftp%3A%2F%2Fx", "vccDomain=ftp://x: use the contact center's https URL"},
-		{lightning + "&vccmode=1&ssoMode=true", "legacy tenants"},
 		{lightning + "&tenant=Bad%20Name", "tenant=Bad Name"},
 		{lightning + "&colour=blue", `unknown parameter "colour"`},
 		{lightning + "&mode=Lightning", "mode is given 2 times"},
@@ -154,6 +154,52 @@ func TestPageHeadersAndCSP(t *testing.T) {
 	}
 }
 
+// pageConfig returns the JSON the page gives its script.
+func pageConfig(t *testing.T, body string) map[string]any {
+	t.Helper()
+	const open = `<script type="application/json" id="parley-config">`
+	i := strings.Index(body, open)
+	if i < 0 {
+		t.Fatalf("no config in the page:\n%s", body)
+	}
+	rest := body[i+len(open):]
+	var cfg map[string]any
+	if err := json.Unmarshal([]byte(rest[:strings.Index(rest, "</script>")]), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// TestPageSSOForALegacyTenant: ssoMode=true for a kind-1 tenant gives the
+// panel (not a refusal) with the explanation above the password sign-in;
+// a kind-2 tenant gets no notice, and a launch without ssoMode neither.
+func TestPageSSOForALegacyTenant(t *testing.T) {
+	h := panel.New(panel.Options{Tenants: acme()})
+	res, body := get(t, h, "/cti/salesforce.html?"+lightning+"&vccmode=1&ssoMode=true&tenant=acme")
+	if res.StatusCode != 200 {
+		t.Fatalf("status %d: %s", res.StatusCode, body)
+	}
+	cfg := pageConfig(t, body)
+	want := cc.ErrorMessage(cc.ErrSSONotAvailable("acme", cc.KindLegacy))
+	if cfg["sso_notice"] != want || cfg["tenant_kind"] != 1.0 || cfg["sso"] != false {
+		t.Errorf("config %v\nwant sso_notice %q", cfg, want)
+	}
+	if !strings.Contains(body, `id="signin-notice"`) || !strings.Contains(body, `id="signin-password"`) {
+		t.Error("the page lacks the notice or the password sign-in")
+	}
+	for _, q := range []string{lightning + "&tenant=acme", "sfdcIframeOrigin=https%3A%2F%2Fbeta.lightning.force.com&mode=Lightning&ssoMode=true&tenant=beta"} {
+		res, body := get(t, h, "/cti/salesforce.html?"+q)
+		cfg := pageConfig(t, body)
+		if res.StatusCode != 200 || cfg["sso_notice"] != nil {
+			t.Errorf("%s: %d %v", q, res.StatusCode, cfg)
+		}
+	}
+	_, body = get(t, h, "/cti/salesforce.html?sfdcIframeOrigin=https%3A%2F%2Fbeta.lightning.force.com&mode=Lightning&tenant=beta")
+	if cfg := pageConfig(t, body); cfg["tenant_kind"] != 2.0 || cfg["sso"] != true {
+		t.Errorf("beta: %v", cfg)
+	}
+}
+
 func TestPageRefuses(t *testing.T) {
 	h := panel.New(panel.Options{Tenants: acme()})
 	cases := []struct {
@@ -229,7 +275,7 @@ func TestParseLaunchTakesTheCallCenterURLs(t *testing.T) {
 		public  string
 		sandbox bool
 	}{{"http://127.0.0.1:8080", false}, {"https://parley.example.com", true}} {
-		def, err := callcenter.Generate(&cc.Tenant{Slug: "acme", Region: "US", Kind: cc.KindLegacy}, callcenter.Options{PublicURL: c.public, Sandbox: c.sandbox})
+		def, err := callcenter.Generate(&cc.Tenant{Slug: "acme", Region: "US", Kind: cc.KindLegacy, Cluster: "na1"}, callcenter.Options{PublicURL: c.public, Sandbox: c.sandbox})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -251,7 +297,7 @@ func TestParseLaunchTakesTheCallCenterURLs(t *testing.T) {
 				t.Errorf("%s: the panel refuses the call center's URL: %v", raw, err)
 				continue
 			}
-			if l.VCCDomain != c.public || l.Tenant != "acme" || l.Sandbox != c.sandbox || l.Standby != strings.Contains(raw, "standby=true") {
+			if l.VCCDomain != "https://vcc-na1.vcc.example.net" || l.Tenant != "acme" || l.Sandbox != c.sandbox || l.Standby != strings.Contains(raw, "standby=true") {
 				t.Errorf("%s: launch %+v", raw, l)
 			}
 		}

@@ -7,6 +7,7 @@ import { connect } from './opencti.js';
 import { API, APIError, Events } from './api.js';
 import { Tabs } from './tabs.js';
 import { Softphone, MIC_KEY, SPEAKER_KEY, PROCESSING_KEY } from './softphone.js';
+import { wireSettings } from './settings.js';
 
 const $ = id => document.getElementById(id);
 const config = JSON.parse($('parley-config').textContent);
@@ -563,7 +564,11 @@ function signedOut(msg) {
   show($('main'), false);
   show($('signin'), true);
   text($('who'), '');
-  text($('signin-error'), msg || (config.launch.sso
+  // ssoMode=true for a tenant whose kind has no single sign-on: the page
+  // says why, and the password sign-in is the way in.
+  text($('signin-notice'), config.sso_notice || '');
+  show($('signin-notice'), !!config.sso_notice);
+  text($('signin-error'), msg || (config.launch.sso && config.sso
     ? 'Single sign-on from the CRM is not available yet: sign in with your contact-center username and password.' : ''));
   updateLabel();
   $('signin-username').focus();
@@ -658,6 +663,7 @@ async function submitWrapUp(ev) {
 
 function wire() {
   $('signin').addEventListener('submit', signIn);
+  wireSettings(api, config);
   $('presence').addEventListener('change', changePresence);
   $('offer-accept').addEventListener('click', () => act('Accepting', `/interactions/${current()}/accept`));
   $('offer-reject').addEventListener('click', () => act('Rejecting', `/interactions/${current()}/reject`));

@@ -385,7 +385,7 @@ func (s *Server) jwtBearer(ctx context.Context, db *sql.DB, assertion string) (*
 func (s *Server) audienceOK(aud jwt.ClaimStrings) bool {
 	for _, a := range aud {
 		a = strings.TrimSuffix(a, "/")
-		if a == s.URL() || s.cfg.Audience != "" && a == strings.TrimSuffix(s.cfg.Audience, "/") {
+		if a == s.URL() || a == s.Issuer() || s.cfg.Audience != "" && a == strings.TrimSuffix(s.cfg.Audience, "/") {
 			return true
 		}
 	}
@@ -443,7 +443,7 @@ func (s *Server) issueToken(ctx context.Context, db *sql.DB, userID, clientID, s
 	resp := &tokenResponse{
 		AccessToken: token,
 		InstanceURL: base,
-		ID:          base + "/id/" + orgID + "/" + userID,
+		ID:          s.identityURL(userID),
 		TokenType:   "Bearer",
 		IssuedAt:    strconv.FormatInt(now.UnixMilli(), 10),
 		Scope:       tokenScope,

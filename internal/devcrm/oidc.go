@@ -24,6 +24,7 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+	"github.com/rs/cors"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
@@ -116,6 +117,10 @@ func (s *Server) newProvider() (*op.Provider, error) {
 		op.WithCustomIntrospectionEndpoint(op.NewEndpoint(pathIntrospect)),
 		op.WithCustomKeysEndpoint(op.NewEndpoint(pathKeys)),
 		op.WithCrypto(&tokenCrypto{s: s}),
+		// Browser apps may call the token, userinfo and keys endpoints from
+		// any origin, but never with devcrm's cookies.
+		op.WithCORSOptions(&cors.Options{AllowedOrigins: []string{"*"}, AllowedMethods: []string{http.MethodGet, http.MethodPost},
+			AllowedHeaders: []string{"Authorization", "Content-Type", "Accept"}}),
 	)
 }
 

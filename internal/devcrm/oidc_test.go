@@ -634,3 +634,27 @@ func TestUserQuery(t *testing.T) {
 		}
 	}
 }
+
+func TestOIDCCORSWithoutCookies(t *testing.T) {
+	e := newOIDCEnv(t)
+	req, _ := http.NewRequest(http.MethodGet, e.srv.URL()+"/id/keys", nil)
+	req.Header.Set("Origin", "https://elsewhere.example")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Header.Get("Access-Control-Allow-Origin") != "*" || resp.Header.Get("Access-Control-Allow-Credentials") != "" {
+		t.Errorf("CORS headers %v: want any origin, never credentials", resp.Header)
+	}
+}
+
+func TestSandboxJWTBearer(t *testing.T) {
+	e := newOIDCEnv(t, func(c *Config) { c.Sandbox = true })
+	claims := e.claims()
+	claims["aud"] = e.srv.Issuer()
+	status, body := e.tokenRequest(url.Values{"grant_type": {grantJWTBearer}, "assertion": {e.assertion(claims)}})
+	if status != http.StatusOK || body["id"] != e.srv.Issuer()+"/id/"+e.srv.OrgID()+"/"+integrationU {
+		t.Errorf("JWT bearer with the sandbox issuer as audience: %d %v", status, body)
+	}
+}

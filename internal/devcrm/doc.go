@@ -39,7 +39,8 @@
 //     (PKCE) and refresh token (rotation) grants, /services/oauth2/userinfo,
 //     /services/oauth2/revoke, /services/oauth2/introspect and /id/keys
 //     (RS256, the key kept in the database). Its id_token's sub is the
-//     identity URL Issuer()/id/{orgId}/{userId}. Connected apps come from
+//     identity URL Issuer()/id/{orgId}/{userId}, which answers GET with a
+//     bearer token as Salesforce's identity service. Connected apps come from
 //     CreateApp or Setup's App Manager (/setup/connectedapps). Config.Sandbox
 //     gives it the sandbox issuer URL()+SandboxPath.
 //   - SOSL phone search across formats: a phone field matches a term when
@@ -71,6 +72,6 @@
 // There are no custom objects
 // or fields, describe calls beyond basic object information, composite or
 // bulk APIs, external-Id upserts, sharing rules, triggers, validation rules
-// or field history. The password and implicit grants, GET on the identity URL,
+// or field history. The password and implicit grants,
 // private_key_jwt client authentication and OpenID logout are not served.
 package devcrm

@@ -140,6 +140,7 @@ func (s *Server) oidcRoutes(prefix string) {
 	m.Handle("POST "+prefix+pathIntrospect, h)
 	m.Handle("GET "+prefix+pathKeys, h)
 	m.Handle("POST "+prefix+pathToken, s.tokenRouter(h))
+	m.HandleFunc("GET "+prefix+"/id/{org}/{user}", s.handleIdentity)
 }
 
 // unstarted answers 503 until Start, so the provider never sees an empty

@@ -578,7 +578,7 @@ func TestCreateApp(t *testing.T) {
 	found := false
 	for _, a := range apps {
 		if a.ClientID == e.public.ClientID {
-			found = a.RequirePKCE && a.ClientSecret == "" && a.Name == "Parley panel"
+			found = a.RequirePKCE && a.Public && a.Name == "Parley panel"
 		}
 	}
 	if !found {
@@ -656,5 +656,39 @@ func TestSandboxJWTBearer(t *testing.T) {
 	status, body := e.tokenRequest(url.Values{"grant_type": {grantJWTBearer}, "assertion": {e.assertion(claims)}})
 	if status != http.StatusOK || body["id"] != e.srv.Issuer()+"/id/"+e.srv.OrgID()+"/"+integrationU {
 		t.Errorf("JWT bearer with the sandbox issuer as audience: %d %v", status, body)
+	}
+}
+
+func TestIdentityURL(t *testing.T) {
+	e := newOIDCEnv(t)
+	get := func(path, token string) (int, map[string]any) {
+		req, _ := http.NewRequest(http.MethodGet, e.srv.URL()+path, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body map[string]any
+		json.NewDecoder(resp.Body).Decode(&body)
+		return resp.StatusCode, body
+	}
+	path := "/id/" + e.srv.OrgID() + "/" + aliceID
+	status, body := get(path+"?version=62.0", e.token)
+	urls, _ := body["urls"].(map[string]any)
+	if status != http.StatusOK || body["id"] != e.srv.URL()+path || body["username"] != alice || body["organization_id"] != e.srv.OrgID() ||
+		urls["rest"] != e.srv.URL()+"/services/data/v62.0/" {
+		t.Errorf("identity: %d %v", status, body)
+	}
+	if status, _ := get(path, ""); status != http.StatusUnauthorized {
+		t.Errorf("identity without a token: %d", status)
+	}
+	if status, _ := get("/id/00DgK0Org000009AAA/"+aliceID, e.token); status != http.StatusForbidden {
+		t.Errorf("identity of another org: %d", status)
+	}
+	if status, _ := get("/id/"+e.srv.OrgID()+"/005gK0Usr000099QCA", e.token); status != http.StatusNotFound {
+		t.Errorf("identity of no user: %d", status)
 	}
 }

@@ -329,7 +329,7 @@ type appsPage struct {
 	Title   string
 	User    *uiUser
 	Issuer  string
-	Apps    []App
+	Apps    []AppInfo
 	Created *App
 	Errors  []string
 	Form    appForm
@@ -340,9 +340,20 @@ type appForm struct {
 	RequirePKCE, Public bool
 }
 
-// ConnectedApps lists the connected apps, by name, without secrets
-// (ClientSecret is "x" for a confidential app, "" for a public one).
-func (s *Server) ConnectedApps(ctx context.Context) ([]App, error) {
+// AppInfo is a connected app as listed, without credentials.
+type AppInfo struct {
+	ClientID, Name string
+	CallbackURLs   []string
+	// Public apps have no secret; they always need PKCE.
+	Public bool
+	// RequirePKCE is true for apps that require PKCE, public ones included.
+	RequirePKCE bool
+	// JWTBearer tells whether the app has a key for the JWT bearer grant.
+	JWTBearer bool
+}
+
+// ConnectedApps lists the connected apps by name.
+func (s *Server) ConnectedApps(ctx context.Context) ([]AppInfo, error) {
 	db, err := s.database()
 	if err != nil {
 		return nil, err
@@ -352,17 +363,15 @@ func (s *Server) ConnectedApps(ctx context.Context) ([]App, error) {
 		return nil, fmt.Errorf("list connected apps: %w", err)
 	}
 	defer rows.Close()
-	var out []App
+	var out []AppInfo
 	for rows.Next() {
 		a, err := scanApp(rows.Scan)
 		if err != nil {
 			return nil, fmt.Errorf("list connected apps: %w", err)
 		}
-		app := App{ClientID: a.clientID, Name: a.displayName(), CallbackURLs: a.callbackURLs, RequirePKCE: a.requirePKCE || a.secretHash == "" && len(a.callbackURLs) > 0}
-		if a.secretHash != "" {
-			app.ClientSecret = "x"
-		}
-		out = append(out, app)
+		public := a.secretHash == ""
+		out = append(out, AppInfo{ClientID: a.clientID, Name: a.displayName(), CallbackURLs: a.callbackURLs, Public: public,
+			RequirePKCE: a.requirePKCE || public, JWTBearer: a.publicKey != ""})
 	}
 	return out, rows.Err()
 }

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -690,5 +691,47 @@ func TestIdentityURL(t *testing.T) {
 	}
 	if status, _ := get("/id/"+e.srv.OrgID()+"/005gK0Usr000099QCA", e.token); status != http.StatusNotFound {
 		t.Errorf("identity of no user: %d", status)
+	}
+}
+
+func TestOIDCRequestExpires(t *testing.T) {
+	e := newOIDCEnv(t)
+	c := ssoBrowser(t)
+	p := do(t, c, http.MethodGet, e.srv.URL()+"/services/oauth2/authorize?"+authorizeParams(e.app.ClientID, "verifier-abcdefghijklmnopqrstuvwxyz-0123456789").Encode(), nil)
+	id := requestID(t, p)
+	e.clock.Advance(authRequestTTL + time.Second)
+	p = do(t, c, http.MethodPost, e.srv.URL()+"/services/oauth2/login", url.Values{"id": {id}, "username": {alice}, "password": {alicePW}})
+	if p.status != http.StatusBadRequest || !strings.Contains(p.body, "expired") || p.location != "" {
+		t.Errorf("sign-in after the request expired: %d %s", p.status, p.body)
+	}
+}
+
+func TestOIDCRevokeAccessToken(t *testing.T) {
+	e := newOIDCEnv(t)
+	ctx := context.Background()
+	verifier := "verifier-abcdefghijklmnopqrstuvwxyz-0123456789"
+	code := e.signInAndAllow(t, ssoBrowser(t), e.srv.URL(), authorizeParams(e.app.ClientID, verifier))
+	status, tok := postToken(t, e.srv.URL()+"/services/oauth2/token", url.Values{"grant_type": {"authorization_code"}, "code": {code},
+		"redirect_uri": {ssoCallback}, "code_verifier": {verifier}}, e.app.ClientID, e.app.ClientSecret)
+	if status != http.StatusOK {
+		t.Fatalf("code exchange: %d %v", status, tok)
+	}
+	provider, err := gooidc.NewProvider(ctx, e.srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	access := tok["access_token"].(string)
+	if _, err := provider.UserInfo(ctx, staticToken(access)); err != nil {
+		t.Fatalf("userinfo: %v", err)
+	}
+	if status, err := postRevoke(e.srv.URL()+"/services/oauth2/revoke", url.Values{"token": {access}, "token_type_hint": {"access_token"}}, e.app.ClientID, e.app.ClientSecret); err != nil || status != http.StatusOK {
+		t.Fatalf("revoke: %d %v", status, err)
+	}
+	if _, err := provider.UserInfo(ctx, staticToken(access)); err == nil {
+		t.Errorf("userinfo answers a revoked access token")
+	}
+	e.token = access
+	if r := e.request(http.MethodGet, "/services/data/v62.0/limits", nil); r.status != http.StatusUnauthorized {
+		t.Errorf("REST with a revoked access token: %d", r.status)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -133,8 +134,8 @@ func (s *Server) oidcRoutes(prefix string) {
 		h = http.StripPrefix(prefix, h)
 	}
 	m.HandleFunc("GET "+prefix+pathDiscovery, s.handleDiscovery)
-	m.Handle(prefix+pathAuthorize, h)
-	m.Handle(prefix+pathAuthorize+"/callback", h)
+	m.Handle(prefix+pathAuthorize, s.checkAuthorizeClient(s.authorizeErrorPage(h)))
+	m.Handle(prefix+pathAuthorize+"/callback", s.authorizeErrorPage(h))
 	m.Handle(prefix+pathUserinfo, h)
 	m.Handle("POST "+prefix+pathRevoke, h)
 	m.Handle("POST "+prefix+pathIntrospect, h)
@@ -152,6 +153,67 @@ func (s *Server) unstarted(h http.Handler) http.Handler {
 			return
 		}
 		h.ServeHTTP(w, r)
+	})
+}
+
+// checkAuthorizeClient refuses, on devcrm's error page and saying what to
+// fix, an authorization request whose client_id names no connected app or
+// whose redirect_uri is not one of the app's callback URLs. The provider
+// checks the same; this names the app and its URLs for whoever sets it up.
+func (s *Server) checkAuthorizeClient(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		db, err := s.database()
+		if err != nil || r.ParseForm() != nil {
+			h.ServeHTTP(w, r)
+			return
+		}
+		clientID, redirect := r.Form.Get("client_id"), r.Form.Get("redirect_uri")
+		if clientID == "" || redirect == "" {
+			h.ServeHTTP(w, r)
+			return
+		}
+		app, err := loadApp(r.Context(), db, clientID)
+		if err != nil {
+			s.writePageError(w, r, err)
+			return
+		}
+		var msg string
+		switch {
+		case app == nil:
+			msg = fmt.Sprintf("No connected app has the consumer key (client_id) %q. Create one in Setup > App Manager (%s/setup/connectedapps).", clientID, s.URL())
+		case !slices.Contains(app.callbackURLs, redirect):
+			msg = fmt.Sprintf("The redirect_uri %q is not a callback URL of the connected app %s (they must match exactly). Its callback URLs: %s.",
+				redirect, app.displayName(), strings.Join(app.callbackURLs, ", "))
+			if len(app.callbackURLs) == 0 {
+				msg = fmt.Sprintf("The connected app %s has no callback URL, so it cannot sign users in: recreate it in Setup > App Manager with one.", app.displayName())
+			}
+		default:
+			h.ServeHTTP(w, r)
+			return
+		}
+		s.log.Warn("devcrm authorize request refused", "client_id", clientID, "redirect_uri", redirect, "reason", msg)
+		s.oauthFailure(w, http.StatusBadRequest, msg)
+	})
+}
+
+// authorizeErrorPage shows the provider's authorize errors that it does not
+// redirect (a wrong redirect_uri, an unknown client) on devcrm's error page
+// instead of as plain text.
+func (s *Server) authorizeErrorPage(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &bufferedResponse{header: http.Header{}}
+		h.ServeHTTP(rec, r)
+		if rec.status >= 400 && strings.HasPrefix(rec.header.Get("Content-Type"), "text/plain") {
+			msg := strings.TrimSpace(rec.body.String())
+			s.log.Warn("devcrm authorize request refused", "status", rec.status, "reason", msg)
+			s.oauthFailure(w, rec.status, "The app's sign-in request is not valid, so devcrm does not send you back to it: "+msg)
+			return
+		}
+		for k, v := range rec.header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(cmp(rec.status, http.StatusOK))
+		w.Write(rec.body.Bytes())
 	})
 }
 
@@ -286,7 +348,12 @@ func (s *Server) salesforceTokenResponse(r *http.Request, body []byte) []byte {
 	resp["id"] = id
 	resp["issued_at"] = issuedAt
 	_, secret, basic := r.BasicAuth()
-	if !basic {
+	if basic {
+		// RFC 6749 2.3.1: Basic credentials are form-encoded first.
+		if plain, err := url.QueryUnescape(secret); err == nil {
+			secret = plain
+		}
+	} else {
 		secret = r.PostForm.Get("client_secret")
 	}
 	if secret != "" {

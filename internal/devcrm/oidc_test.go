@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -383,30 +384,30 @@ func TestOIDCPKCE(t *testing.T) {
 
 func TestOIDCRedirectURIRefused(t *testing.T) {
 	e := newOIDCEnv(t)
-	for name, params := range map[string]url.Values{
-		"other host": func() url.Values {
-			p := authorizeParams(e.app.ClientID, "v")
-			p.Set("redirect_uri", "https://evil.example/cb")
-			return p
-		}(),
-		"longer path": func() url.Values {
-			p := authorizeParams(e.app.ClientID, "v")
-			p.Set("redirect_uri", ssoCallback+"/x")
-			return p
-		}(),
-		"extra query": func() url.Values {
-			p := authorizeParams(e.app.ClientID, "v")
-			p.Set("redirect_uri", ssoCallback+"?next=x")
-			return p
-		}(),
-		"no redirect_uri": func() url.Values { p := authorizeParams(e.app.ClientID, "v"); p.Del("redirect_uri"); return p }(),
-		"unknown client":  func() url.Values { p := authorizeParams("3MVG9nobody", "v"); return p }(),
+	with := func(client, key, value string) url.Values {
+		p := authorizeParams(client, "v")
+		if value == "" {
+			p.Del(key)
+		} else {
+			p.Set(key, value)
+		}
+		return p
+	}
+	for name, tc := range map[string]struct {
+		params url.Values
+		want   string
+	}{
+		"other host":      {with(e.app.ClientID, "redirect_uri", "https://evil.example/cb"), "Its callback URLs: " + ssoCallback},
+		"longer path":     {with(e.app.ClientID, "redirect_uri", ssoCallback+"/x"), "must match exactly"},
+		"extra query":     {with(e.app.ClientID, "redirect_uri", ssoCallback+"?next=x"), "must match exactly"},
+		"no redirect_uri": {with(e.app.ClientID, "redirect_uri", ""), "redirect_uri"},
+		"unknown client":  {with("3MVG9nobody", "state", "s"), `consumer key (client_id) "3MVG9nobody"`},
 	} {
 		jar, _ := cookiejar.New(nil)
 		c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-		p := do(t, c, http.MethodGet, e.srv.URL()+"/services/oauth2/authorize?"+params.Encode(), nil)
-		if p.status != http.StatusBadRequest || p.location != "" {
-			t.Errorf("%s: %d Location %q, want 400 and no redirect", name, p.status, p.location)
+		p := do(t, c, http.MethodGet, e.srv.URL()+"/services/oauth2/authorize?"+tc.params.Encode(), nil)
+		if p.status != http.StatusBadRequest || p.location != "" || !strings.Contains(p.body, `id="oauth-error"`) || !strings.Contains(p.body, html.EscapeString(tc.want)) {
+			t.Errorf("%s: %d Location %q, want 400, no redirect and an error page saying %q: %s", name, p.status, p.location, tc.want, p.body)
 		}
 	}
 }

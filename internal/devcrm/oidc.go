@@ -911,7 +911,7 @@ func (s *Server) revokeUserTokens(ctx context.Context, userID, clientID string) 
 		if _, err := tx.ExecContext(ctx, `DELETE FROM oauth_refresh_token WHERE user_id = ? AND client_id = ?`, userID, clientID); err != nil {
 			return fmt.Errorf("revoke refresh tokens: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM access_token WHERE user_id = ? AND client_id = ? AND scopes != ''`, userID, clientID); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM access_token WHERE user_id = ? AND client_id = ?`, userID, clientID); err != nil {
 			return fmt.Errorf("revoke access tokens: %w", err)
 		}
 		return nil

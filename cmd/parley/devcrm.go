@@ -58,7 +58,7 @@ func runDevCRM(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(stdout, "connected app %s registered; client secret: %s\n", *appID, secret)
 	}
 	if *ssoCallback != "" {
-		app, err := srv.CreateApp(ctx, devcrm.App{Name: *ssoName, CallbackURLs: []string{*ssoCallback}, RequirePKCE: true}, false)
+		app, err := srv.CreateApp(ctx, devcrm.App{Name: *ssoName, CallbackURLs: []string{*ssoCallback}, RequirePKCE: true})
 		if err != nil {
 			return err
 		}

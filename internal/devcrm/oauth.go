@@ -44,6 +44,9 @@ type App struct {
 	// RequirePKCE refuses authorization requests without a code_challenge.
 	// An app without a ClientSecret is public and always needs PKCE (S256).
 	RequirePKCE bool
+	// Public asks CreateApp for an app without a secret (a browser or
+	// native app); RegisterApp refuses it with a ClientSecret.
+	Public bool
 }
 
 // maxCallbackURLs bounds an app's callback URLs.
@@ -69,11 +72,10 @@ func checkCallbackURL(raw string) error {
 
 // CreateApp registers a new connected app and returns it with its
 // credentials filled in: a consumer key (ClientID) when app has none, and a
-// client secret when app has none and is not public. The secret is shown
-// only here; devcrm keeps its hash. Give public=true for an app without a
-// secret (a browser or native app: PKCE S256 required). Errors are those of
-// RegisterApp, and ECONFLICT when the ClientID is taken.
-func (s *Server) CreateApp(ctx context.Context, app App, public bool) (App, error) {
+// client secret when app has none and is not Public. The secret is shown
+// only here; devcrm keeps its hash. Errors are those of RegisterApp, and
+// ECONFLICT when the ClientID is taken.
+func (s *Server) CreateApp(ctx context.Context, app App) (App, error) {
 	db, err := s.database()
 	if err != nil {
 		return App{}, err
@@ -85,9 +87,7 @@ func (s *Server) CreateApp(ctx context.Context, app App, public bool) (App, erro
 	} else if existing != nil {
 		return App{}, cc.Errorf(cc.ECONFLICT, "connected app %s exists already: choose another client id", app.ClientID)
 	}
-	if public {
-		app.ClientSecret = ""
-	} else if app.ClientSecret == "" {
+	if !app.Public && app.ClientSecret == "" {
 		app.ClientSecret = cc.RandomToken(32)
 	}
 	if err := s.RegisterApp(ctx, app); err != nil {
@@ -153,6 +153,9 @@ func (s *Server) RegisterApp(ctx context.Context, app App) error {
 	}
 	if app.ClientSecret == "" && len(app.PublicKeyPEM) == 0 && len(app.CallbackURLs) == 0 {
 		return cc.Errorf(cc.EINVALID, "connected app %s has no credentials: give a client secret, a public key, or callback URLs (a public app)", app.ClientID)
+	}
+	if app.Public && app.ClientSecret != "" {
+		return cc.Errorf(cc.EINVALID, "connected app %s is public: give no client secret (or make it confidential)", app.ClientID)
 	}
 	if len(app.CallbackURLs) > maxCallbackURLs {
 		return cc.Errorf(cc.EINVALID, "connected app %s has %d callback URLs: give at most %d", app.ClientID, len(app.CallbackURLs), maxCallbackURLs)

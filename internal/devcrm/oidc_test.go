@@ -43,10 +43,10 @@ func newOIDCEnv(t *testing.T, mutate ...func(*Config)) *oidcEnv {
 		t.Fatal(err)
 	}
 	var err error
-	if e.app, err = e.srv.CreateApp(ctx, App{Name: "Parley <SSO>", CallbackURLs: []string{ssoCallback}, RequirePKCE: true}, false); err != nil {
+	if e.app, err = e.srv.CreateApp(ctx, App{Name: "Parley <SSO>", CallbackURLs: []string{ssoCallback}, RequirePKCE: true}); err != nil {
 		t.Fatal(err)
 	}
-	if e.public, err = e.srv.CreateApp(ctx, App{Name: "Parley panel", CallbackURLs: []string{ssoCallback}}, true); err != nil {
+	if e.public, err = e.srv.CreateApp(ctx, App{Name: "Parley panel", CallbackURLs: []string{ssoCallback}, Public: true}); err != nil {
 		t.Fatal(err)
 	}
 	return e
@@ -561,16 +561,17 @@ func TestCreateApp(t *testing.T) {
 		t.Errorf("CreateApp: %+v %+v", e.app, e.public)
 	}
 	for name, app := range map[string]App{
-		"relative URL":  {CallbackURLs: []string{"/sso/callback"}},
-		"fragment":      {CallbackURLs: []string{"https://p.example/cb#x"}},
-		"ftp":           {CallbackURLs: []string{"ftp://p.example/cb"}},
-		"two-line name": {Name: "a\nb", CallbackURLs: []string{"https://p.example/cb"}},
+		"relative URL":         {CallbackURLs: []string{"/sso/callback"}},
+		"fragment":             {CallbackURLs: []string{"https://p.example/cb#x"}},
+		"ftp":                  {CallbackURLs: []string{"ftp://p.example/cb"}},
+		"two-line name":        {Name: "a\nb", CallbackURLs: []string{"https://p.example/cb"}},
+		"public with a secret": {Public: true, ClientSecret: "s", CallbackURLs: []string{"https://p.example/cb"}},
 	} {
-		if _, err := e.srv.CreateApp(ctx, app, false); cc.ErrorCode(err) != cc.EINVALID {
+		if _, err := e.srv.CreateApp(ctx, app); cc.ErrorCode(err) != cc.EINVALID {
 			t.Errorf("%s: %v, want EINVALID", name, err)
 		}
 	}
-	if _, err := e.srv.CreateApp(ctx, App{ClientID: e.app.ClientID, CallbackURLs: []string{ssoCallback}}, false); cc.ErrorCode(err) != cc.ECONFLICT {
+	if _, err := e.srv.CreateApp(ctx, App{ClientID: e.app.ClientID, CallbackURLs: []string{ssoCallback}}); cc.ErrorCode(err) != cc.ECONFLICT {
 		t.Errorf("taken client id: %v", err)
 	}
 	apps, err := e.srv.ConnectedApps(ctx)

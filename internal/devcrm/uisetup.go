@@ -413,7 +413,7 @@ func (s *Server) handleCreateConnectedApp(w http.ResponseWriter, r *http.Request
 		s.showConnectedApps(w, r, u, http.StatusBadRequest, &appsPage{Errors: problems, Form: f})
 		return
 	}
-	app, err := s.CreateApp(r.Context(), App{Name: f.Name, CallbackURLs: urls, RequirePKCE: f.RequirePKCE}, f.Public)
+	app, err := s.CreateApp(r.Context(), App{Name: f.Name, CallbackURLs: urls, RequirePKCE: f.RequirePKCE, Public: f.Public})
 	if err != nil {
 		if cc.ErrorCode(err) == cc.EINTERNAL {
 			s.writePageError(w, r, err)

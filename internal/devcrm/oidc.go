@@ -604,6 +604,7 @@ type authRequest struct {
 	s                                       *Server
 	id, clientID, redirectURI, state, nonce string
 	responseType, responseMode, prompt      string
+	loginHint                               string
 	challenge, challengeMethod              string
 	scopes                                  []string
 	userID                                  string
@@ -673,14 +674,14 @@ var (
 )
 
 const authRequestColumns = `id, client_id, redirect_uri, scopes, state, nonce, response_type, response_mode, code_challenge,
-	code_challenge_method, prompt, coalesce(user_id, ''), auth_time, consented`
+	code_challenge_method, prompt, login_hint, coalesce(user_id, ''), auth_time, consented`
 
 func (st *opStorage) scanRequest(row *sql.Row) (*authRequest, error) {
 	a := &authRequest{s: st.s}
 	var scopes string
 	var authTime int64
 	err := row.Scan(&a.id, &a.clientID, &a.redirectURI, &scopes, &a.state, &a.nonce, &a.responseType, &a.responseMode,
-		&a.challenge, &a.challengeMethod, &a.prompt, &a.userID, &authTime, &a.consented)
+		&a.challenge, &a.challengeMethod, &a.prompt, &a.loginHint, &a.userID, &authTime, &a.consented)
 	if err == sql.ErrNoRows {
 		return nil, errors.New("unknown or expired authorization request: start again from the app")
 	}
@@ -724,14 +725,14 @@ func (st *opStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthReques
 	now := st.s.now()
 	a := &authRequest{s: st.s, id: cc.RandomToken(24), clientID: req.ClientID, redirectURI: req.RedirectURI, state: req.State, nonce: req.Nonce,
 		responseType: string(req.ResponseType), responseMode: string(req.ResponseMode), prompt: strings.Join(req.Prompt, " "),
-		challenge: req.CodeChallenge, challengeMethod: string(req.CodeChallengeMethod), scopes: scopes}
+		challenge: req.CodeChallenge, challengeMethod: string(req.CodeChallengeMethod), scopes: scopes, loginHint: req.LoginHint}
 	if a.challenge != "" && a.challengeMethod == "" {
 		a.challengeMethod = string(oidc.CodeChallengeMethodPlain)
 	}
 	_, err = db.ExecContext(ctx, `INSERT INTO oauth_request (id, client_id, redirect_uri, scopes, state, nonce, response_type, response_mode,
-		code_challenge, code_challenge_method, prompt, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		code_challenge, code_challenge_method, prompt, login_hint, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		a.id, a.clientID, a.redirectURI, strings.Join(a.scopes, " "), a.state, a.nonce, a.responseType, a.responseMode,
-		a.challenge, a.challengeMethod, a.prompt, now.UnixMilli(), now.Add(authRequestTTL).UnixMilli())
+		a.challenge, a.challengeMethod, a.prompt, a.loginHint, now.UnixMilli(), now.Add(authRequestTTL).UnixMilli())
 	if err != nil {
 		return nil, fmt.Errorf("store authorization request: %w", err)
 	}

@@ -416,7 +416,12 @@ func TestOIDCDenyAndRememberedConsent(t *testing.T) {
 	e := newOIDCEnv(t)
 	base := e.srv.URL()
 	c := ssoBrowser(t)
-	p := do(t, c, http.MethodGet, base+"/services/oauth2/authorize?"+authorizeParams(e.app.ClientID, "verifier-abcdefghijklmnopqrstuvwxyz-0123456789").Encode(), nil)
+	first := authorizeParams(e.app.ClientID, "verifier-abcdefghijklmnopqrstuvwxyz-0123456789")
+	first.Set("login_hint", alice)
+	p := do(t, c, http.MethodGet, base+"/services/oauth2/authorize?"+first.Encode(), nil)
+	if !strings.Contains(p.body, `value="`+alice+`"`) {
+		t.Errorf("the sign-in page does not fill in login_hint: %s", p.body)
+	}
 	if !strings.Contains(p.body, "Parley &lt;SSO&gt;") {
 		t.Errorf("the sign-in page does not name the app (escaped): %s", p.body)
 	}

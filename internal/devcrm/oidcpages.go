@@ -108,7 +108,7 @@ func (s *Server) handleSignInPage(w http.ResponseWriter, r *http.Request) {
 			s.denyRequest(w, r, req, oidc.ErrLoginRequired().WithDescription("the user is not signed in to devcrm"))
 			return
 		}
-		s.renderOAuth(w, http.StatusOK, "oauth-login", &oauthPage{ID: req.id, AppName: app.displayName()})
+		s.renderOAuth(w, http.StatusOK, "oauth-login", &oauthPage{ID: req.id, AppName: app.displayName(), Username: req.loginHint})
 		return
 	}
 	s.continueToConsent(w, r, db, req, app)

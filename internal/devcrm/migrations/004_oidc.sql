@@ -24,6 +24,7 @@ CREATE TABLE oauth_request (
 	code_challenge        TEXT NOT NULL,
 	code_challenge_method TEXT NOT NULL,
 	prompt                TEXT NOT NULL,
+	login_hint            TEXT NOT NULL,
 	user_id               TEXT REFERENCES "User" ("Id") ON DELETE CASCADE,
 	auth_time             INTEGER NOT NULL DEFAULT 0,
 	consented             INTEGER NOT NULL DEFAULT 0,

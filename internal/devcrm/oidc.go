@@ -697,7 +697,8 @@ func (st *opStorage) scanRequest(row *sql.Row) (*authRequest, error) {
 
 // CreateAuthRequest stores a validated authorization request. It refuses
 // one without a PKCE challenge for a public app or an app that requires
-// PKCE, and a public app's challenge that is not S256. refresh_token is
+// PKCE, and a challenge method other than S256 (which is assumed when the
+// method is left out, as Salesforce does). refresh_token is
 // Salesforce's name for offline_access: either gets a refresh token.
 func (st *opStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, _ string) (op.AuthRequest, error) {
 	db, err := st.s.database()
@@ -715,7 +716,7 @@ func (st *opStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthReques
 	if (client.public() || app.requirePKCE) && req.CodeChallenge == "" {
 		return nil, oidc.ErrInvalidRequest().WithDescription("missing required code challenge")
 	}
-	if client.public() && req.CodeChallenge != "" && req.CodeChallengeMethod != oidc.CodeChallengeMethodS256 {
+	if req.CodeChallenge != "" && req.CodeChallengeMethod != "" && req.CodeChallengeMethod != oidc.CodeChallengeMethodS256 {
 		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
 	}
 	scopes := slices.Clone([]string(req.Scopes))
@@ -726,8 +727,10 @@ func (st *opStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthReques
 	a := &authRequest{s: st.s, id: cc.RandomToken(24), clientID: req.ClientID, redirectURI: req.RedirectURI, state: req.State, nonce: req.Nonce,
 		responseType: string(req.ResponseType), responseMode: string(req.ResponseMode), prompt: strings.Join(req.Prompt, " "),
 		challenge: req.CodeChallenge, challengeMethod: string(req.CodeChallengeMethod), scopes: scopes, loginHint: req.LoginHint}
-	if a.challenge != "" && a.challengeMethod == "" {
-		a.challengeMethod = string(oidc.CodeChallengeMethodPlain)
+	if a.challenge != "" {
+		// Salesforce takes code_challenge as the S256 hash with or without
+		// code_challenge_method.
+		a.challengeMethod = string(oidc.CodeChallengeMethodS256)
 	}
 	_, err = db.ExecContext(ctx, `INSERT INTO oauth_request (id, client_id, redirect_uri, scopes, state, nonce, response_type, response_mode,
 		code_challenge, code_challenge_method, prompt, login_hint, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,

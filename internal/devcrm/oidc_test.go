@@ -353,6 +353,15 @@ func TestOIDCPKCE(t *testing.T) {
 		}
 	}
 
+	// A challenge without code_challenge_method is S256, as in Salesforce.
+	noMethod := authorizeParams(e.public.ClientID, verifier)
+	noMethod.Del("code_challenge_method")
+	code := e.signInAndAllow(t, ssoBrowser(t), base, noMethod)
+	if status, body := postToken(t, base+"/services/oauth2/token", url.Values{"grant_type": {"authorization_code"}, "code": {code},
+		"redirect_uri": {ssoCallback}, "client_id": {e.public.ClientID}, "code_verifier": {verifier}}, "", ""); status != http.StatusOK {
+		t.Errorf("challenge without a method: %d %v", status, body)
+	}
+
 	// An app that requires PKCE, and a public app, refuse a request
 	// without a challenge; a public app refuses the plain method.
 	for name, params := range map[string]url.Values{
@@ -366,6 +375,12 @@ func TestOIDCPKCE(t *testing.T) {
 			p := authorizeParams(e.public.ClientID, verifier)
 			p.Del("code_challenge")
 			p.Del("code_challenge_method")
+			return p
+		}(),
+		"confidential, plain": func() url.Values {
+			p := authorizeParams(e.app.ClientID, verifier)
+			p.Set("code_challenge", verifier)
+			p.Set("code_challenge_method", "plain")
 			return p
 		}(),
 		"public, plain": func() url.Values {

@@ -292,7 +292,7 @@ func TestOIDCCodeFlow(t *testing.T) {
 
 	// Revoking the refresh token ends it and the user's access tokens.
 	revoke := url.Values{"token": {ref["refresh_token"].(string)}}
-	resp, err := postRevoke(base+"/services/oauth2/revoke", revoke, e.app.ClientID, e.app.ClientSecret)
+	resp, err := postBasic(base+"/services/oauth2/revoke", revoke, e.app.ClientID, e.app.ClientSecret)
 	if err != nil || resp != http.StatusOK {
 		t.Fatalf("revoke: %d %v", resp, err)
 	}
@@ -309,7 +309,9 @@ func staticToken(access string) oauth2.TokenSource {
 	return oauth2.StaticTokenSource(&oauth2.Token{AccessToken: access, TokenType: "Bearer"})
 }
 
-func postRevoke(endpoint string, form url.Values, user, pass string) (int, error) {
+// postBasic posts a form with HTTP Basic client credentials and returns
+// the status.
+func postBasic(endpoint string, form url.Values, user, pass string) (int, error) {
 	req, _ := http.NewRequest(http.MethodPost, endpoint, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth(user, pass)
@@ -746,7 +748,7 @@ func TestOIDCRevokeAccessToken(t *testing.T) {
 	if _, err := provider.UserInfo(ctx, staticToken(access)); err != nil {
 		t.Fatalf("userinfo: %v", err)
 	}
-	if status, err := postRevoke(e.srv.URL()+"/services/oauth2/revoke", url.Values{"token": {access}, "token_type_hint": {"access_token"}}, e.app.ClientID, e.app.ClientSecret); err != nil || status != http.StatusOK {
+	if status, err := postBasic(e.srv.URL()+"/services/oauth2/revoke", url.Values{"token": {access}, "token_type_hint": {"access_token"}}, e.app.ClientID, e.app.ClientSecret); err != nil || status != http.StatusOK {
 		t.Fatalf("revoke: %d %v", status, err)
 	}
 	if _, err := provider.UserInfo(ctx, staticToken(access)); err == nil {
@@ -786,4 +788,27 @@ func FuzzTokenCrypto(f *testing.F) {
 			t.Errorf("Decrypt(Encrypt(%q)) = %q, want %q", plain, opened, want)
 		}
 	})
+}
+
+func TestOIDCIntrospect(t *testing.T) {
+	e := newOIDCEnv(t)
+	verifier := "verifier-abcdefghijklmnopqrstuvwxyz-0123456789"
+	code := e.signInAndAllow(t, ssoBrowser(t), e.srv.URL(), authorizeParams(e.app.ClientID, verifier))
+	_, tok := postToken(t, e.srv.URL()+"/services/oauth2/token", url.Values{"grant_type": {"authorization_code"}, "code": {code},
+		"redirect_uri": {ssoCallback}, "code_verifier": {verifier}}, e.app.ClientID, e.app.ClientSecret)
+	for name, tc := range map[string]struct {
+		token  string
+		active bool
+	}{
+		"live token": {tok["access_token"].(string), true},
+		"garbage":    {"not-a-token", false},
+	} {
+		status, body := postToken(t, e.srv.URL()+"/services/oauth2/introspect", url.Values{"token": {tc.token}}, e.app.ClientID, e.app.ClientSecret)
+		if status != http.StatusOK || body["active"] != tc.active || tc.active && (body["username"] != alice || body["client_id"] != e.app.ClientID) {
+			t.Errorf("%s: %d %v", name, status, body)
+		}
+	}
+	if status, err := postBasic(e.srv.URL()+"/services/oauth2/introspect", url.Values{"token": {tok["access_token"].(string)}}, e.app.ClientID, "wrong"); err != nil || status != http.StatusUnauthorized {
+		t.Errorf("introspect with a wrong secret: %d", status)
+	}
 }

@@ -812,3 +812,32 @@ func TestOIDCIntrospect(t *testing.T) {
 		t.Errorf("introspect with a wrong secret: %d", status)
 	}
 }
+
+func TestOIDCDeactivatedUser(t *testing.T) {
+	e := newOIDCEnv(t)
+	ctx := context.Background()
+	verifier := "verifier-abcdefghijklmnopqrstuvwxyz-0123456789"
+	code := e.signInAndAllow(t, ssoBrowser(t), e.srv.URL(), authorizeParams(e.app.ClientID, verifier))
+	_, tok := postToken(t, e.srv.URL()+"/services/oauth2/token", url.Values{"grant_type": {"authorization_code"}, "code": {code},
+		"redirect_uri": {ssoCallback}, "code_verifier": {verifier}}, e.app.ClientID, e.app.ClientSecret)
+	db, _ := e.srv.database()
+	if _, err := db.Exec(`UPDATE "User" SET "IsActive" = 0 WHERE "Username" = ?`, alice); err != nil {
+		t.Fatal(err)
+	}
+	if status, body := postToken(t, e.srv.URL()+"/services/oauth2/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok["refresh_token"].(string)}},
+		e.app.ClientID, e.app.ClientSecret); status != http.StatusBadRequest || body["error"] != "invalid_grant" {
+		t.Errorf("refresh for a deactivated user: %d %v", status, body)
+	}
+	provider, err := gooidc.NewProvider(ctx, e.srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := provider.UserInfo(ctx, staticToken(tok["access_token"].(string))); err == nil {
+		t.Errorf("userinfo answers for a deactivated user")
+	}
+	p := do(t, ssoBrowser(t), http.MethodGet, e.srv.URL()+"/services/oauth2/authorize?"+authorizeParams(e.app.ClientID, verifier).Encode(), nil)
+	p = do(t, ssoBrowser(t), http.MethodPost, e.srv.URL()+"/services/oauth2/login", url.Values{"id": {requestID(t, p)}, "username": {alice}, "password": {alicePW}})
+	if p.status != http.StatusUnauthorized {
+		t.Errorf("a deactivated user signs in: %d", p.status)
+	}
+}

@@ -25,6 +25,9 @@ func runDevCRM(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	appSecret := fs.String("client-secret", "", "its `secret` (generated and printed when empty)")
 	runAs := fs.String("run-as", "integration@devcrm.example.com", "`username` the app acts as")
 	pagesPassword := fs.String("password", "", "`password` of admin@devcrm.example.com on devcrm's pages (generated and printed when empty)")
+	sandbox := fs.Bool("sandbox", false, "act as a sandbox org: the OpenID issuer is URL/sandbox, as test.salesforce.com is apart from login.salesforce.com")
+	ssoCallback := fs.String("sso-callback", "", "create a connected app for OpenID sign-in with this callback `URL` (exact match; PKCE required) and print its consumer key and secret")
+	ssoName := fs.String("sso-app-name", "Parley", "`name` of that app on the consent page")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -35,7 +38,7 @@ func runDevCRM(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("create the devcrm data directory: %w", err)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	srv, err := devcrm.New(devcrm.Config{Addr: *addr, DBPath: filepath.Join(*data, "devcrm.db"), SeedDir: *seed, DescriptionCapBytes: *capBytes, Logger: log})
+	srv, err := devcrm.New(devcrm.Config{Addr: *addr, DBPath: filepath.Join(*data, "devcrm.db"), SeedDir: *seed, DescriptionCapBytes: *capBytes, Logger: log, Sandbox: *sandbox})
 	if err != nil {
 		return err
 	}
@@ -54,6 +57,13 @@ func runDevCRM(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		fmt.Fprintf(stdout, "connected app %s registered; client secret: %s\n", *appID, secret)
 	}
+	if *ssoCallback != "" {
+		app, err := srv.CreateApp(ctx, devcrm.App{Name: *ssoName, CallbackURLs: []string{*ssoCallback}, RequirePKCE: true})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "OpenID connected app %s: consumer key %s, consumer secret %s\n", app.Name, app.ClientID, app.ClientSecret)
+	}
 	pw := *pagesPassword
 	if pw == "" {
 		pw = auth.GeneratePassword(12)
@@ -67,6 +77,7 @@ func runDevCRM(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(stdout, "pages: %s/lightning/page/home  sign in as admin@devcrm.example.com, password %s (Setup: %s/setup/callcenters)\n", srv.URL(), pw, srv.URL())
 	}
 	fmt.Fprintf(stdout, "REST: %s/services/data/v%s/  token: %s/services/oauth2/token\n", srv.URL(), devcrm.DefaultAPIVersion, srv.URL())
+	fmt.Fprintf(stdout, "OpenID issuer: %s  (discovery: %s/.well-known/openid-configuration; connected apps: %s/setup/connectedapps)\n", srv.Issuer(), srv.Issuer(), srv.URL())
 	<-ctx.Done()
 	return nil
 }

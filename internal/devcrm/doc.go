@@ -33,6 +33,16 @@
 //     verified with the connected app's certificate or public key) and the
 //     client credentials grant (run-as user per app). Access tokens are
 //     random, stored only as SHA-256 hashes, and expire (Config.TokenTTL).
+//   - An OpenID provider (github.com/zitadel/oidc/v3/pkg/op) at Salesforce's
+//     paths: discovery, /services/oauth2/authorize (sign-in and one-time
+//     consent pages), /services/oauth2/token for the authorization code
+//     (PKCE) and refresh token (rotation) grants, /services/oauth2/userinfo,
+//     /services/oauth2/revoke, /services/oauth2/introspect and /id/keys
+//     (RS256, the key kept in the database). Its id_token's sub is the
+//     identity URL Issuer()/id/{orgId}/{userId}, which answers GET with a
+//     bearer token as Salesforce's identity service. Connected apps come from
+//     CreateApp or Setup's App Manager (/setup/connectedapps). Config.Sandbox
+//     gives it the sandbox issuer URL()+SandboxPath.
 //   - SOSL phone search across formats: a phone field matches a term when
 //     their digits are equal, or one ends with the other and the shorter has
 //     at least ten digits; an extension ("x12") is not part of the number.
@@ -62,7 +72,6 @@
 // There are no custom objects
 // or fields, describe calls beyond basic object information, composite or
 // bulk APIs, external-Id upserts, sharing rules, triggers, validation rules
-// or field history. The authorization code, refresh token and password
-// grants, the identity URL and the OpenID provider are not served yet; the
-// server's single mux and its User table leave room for them.
+// or field history. The password and implicit grants,
+// private_key_jwt client authentication and OpenID logout are not served.
 package devcrm

@@ -12,6 +12,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -33,6 +34,66 @@ type App struct {
 	PublicKeyPEM []byte
 	// RunAsUsername is the user the client credentials grant acts as.
 	RunAsUsername string
+	// Name is the app's name on the consent page ("Allow Name to access
+	// your devcrm data"); empty means the ClientID.
+	Name string
+	// CallbackURLs are the redirect URIs the authorization code flow
+	// accepts, matched exactly (scheme, host, port, path and query): absolute
+	// http or https URLs without a fragment.
+	CallbackURLs []string
+	// RequirePKCE refuses authorization requests without a code_challenge.
+	// An app without a ClientSecret is public and always needs PKCE (S256).
+	RequirePKCE bool
+	// Public asks CreateApp for an app without a secret (a browser or
+	// native app); RegisterApp refuses it with a ClientSecret.
+	Public bool
+}
+
+// maxCallbackURLs bounds an app's callback URLs.
+const maxCallbackURLs = 20
+
+// checkCallbackURL says what is wrong with a callback URL, if anything.
+func checkCallbackURL(raw string) error {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || !u.IsAbs() || u.Host == "":
+		return cc.Errorf(cc.EINVALID, "callback URL %q: give an absolute URL such as https://parley.example.com/sso/callback", raw)
+	case u.Scheme != "https" && u.Scheme != "http":
+		return cc.Errorf(cc.EINVALID, "callback URL %q: use http or https", raw)
+	case u.Fragment != "" || strings.Contains(raw, "#"):
+		return cc.Errorf(cc.EINVALID, "callback URL %q: remove the #fragment (OAuth forbids one)", raw)
+	case u.User != nil:
+		return cc.Errorf(cc.EINVALID, "callback URL %q: remove the user:password@ part", raw)
+	case strings.ContainsAny(raw, " \t\r\n"):
+		return cc.Errorf(cc.EINVALID, "callback URL %q has spaces", raw)
+	}
+	return nil
+}
+
+// CreateApp registers a new connected app and returns it with its
+// credentials filled in: a consumer key (ClientID) when app has none, and a
+// client secret when app has none and is not Public. The secret is shown
+// only here; devcrm keeps its hash. Errors are those of RegisterApp, and
+// ECONFLICT when the ClientID is taken.
+func (s *Server) CreateApp(ctx context.Context, app App) (App, error) {
+	db, err := s.database()
+	if err != nil {
+		return App{}, err
+	}
+	if app.ClientID == "" {
+		app.ClientID = "3MVG9" + cc.RandomToken(30)
+	} else if existing, err := loadApp(ctx, db, strings.TrimSpace(app.ClientID)); err != nil {
+		return App{}, err
+	} else if existing != nil {
+		return App{}, cc.Errorf(cc.ECONFLICT, "connected app %s exists already: choose another client id", app.ClientID)
+	}
+	if !app.Public && app.ClientSecret == "" {
+		app.ClientSecret = cc.RandomToken(32)
+	}
+	if err := s.RegisterApp(ctx, app); err != nil {
+		return App{}, err
+	}
+	return app, nil
 }
 
 const (
@@ -90,8 +151,23 @@ func (s *Server) RegisterApp(ctx context.Context, app App) error {
 	if app.ClientID == "" || len(app.ClientID) > 255 || strings.ContainsAny(app.ClientID, " \t\r\n") {
 		return cc.Errorf(cc.EINVALID, "connected app client id %q: give 1-255 characters without spaces", app.ClientID)
 	}
-	if app.ClientSecret == "" && len(app.PublicKeyPEM) == 0 {
-		return cc.Errorf(cc.EINVALID, "connected app %s has no credentials: give a client secret, a public key, or both", app.ClientID)
+	if app.ClientSecret == "" && len(app.PublicKeyPEM) == 0 && len(app.CallbackURLs) == 0 {
+		return cc.Errorf(cc.EINVALID, "connected app %s has no credentials: give a client secret, a public key, or callback URLs (a public app)", app.ClientID)
+	}
+	if app.Public && app.ClientSecret != "" {
+		return cc.Errorf(cc.EINVALID, "connected app %s is public: give no client secret (or make it confidential)", app.ClientID)
+	}
+	if len(app.CallbackURLs) > maxCallbackURLs {
+		return cc.Errorf(cc.EINVALID, "connected app %s has %d callback URLs: give at most %d", app.ClientID, len(app.CallbackURLs), maxCallbackURLs)
+	}
+	for _, u := range app.CallbackURLs {
+		if err := checkCallbackURL(u); err != nil {
+			return err
+		}
+	}
+	app.Name = strings.TrimSpace(app.Name)
+	if len(app.Name) > 255 || strings.ContainsAny(app.Name, "\r\n") {
+		return cc.Errorf(cc.EINVALID, "connected app name %q: give one line of at most 255 characters", app.Name)
 	}
 	if len(app.PublicKeyPEM) > 0 {
 		if _, err := parsePublicKey(app.PublicKeyPEM); err != nil {
@@ -114,11 +190,12 @@ func (s *Server) RegisterApp(ctx context.Context, app App) error {
 		secretHash = auth.HashToken(app.ClientSecret)
 	}
 	now := formatDateTime(s.now())
-	_, err = db.ExecContext(ctx, `INSERT INTO connected_app (client_id, secret_hash, public_key_pem, run_as_user_id, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?)
+	_, err = db.ExecContext(ctx, `INSERT INTO connected_app (client_id, secret_hash, public_key_pem, run_as_user_id, name, callback_urls, require_pkce, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (client_id) DO UPDATE SET secret_hash = excluded.secret_hash, public_key_pem = excluded.public_key_pem,
-			run_as_user_id = excluded.run_as_user_id, updated_at = excluded.updated_at`,
-		app.ClientID, secretHash, string(app.PublicKeyPEM), runAs, now, now)
+			run_as_user_id = excluded.run_as_user_id, name = excluded.name, callback_urls = excluded.callback_urls,
+			require_pkce = excluded.require_pkce, updated_at = excluded.updated_at`,
+		app.ClientID, secretHash, string(app.PublicKeyPEM), runAs, app.Name, strings.Join(app.CallbackURLs, "\n"), app.RequirePKCE, now, now)
 	if err != nil {
 		return fmt.Errorf("register connected app %s: %w", app.ClientID, err)
 	}
@@ -127,16 +204,42 @@ func (s *Server) RegisterApp(ctx context.Context, app App) error {
 
 // storedApp is a connected app as stored.
 type storedApp struct {
-	clientID   string
-	secretHash string
-	publicKey  string
-	runAsUser  sql.NullString
+	clientID     string
+	secretHash   string
+	publicKey    string
+	runAsUser    sql.NullString
+	name         string
+	callbackURLs []string
+	requirePKCE  bool
+}
+
+// displayName is the app's name for pages.
+func (a *storedApp) displayName() string {
+	if a.name != "" {
+		return a.name
+	}
+	return a.clientID
+}
+
+// secretOK reports whether secret is the app's client secret.
+func (a *storedApp) secretOK(secret string) bool {
+	return a.secretHash != "" && subtle.ConstantTimeCompare([]byte(auth.HashToken(secret)), []byte(a.secretHash)) == 1
+}
+
+const appColumns = `client_id, secret_hash, public_key_pem, run_as_user_id, name, callback_urls, require_pkce`
+
+func scanApp(scan func(...any) error) (*storedApp, error) {
+	a := &storedApp{}
+	var urls string
+	if err := scan(&a.clientID, &a.secretHash, &a.publicKey, &a.runAsUser, &a.name, &urls, &a.requirePKCE); err != nil {
+		return nil, err
+	}
+	a.callbackURLs = strings.Fields(urls)
+	return a, nil
 }
 
 func loadApp(ctx context.Context, q querier, clientID string) (*storedApp, error) {
-	a := &storedApp{}
-	err := q.QueryRowContext(ctx, `SELECT client_id, secret_hash, public_key_pem, run_as_user_id FROM connected_app WHERE client_id = ?`, clientID).
-		Scan(&a.clientID, &a.secretHash, &a.publicKey, &a.runAsUser)
+	a, err := scanApp(q.QueryRowContext(ctx, `SELECT `+appColumns+` FROM connected_app WHERE client_id = ?`, clientID).Scan)
 	if err == sql.ErrNoRows {
 		return nil, nil
 	}
@@ -207,7 +310,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		resp, err = s.clientCredentials(r.Context(), db, r)
 	default:
 		err = &oauthError{status: http.StatusBadRequest, Code: "unsupported_grant_type", Description: "grant type not supported",
-			reason: fmt.Sprintf("grant_type %q; devcrm takes %s and %s", grant, grantJWTBearer, grantClientCredentials)}
+			reason: fmt.Sprintf("grant_type %q; devcrm takes authorization_code, refresh_token, %s and %s", grant, grantJWTBearer, grantClientCredentials)}
 	}
 	if err != nil {
 		if oe, ok := err.(*oauthError); ok {
@@ -285,7 +388,7 @@ func (s *Server) jwtBearer(ctx context.Context, db *sql.DB, assertion string) (*
 func (s *Server) audienceOK(aud jwt.ClaimStrings) bool {
 	for _, a := range aud {
 		a = strings.TrimSuffix(a, "/")
-		if a == s.URL() || s.cfg.Audience != "" && a == strings.TrimSuffix(s.cfg.Audience, "/") {
+		if a == s.URL() || a == s.Issuer() || s.cfg.Audience != "" && a == strings.TrimSuffix(s.cfg.Audience, "/") {
 			return true
 		}
 	}
@@ -307,7 +410,7 @@ func (s *Server) clientCredentials(ctx context.Context, db *sql.DB, r *http.Requ
 		return nil, &oauthError{status: http.StatusBadRequest, Code: "invalid_client_id", Description: "client identifier invalid",
 			reason: fmt.Sprintf("no connected app has client id %q", clientID)}
 	}
-	if app.secretHash == "" || subtle.ConstantTimeCompare([]byte(auth.HashToken(secret)), []byte(app.secretHash)) != 1 {
+	if !app.secretOK(secret) {
 		return nil, &oauthError{status: http.StatusBadRequest, Code: "invalid_client", Description: "invalid client credentials",
 			reason: "wrong or missing client secret for " + clientID}
 	}
@@ -343,7 +446,7 @@ func (s *Server) issueToken(ctx context.Context, db *sql.DB, userID, clientID, s
 	resp := &tokenResponse{
 		AccessToken: token,
 		InstanceURL: base,
-		ID:          base + "/id/" + orgID + "/" + userID,
+		ID:          s.identityURL(userID),
 		TokenType:   "Bearer",
 		IssuedAt:    strconv.FormatInt(now.UnixMilli(), 10),
 		Scope:       tokenScope,
@@ -368,7 +471,15 @@ func (s *Server) authenticate(ctx context.Context, db *sql.DB, r *http.Request) 
 	var active bool
 	err := db.QueryRowContext(ctx, `SELECT t.user_id, u."IsActive" FROM access_token t JOIN "User" u ON u."Id" = t.user_id
 		WHERE t.token_hash = ? AND t.expires_at > ?`, auth.HashToken(token), s.now().UnixMilli()).Scan(&userID, &active)
-	if err == sql.ErrNoRows || err == nil && !active {
+	if err == sql.ErrNoRows {
+		// An access token of the OpenID flows (authorization code, refresh)
+		// works on the REST API too, as Salesforce's do.
+		if userID, err := s.accessTokenUser(ctx, token); err != nil || userID != "" {
+			return userID, err
+		}
+		return "", invalidSession()
+	}
+	if err == nil && !active {
 		return "", invalidSession()
 	}
 	if err != nil {

@@ -121,7 +121,7 @@ func TestJWTBearerRejections(t *testing.T) {
 
 func TestUnsupportedGrant(t *testing.T) {
 	e := newEnv(t)
-	for _, grant := range []string{"password", "authorization_code", ""} {
+	for _, grant := range []string{"password", "urn:ietf:params:oauth:grant-type:device_code", ""} {
 		status, body := e.tokenRequest(url.Values{"grant_type": {grant}})
 		if status != http.StatusBadRequest || body["error"] != "unsupported_grant_type" || body["error_description"] != "grant type not supported" {
 			t.Errorf("grant %q: %d %v", grant, status, body)

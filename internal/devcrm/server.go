@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/zitadel/oidc/v3/pkg/op"
+
 	"github.com/parley-cc/parley/internal/cc"
 )
 
@@ -74,6 +76,12 @@ type Config struct {
 	EnableTestHooks bool
 	// Clock gives the time; nil means cc.SystemClock.
 	Clock cc.Clock
+	// Sandbox makes devcrm a sandbox org: its OpenID issuer is URL +
+	// SandboxPath (as test.salesforce.com is a sandbox's login host) and the
+	// provider's endpoints are served under that path too. A relying party
+	// configured with the production issuer (the bare URL) then fails on
+	// the issuer, as it would against a real sandbox.
+	Sandbox bool
 }
 
 // Server is a devcrm instance: its database, its listener (its own origin)
@@ -96,6 +104,12 @@ type Server struct {
 
 	usage  usageCounter
 	faults faultQueue
+
+	provider *op.Provider
+	tokenKey []byte // seals the OpenID provider's tokens; set by Start
+
+	keyMu sync.Mutex
+	keys  []*signingKey // OpenID signing keys, newest first, once read
 }
 
 // New checks cfg and returns a server that is not started. It does no I/O.
@@ -154,6 +168,11 @@ func New(cfg Config) (*Server, error) {
 		mux:        http.NewServeMux(),
 		maxVersion: maxVersion,
 	}
+	provider, err := s.newProvider()
+	if err != nil {
+		return nil, fmt.Errorf("devcrm OpenID provider: %w", err)
+	}
+	s.provider = provider
 	s.routes()
 	s.handler = s.withFaults(s.mux)
 	return s, nil
@@ -182,12 +201,17 @@ func (s *Server) Start(ctx context.Context) error {
 		db.Close()
 		return fmt.Errorf("start devcrm: %w", err)
 	}
+	tokenKey, err := loadTokenKey(ctx, db)
+	if err != nil {
+		db.Close()
+		return fmt.Errorf("start devcrm: %w", err)
+	}
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
 		db.Close()
 		return fmt.Errorf("start devcrm: listen on %s: %w", s.cfg.Addr, err)
 	}
-	s.db, s.orgID = db, orgID
+	s.db, s.orgID, s.tokenKey = db, orgID, tokenKey
 	s.url = s.cfg.PublicURL
 	if s.url == "" {
 		s.url = "http://" + reachableAddr(ln.Addr())
@@ -279,8 +303,11 @@ func (s *Server) Handler() http.Handler { return s.handler }
 func (s *Server) Close() error {
 	s.mu.Lock()
 	srv, db, cancel, done := s.srv, s.db, s.cancel, s.done
-	s.srv, s.db, s.cancel, s.done, s.url = nil, nil, nil, nil, ""
+	s.srv, s.db, s.cancel, s.done, s.url, s.tokenKey = nil, nil, nil, nil, "", nil
 	s.mu.Unlock()
+	s.keyMu.Lock()
+	s.keys = nil
+	s.keyMu.Unlock()
 	var errs []error
 	if srv != nil {
 		ctx, stop := context.WithTimeout(context.Background(), 5*time.Second)
@@ -344,7 +371,12 @@ func (s *Server) routes() {
 		http.MethodPatch:  s.handleUpdate,
 		http.MethodDelete: s.handleDelete,
 	})
-	m.HandleFunc("POST /services/oauth2/token", s.handleToken)
+	s.oidcRoutes("")
+	if s.cfg.Sandbox {
+		s.oidcRoutes(SandboxPath)
+	} else {
+		m.HandleFunc(SandboxPath+"/", s.handleNotSandbox)
+	}
 	m.HandleFunc("/services/", func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/services/data/") {
 			s.setLimitInfo(w, s.usage.used(s.now()))

@@ -175,6 +175,9 @@ func (s *Server) uiRoutes() {
 	m.HandleFunc("POST /setup/callcenters", s.signedIn(s.administrator(s.handleImportCallCenter)))
 	m.HandleFunc("GET /setup/callcenters/{name}/users", s.signedIn(s.administrator(s.handleCallCenterUsers)))
 	m.HandleFunc("POST /setup/callcenters/{name}/users", s.signedIn(s.administrator(s.handleChangeCallCenterUsers)))
+	m.HandleFunc("GET /setup/connectedapps", s.signedIn(s.administrator(s.handleConnectedApps)))
+	m.HandleFunc("POST /setup/connectedapps", s.signedIn(s.administrator(s.handleCreateConnectedApp)))
+	s.oidcPageRoutes()
 	m.HandleFunc("GET /devcrm/api/search", s.hostAPI(s.handleAPISearch))
 	m.HandleFunc("POST /devcrm/api/savelog", s.hostAPI(s.handleAPISaveLog))
 }
@@ -361,33 +364,56 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	username := strings.TrimSpace(r.PostForm.Get("username"))
-	password := r.PostForm.Get("password")
 	next := safeNext(r.PostForm.Get("next"))
-	var id, hash string
-	err = db.QueryRowContext(r.Context(), `SELECT u."Id", coalesce(p.password_hash, '') FROM "User" u LEFT JOIN ui_password p ON p.user_id = u."Id"
-		WHERE u."Username" = ? AND u."IsActive" = 1`, username).Scan(&id, &hash)
-	if err != nil && err != sql.ErrNoRows {
+	id, err := checkPassword(r.Context(), db, username, r.PostForm.Get("password"))
+	if err != nil {
 		s.writePageError(w, r, err)
 		return
 	}
-	if !auth.VerifyPassword(hash, password) {
-		s.renderLogin(w, http.StatusUnauthorized, loginPage{Next: next, Username: username,
-			Error: "Please check your username and password. If you still can't log in, the demo prints the devcrm passwords (and keeps them in demo.json as crm_users)."})
+	if id == "" {
+		s.renderLogin(w, http.StatusUnauthorized, loginPage{Next: next, Username: username, Error: badPasswordMessage})
 		return
 	}
+	if err := s.startSession(w, r, db, id); err != nil {
+		s.writePageError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// badPasswordMessage answers a wrong username or password.
+const badPasswordMessage = "Please check your username and password. If you still can't log in, the demo prints the devcrm passwords (and keeps them in demo.json as crm_users)."
+
+// checkPassword returns the Id of the active user with that username and
+// password, or "" when there is none.
+func checkPassword(ctx context.Context, db *sql.DB, username, password string) (string, error) {
+	var id, hash string
+	err := db.QueryRowContext(ctx, `SELECT u."Id", coalesce(p.password_hash, '') FROM "User" u LEFT JOIN ui_password p ON p.user_id = u."Id"
+		WHERE u."Username" = ? AND u."IsActive" = 1`, username).Scan(&id, &hash)
+	if err != nil && err != sql.ErrNoRows {
+		return "", fmt.Errorf("look up user %s: %w", username, err)
+	}
+	if !auth.VerifyPassword(hash, password) {
+		return "", nil
+	}
+	return id, nil
+}
+
+// startSession signs the user in to devcrm's pages: a new session and its
+// cookie.
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, db *sql.DB, userID string) error {
 	token, tokenHash := auth.NewToken()
 	now := s.now()
 	if _, err := db.ExecContext(r.Context(), `INSERT INTO ui_session (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
-		tokenHash, id, now.UnixMilli(), now.Add(sessionTTL).UnixMilli()); err != nil {
-		s.writePageError(w, r, err)
-		return
+		tokenHash, userID, now.UnixMilli(), now.Add(sessionTTL).UnixMilli()); err != nil {
+		return fmt.Errorf("store the devcrm session: %w", err)
 	}
 	if _, err := db.ExecContext(r.Context(), `DELETE FROM ui_session WHERE expires_at <= ?`, now.UnixMilli()); err != nil {
 		s.log.Warn("devcrm: expired sessions not removed", "err", err)
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
 		Secure: strings.HasPrefix(s.origin(r), "https:"), Expires: now.Add(sessionTTL)})
-	http.Redirect(w, r, next, http.StatusSeeOther)
+	return nil
 }
 
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {

@@ -1,6 +1,7 @@
 package devcrm
 
 import (
+	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -321,4 +322,105 @@ func apiErrorsToHost(errs []*apiError) hostErrors {
 		out.Errors = append(out.Errors, hostErrorItem{Code: e.Code, Description: e.Message})
 	}
 	return out
+}
+
+// appsPage is what the App Manager renders.
+type appsPage struct {
+	Title   string
+	User    *uiUser
+	Issuer  string
+	Apps    []AppInfo
+	Created *App
+	Errors  []string
+	Form    appForm
+}
+
+type appForm struct {
+	Name, URLs          string
+	RequirePKCE, Public bool
+}
+
+// AppInfo is a connected app as listed, without credentials.
+type AppInfo struct {
+	ClientID, Name string
+	CallbackURLs   []string
+	// Public apps have no secret; they always need PKCE.
+	Public bool
+	// RequirePKCE is true for apps that require PKCE, public ones included.
+	RequirePKCE bool
+	// JWTBearer tells whether the app has a key for the JWT bearer grant.
+	JWTBearer bool
+}
+
+// ConnectedApps lists the connected apps by name.
+func (s *Server) ConnectedApps(ctx context.Context) ([]AppInfo, error) {
+	db, err := s.database()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.QueryContext(ctx, `SELECT `+appColumns+` FROM connected_app ORDER BY name, client_id`)
+	if err != nil {
+		return nil, fmt.Errorf("list connected apps: %w", err)
+	}
+	defer rows.Close()
+	var out []AppInfo
+	for rows.Next() {
+		a, err := scanApp(rows.Scan)
+		if err != nil {
+			return nil, fmt.Errorf("list connected apps: %w", err)
+		}
+		public := a.secretHash == ""
+		out = append(out, AppInfo{ClientID: a.clientID, Name: a.displayName(), CallbackURLs: a.callbackURLs, Public: public,
+			RequirePKCE: a.requirePKCE || public, JWTBearer: a.publicKey != ""})
+	}
+	return out, rows.Err()
+}
+
+func (s *Server) handleConnectedApps(w http.ResponseWriter, r *http.Request, u *uiUser, db *sql.DB) {
+	s.showConnectedApps(w, r, u, http.StatusOK, &appsPage{Form: appForm{RequirePKCE: true}})
+}
+
+func (s *Server) showConnectedApps(w http.ResponseWriter, r *http.Request, u *uiUser, status int, p *appsPage) {
+	apps, err := s.ConnectedApps(r.Context())
+	if err != nil {
+		s.writePageError(w, r, err)
+		return
+	}
+	p.Title, p.User, p.Apps, p.Issuer = "App Manager", u, apps, s.Issuer()
+	w.Header().Set("X-Frame-Options", "DENY")
+	s.renderTemplate(w, status, "connectedapps", p)
+}
+
+// handleCreateConnectedApp creates an app from the App Manager's form and
+// shows its consumer key and secret once.
+func (s *Server) handleCreateConnectedApp(w http.ResponseWriter, r *http.Request, u *uiUser, db *sql.DB) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		s.showConnectedApps(w, r, u, http.StatusBadRequest, &appsPage{Errors: []string{"The form could not be read; try again."}})
+		return
+	}
+	f := appForm{Name: strings.TrimSpace(r.PostForm.Get("name")), URLs: r.PostForm.Get("callback_urls"),
+		RequirePKCE: r.PostForm.Get("require_pkce") != "", Public: r.PostForm.Get("public") != ""}
+	var problems []string
+	if f.Name == "" {
+		problems = append(problems, "Give the app a name: users see it on the consent page.")
+	}
+	urls := strings.Fields(f.URLs)
+	if len(urls) == 0 {
+		problems = append(problems, "Give at least one callback URL, such as https://parley.example.com/sso/callback.")
+	}
+	if len(problems) > 0 {
+		s.showConnectedApps(w, r, u, http.StatusBadRequest, &appsPage{Errors: problems, Form: f})
+		return
+	}
+	app, err := s.CreateApp(r.Context(), App{Name: f.Name, CallbackURLs: urls, RequirePKCE: f.RequirePKCE, Public: f.Public})
+	if err != nil {
+		if cc.ErrorCode(err) == cc.EINTERNAL {
+			s.writePageError(w, r, err)
+			return
+		}
+		s.showConnectedApps(w, r, u, http.StatusBadRequest, &appsPage{Errors: []string{cc.ErrorMessage(err)}, Form: f})
+		return
+	}
+	s.showConnectedApps(w, r, u, http.StatusOK, &appsPage{Created: &app, Form: appForm{RequirePKCE: true}})
 }

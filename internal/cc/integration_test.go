@@ -78,3 +78,39 @@ func TestUserIntegrations(t *testing.T) {
 		t.Errorf("normalised %+v, want %+v", n.Integrations[0], want)
 	}
 }
+
+func TestMatchCRMUsers(t *testing.T) {
+	user := func(name string, roles []cc.Role, crmUsername string) *cc.User {
+		u := &cc.User{TenantID: "ten_1", ID: "usr_" + name, Username: name, Roles: roles}
+		u.SetIntegration(cc.CRMSalesforce, crmUsername)
+		return u
+	}
+	agent := []cc.Role{cc.RoleAgent}
+	alice := user("alice", agent, "alice@acme.example")
+	bob := user("bob", agent, "bob@old.example") // names no CRM user
+	carol := user("carol", agent, "")            // no entry
+	admin := user("ada", []cc.Role{cc.RoleAdmin}, "")
+	sam := user("sam", []cc.Role{cc.RoleSupervisor}, "sam@acme.example")
+	crmUsers := []cc.CRMUser{
+		{ID: "005A", Username: "Alice@Acme.Example", Email: "alice@acme.example"},
+		{ID: "005B", Username: "dan@acme.example", Email: "dan@acme.example"},
+		{ID: "005C", Username: "sam@acme.example"},
+	}
+	v := cc.MatchCRMUsers(cc.CRMSalesforce, crmUsers, []*cc.User{admin, alice, bob, carol, sam})
+	if v.CRM != "salesforce" || len(v.Users) != 3 {
+		t.Fatalf("view %+v", v)
+	}
+	for i, want := range []*cc.User{alice, nil, sam} {
+		if got := v.Users[i]; got.CRMUser != crmUsers[i] || got.User != want {
+			t.Errorf("CRM user %d: %+v mapped to %v, want %v", i, got.CRMUser, got.User, want)
+		}
+	}
+	want := []cc.UnmatchedAgent{{User: bob, Username: "bob@old.example"}, {User: carol}}
+	if !slices.Equal(v.Unmatched, want) {
+		t.Errorf("unmatched %+v, want %+v (agents only: not ada the admin)", v.Unmatched, want)
+	}
+	empty := cc.MatchCRMUsers(cc.CRMSalesforce, nil, nil)
+	if empty.Users == nil || empty.Unmatched == nil {
+		t.Errorf("an empty view has nil lists (they encode as null): %+v", empty)
+	}
+}

@@ -278,6 +278,9 @@ func seedDemo(ctx context.Context, m *Main, crm *devcrm.Server) (*demoFile, erro
 		entry.Endpoint = string(u.EndpointKind()) // an admin may have changed it
 		info.Users = append(info.Users, entry)
 	}
+	if err := mapDemoCRMUsers(ctx, store, t); err != nil {
+		return nil, err
+	}
 	return info, nil
 }
 

@@ -82,7 +82,7 @@ func TestAdminCRMUsers(t *testing.T) {
 
 	e.kit.Run(t, common([]apitest.Scenario{
 		{Name: "nothing mapped", Method: "GET", URL: "/api/v1/admin/crm-users", Token: ada, WantStatus: 200,
-			WantContains: []string{`"crm":"salesforce"`, `"username":"Alice@Acme.Example"`, `"unmatched_agents":[{"user":{"id":"usr_alice"`},
+			WantContains:    []string{`"crm":"salesforce"`, `"username":"Alice@Acme.Example"`, `"unmatched_agents":[{"user":{"id":"usr_alice"`},
 			WantNotContains: []string{`"parley_user"`}},
 		{Name: "agent may not list", Method: "GET", URL: "/api/v1/admin/crm-users", Token: alice, WantStatus: 403,
 			WantContains: []string{`"code":"forbidden"`, "alice is not an admin"}},
@@ -92,7 +92,7 @@ func TestAdminCRMUsers(t *testing.T) {
 		{Name: "map alice", Method: "PUT", URL: aliceURL, Token: ada, Body: `{"username":" ALICE@acme.example "}`, WantStatus: 200,
 			WantContains: []string{`"user":{"id":"usr_alice","username":"alice"`, `"crm":"salesforce"`, `"username":"alice@acme.example"`}},
 		{Name: "alice mapped", Method: "GET", URL: "/api/v1/admin/crm-users", Token: ada, WantStatus: 200,
-			WantContains: []string{`"username":"Alice@Acme.Example","email":"alice@acme.example","parley_user":{"id":"usr_alice"`},
+			WantContains:    []string{`"username":"Alice@Acme.Example","email":"alice@acme.example","parley_user":{"id":"usr_alice"`},
 			WantNotContains: []string{`"unmatched_agents":[{"user":{"id":"usr_alice"`}},
 		{Name: "other tenant's admin sees its own tenant", Method: "GET", URL: "/api/v1/admin/crm-users", Token: oscar, WantStatus: 200,
 			WantNotContains: []string{"usr_alice", `"parley_user"`}},

@@ -47,6 +47,9 @@ type Options struct {
 	// adapter page and its assets; internal/panel). It sets its own
 	// headers.
 	Panel http.Handler
+	// Admin, when set, serves the admin web pages under /admin/
+	// (internal/adminweb). It sets its own headers.
+	Admin http.Handler
 	// Softphone, when set, answers the panel's browser audio over the
 	// events WebSocket (softphone.offer messages).
 	Softphone Softphone
@@ -61,6 +64,7 @@ type Server struct {
 	version      string
 	metricsToken string
 	panel        http.Handler
+	admin        http.Handler
 	softphone    Softphone
 	clock        cc.Clock
 	mux          *http.ServeMux
@@ -97,6 +101,7 @@ func New(opts Options) *Server {
 		clock:        opts.Clock,
 		metricsToken: opts.MetricsToken,
 		panel:        opts.Panel,
+		admin:        opts.Admin,
 		softphone:    opts.Softphone,
 		mux:          http.NewServeMux(),
 		pingInterval: pingInterval,
@@ -172,6 +177,9 @@ func (s *Server) register() {
 	if s.panel != nil {
 		// Pages, not API routes: not in the API document.
 		s.mux.Handle("GET /cti/", s.panel)
+	}
+	if s.admin != nil {
+		s.mux.Handle("GET /admin/", s.admin)
 	}
 }
 

@@ -32,10 +32,12 @@ change up within a few seconds.
 Commands:
   tenant add|set|list         tenants (region, time zone, kind, reasons, dispositions)
   user add|set|list           users, roles, passwords, skills, SIP phone credentials
+  user set-crm                map a user to the login it signs in to the CRM with
   queue add|set|list          queues (priority, skills, wrap-up, offer timeout, max wait)
   entry-point add|remove|list numbers that reach a queue
   trunk add|set|list          SIP trunks allowed to send calls (by source network)
   crm set|show                the tenant's CRM connection (Salesforce or devcrm)
+  crm users                   the CRM's users, each with the Parley user mapped to it
   callcenter-xml              the Salesforce call center definition file of a tenant
   cti-url [check]             a CTI adapter URL (of a tenant, or a cluster and kind); check one
   secret-key                  print a new secret key line for a keyring file
@@ -58,11 +60,11 @@ type adminEnv struct {
 func (e *adminEnv) commands() map[string]map[string]func(context.Context, []string) error {
 	return map[string]map[string]func(context.Context, []string) error{
 		"tenant":      {"add": e.tenantAdd, "set": e.tenantSet, "list": e.tenantList},
-		"user":        {"add": e.userAdd, "set": e.userSet, "list": e.userList},
+		"user":        {"add": e.userAdd, "set": e.userSet, "list": e.userList, "set-crm": e.userSetCRM},
 		"queue":       {"add": e.queueAdd, "set": e.queueSet, "list": e.queueList},
 		"entry-point": {"add": e.entryAdd, "remove": e.entryRemove, "list": e.entryList},
 		"trunk":       {"add": e.trunkAdd, "set": e.trunkSet, "list": e.trunkList},
-		"crm":         {"set": e.crmSet, "show": e.crmShow},
+		"crm":         {"set": e.crmSet, "show": e.crmShow, "users": e.crmUsers},
 	}
 }
 
@@ -75,6 +77,7 @@ var adminSynopsis = map[string]string{
 	"user add":           "--tenant SLUG --username NAME --role ROLES (--password PW | --generate-password) [--sip-username U (--sip-password PW | --generate-sip-password)] [--skills S,...] [--display NAME] [--email ADDR] [--static-contact URI] [--endpoint browser|sip|external] [--external-number NUMBER] [--disable]",
 	"user set":           "--tenant SLUG --username NAME [--role ROLES] [--password PW | --generate-password] [--sip-username U] [--sip-password PW | --generate-sip-password] [--skills S,...] [--display NAME] [--email ADDR] [--static-contact URI] [--endpoint browser|sip|external] [--external-number NUMBER] [--enable | --disable]",
 	"user list":          "--tenant SLUG",
+	"user set-crm":       "--tenant SLUG --user NAME [--crm salesforce] (--username LOGIN | --remove)",
 	"queue add":          "--tenant SLUG --name NAME [--skills S,...] [--priority N] [--wrap-up D] [--offer-timeout D] [--max-wait D] [--overflow QUEUE] [--service-level D] [--dispositions D,...] [--announcement FILE] [--hold FILE] [--screen-pop offer|answer] [--search-field KEY=Object.Field]...",
 	"queue set":          "--tenant SLUG --name NAME [--new-name NAME] [the flags of queue add]",
 	"queue list":         "--tenant SLUG",
@@ -89,6 +92,7 @@ var adminSynopsis = map[string]string{
 	"callcenter-xml":     "--tenant SLUG [--sso] [--sandbox] [--out FILE] [--standby-url URL] [--timeout MS] [--outside-prefix DIGITS]",
 	"cti-url":            "(--tenant SLUG | --cluster NAME --kind 1|2|3) [--sso] [--sandbox]",
 	"cti-url check":      "URL --tenant SLUG",
+	"crm users":          "--tenant SLUG",
 }
 
 func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -777,9 +781,9 @@ func (e *adminEnv) userList(ctx context.Context, args []string) error {
 		if u.Disabled {
 			state = "disabled"
 		}
-		rows = append(rows, []string{u.Username, u.DisplayName, joinRoles(u.Roles), strings.Join(u.Skills, ","), string(u.EndpointKind()), u.SIPUsername, u.StaticContact, u.ExternalNumber, state})
+		rows = append(rows, []string{u.Username, u.DisplayName, joinRoles(u.Roles), strings.Join(u.Skills, ","), string(u.EndpointKind()), u.SIPUsername, u.StaticContact, u.ExternalNumber, describeIntegrations(u), state})
 	}
-	e.table("USERNAME\tNAME\tROLES\tSKILLS\tENDPOINT\tSIP USERNAME\tSTATIC CONTACT\tEXTERNAL NUMBER\tSTATE", rows)
+	e.table("USERNAME\tNAME\tROLES\tSKILLS\tENDPOINT\tSIP USERNAME\tSTATIC CONTACT\tEXTERNAL NUMBER\tCRM USERNAMES\tSTATE", rows)
 	return nil
 }
 

@@ -311,6 +311,9 @@ func seedDemo(ctx context.Context, m *Main, crm *devcrm.Server) (*demoFile, erro
 		}
 	}
 	info.prev = prev
+	if err := mapDemoCRMUsers(ctx, store, tenants[0]); err != nil {
+		return nil, err
+	}
 	return info, nil
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/parley-cc/parley/internal/adminweb"
 	"github.com/parley-cc/parley/internal/bus/inmem"
 	"github.com/parley-cc/parley/internal/center"
 	"github.com/parley-cc/parley/internal/config"
@@ -226,7 +227,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return err
 	}
 	m.API = httpapi.New(httpapi.Options{Service: m.Center, Logger: m.Logger.With("component", "http"), Registry: m.Registry, Version: Version, MetricsToken: c.HTTP.MetricsToken, Softphone: m.Audio,
-		Panel: panel.New(panel.Options{Tenants: m.Store, Logger: m.Logger.With("component", "panel")}), Clusters: clusters})
+		Panel: panel.New(panel.Options{Tenants: m.Store, Logger: m.Logger.With("component", "panel")}), Clusters: clusters,
+		Admin: adminweb.New()})
 	tlsConfig, err := loadTLS(c.HTTP)
 	if err != nil {
 		return err

@@ -66,8 +66,11 @@ type User struct {
 	Endpoint Endpoint
 	// ExternalNumber is the E.164 number Parley calls for EndpointExternal.
 	ExternalNumber string
-	Disabled       bool
-	CreatedAt      time.Time
+	// Integrations are the user's CRM accounts, at most one per CRM, by
+	// CRM name: single sign-on from a CRM finds the user by them.
+	Integrations []Integration
+	Disabled     bool
+	CreatedAt    time.Time
 }
 
 // HasRole reports whether u has role r. Admins also act as supervisors.
@@ -102,6 +105,10 @@ func (u *User) Normalize() {
 	}
 	slices.Sort(u.Skills)
 	u.Skills = slices.Compact(u.Skills)
+	for i := range u.Integrations {
+		u.Integrations[i].Normalize()
+	}
+	sortIntegrations(u.Integrations)
 }
 
 // Validate returns EINVALID naming the first field that is wrong.
@@ -137,6 +144,9 @@ func (u *User) Validate() error {
 		}
 	}
 	if err := u.validateEndpoint(); err != nil {
+		return err
+	}
+	if err := u.validateIntegrations(); err != nil {
 		return err
 	}
 	if len(u.DisplayName) > 120 {
@@ -258,7 +268,8 @@ func validEmailUsername(s string) bool {
 // UserStore stores users.
 type UserStore interface {
 	// CreateUser stores a new user. ECONFLICT if the username is taken in the
-	// tenant or the SIP username anywhere.
+	// tenant, the SIP username anywhere, or a CRM username of its
+	// Integrations by another user of the tenant.
 	CreateUser(ctx context.Context, u *User) error
 	// UpdateUser replaces a user's fields. ENOTFOUND if absent; ECONFLICT as CreateUser.
 	UpdateUser(ctx context.Context, u *User) error
@@ -272,4 +283,12 @@ type UserStore interface {
 	UserBySIPUsername(ctx context.Context, sipUsername string) (*User, error)
 	// Users returns the tenant's users ordered by username.
 	Users(ctx context.Context, tenantID string) ([]*User, error)
+	// UserByIntegration returns the tenant's user whose entry for the CRM
+	// (User.Integrations) has this username, compared as
+	// NormalizeCRMUsername returns it. ENOTFOUND naming the username when no
+	// user of the tenant has it; users of other tenants are never found.
+	// (CreateUser and UpdateUser store the entries, and return ECONFLICT
+	// naming the user who has a CRM username when another user of the
+	// tenant has it.)
+	UserByIntegration(ctx context.Context, tenantID, crm, username string) (*User, error)
 }

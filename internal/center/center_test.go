@@ -27,6 +27,7 @@ type testCRM struct {
 	writes  int
 	down    bool
 	lookups int
+	users   []cc.CRMUser // what CRMUsers answers
 }
 
 func newTestCRM() *testCRM {

@@ -48,6 +48,9 @@ type Options struct {
 	// adapter page and its assets; internal/panel). It sets its own
 	// headers.
 	Panel http.Handler
+	// Admin, when set, serves the admin web pages under /admin/
+	// (internal/adminweb). It sets its own headers.
+	Admin http.Handler
 	// Softphone, when set, answers the panel's browser audio over the
 	// events WebSocket (softphone.offer messages).
 	Softphone Softphone
@@ -65,6 +68,7 @@ type Server struct {
 	version      string
 	metricsToken string
 	panel        http.Handler
+	admin        http.Handler
 	softphone    Softphone
 	clusters     *ctiurl.Clusters
 	clock        cc.Clock
@@ -102,6 +106,7 @@ func New(opts Options) *Server {
 		clock:        opts.Clock,
 		metricsToken: opts.MetricsToken,
 		panel:        opts.Panel,
+		admin:        opts.Admin,
 		softphone:    opts.Softphone,
 		clusters:     opts.Clusters,
 		mux:          http.NewServeMux(),
@@ -173,12 +178,18 @@ func (s *Server) register() {
 	s.handle("GET /api/v1/cti/domain-check", []string{"domain"}, s.authed(s.domainCheck))
 	s.handle("POST /api/v1/events/ticket", nil, s.authed(s.eventTicket))
 	s.handle("GET /api/v1/events", []string{"ticket", "after"}, s.events)
+	s.handle("GET /api/v1/admin/crm-users", nil, s.authed(s.crmUsers))
+	s.handle("PUT /api/v1/admin/users/{id}/integrations/{crm}", nil, s.authed(s.setIntegration))
+	s.handle("DELETE /api/v1/admin/users/{id}/integrations/{crm}", nil, s.authed(s.removeIntegration))
 	s.handle("GET /healthz", nil, s.healthz)
 	s.handle("GET /readyz", nil, s.readyz)
 	s.handle("GET /metrics", nil, s.serveMetrics)
 	if s.panel != nil {
 		// Pages, not API routes: not in the API document.
 		s.mux.Handle("GET /cti/", s.panel)
+	}
+	if s.admin != nil {
+		s.mux.Handle("GET /admin/", s.admin)
 	}
 }
 

@@ -419,6 +419,7 @@ func TestRequestSchemas(t *testing.T) {
 		{"PUT /api/v1/me/state", &stateRequest{}},
 		{"PUT /api/v1/interactions/{id}/wrapup", &wrapUpRequest{}},
 		{"PUT /api/v1/interactions/{id}/link", &linkRequest{}},
+		{"PUT /api/v1/admin/users/{id}/integrations/{crm}", &integrationRequest{}},
 	} {
 		method, path, _ := strings.Cut(c.op, " ")
 		got, err := spec.RequestProperties(method, path)

@@ -65,6 +65,14 @@ type Service interface {
 	// views (queue_name, agent_name). It may return nil for a tenant it
 	// does not know, and must be safe to call without other locks held.
 	Names(tenantID string) view.Names
+	// CallCenterUsers returns the call center users view of p's tenant's
+	// CRM (admins only: EFORBIDDEN for others; ECONFLICT without a CRM).
+	CallCenterUsers(ctx context.Context, p *cc.Principal) (*cc.CallCenterUsers, error)
+	// SetIntegration sets (or with an empty username removes) the CRM
+	// username of a user of p's tenant and returns the user (admins only:
+	// EFORBIDDEN for others; ENOTFOUND for another tenant's user; EINVALID;
+	// ECONFLICT naming the user who has the username).
+	SetIntegration(ctx context.Context, p *cc.Principal, userID, crm, username string) (*cc.User, error)
 	// Ready reports whether the store, bus and SIP side are ready.
 	Ready(ctx context.Context) error
 }

@@ -33,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T) cc.Store) {
 		{"TenantSecrets", testTenantSecrets},
 		{"TenantCRMOrigins", testTenantCRMOrigins},
 		{"Users", testUsers},
+		{"UserIntegrations", testUserIntegrations},
 		{"Presence", testPresence},
 		{"Queues", testQueues},
 		{"EntryPoints", testEntryPoints},

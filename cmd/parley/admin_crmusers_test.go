@@ -1,0 +1,52 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestAdminUserSetCRM(t *testing.T) {
+	t.Setenv("PARLEY_SECRET_KEY", "")
+	dir := t.TempDir()
+	a := func(args ...string) []string { return append([]string{"admin", "--data", dir}, args...) }
+	steps := []struct {
+		args     []string
+		code     int
+		contains []string
+	}{
+		{a("tenant", "add", "--name", "acme"), 0, nil},
+		{a("tenant", "add", "--name", "globex"), 0, nil},
+		{a("user", "add", "--tenant", "acme", "--username", "alice", "--role", "agent", "--password", "long enough"), 0, nil},
+		{a("user", "add", "--tenant", "acme", "--username", "bob", "--role", "agent", "--password", "long enough"), 0, nil},
+		{a("user", "add", "--tenant", "globex", "--username", "gail", "--role", "agent", "--password", "long enough"), 0, nil},
+		{a("user", "set-crm", "--tenant", "acme", "--user", "alice", "--crm", "salesforce", "--username", "Alice@Acme.Example"), 0, []string{"alice is mapped to salesforce user alice@acme.example"}},
+		{a("user", "list", "--tenant", "acme"), 0, []string{"CRM USERNAMES", "salesforce:alice@acme.example"}},
+		{a("user", "set-crm", "--tenant", "acme", "--user", "bob", "--username", "ALICE@acme.example"), 1, []string{`salesforce username "alice@acme.example" already belongs to user alice in tenant acme`}},
+		{a("user", "set-crm", "--tenant", "globex", "--user", "gail", "--username", "alice@acme.example"), 0, []string{"gail is mapped"}}, // per tenant
+		{a("user", "set-crm", "--tenant", "acme", "--user", "bob", "--username", "bob"), 1, []string{"e-mail form"}},
+		{a("user", "set-crm", "--tenant", "acme", "--user", "bob", "--username", "bob smith@acme.example"), 1, []string{"spaces"}},
+		{a("user", "set-crm", "--tenant", "acme", "--user", "bob", "--crm", "hubspot", "--username", "bob@acme.example"), 1, []string{`CRM "hubspot": use salesforce`}},
+		{a("user", "set-crm", "--tenant", "acme", "--user", "bob"), 1, []string{"give --username", "or --remove"}},
+		{a("user", "set-crm", "--tenant", "acme", "--user", "bob", "--username", "b@acme.example", "--remove"), 1, []string{"not both"}},
+		{a("user", "set-crm", "--tenant", "acme", "--username", "b@acme.example"), 1, []string{"give --user"}},
+		{a("user", "set-crm", "--tenant", "acme", "--user", "nobody", "--username", "n@acme.example"), 1, []string{`no user "nobody" in tenant acme`}},
+		{a("user", "set-crm", "--user", "bob", "--username", "b@acme.example"), 1, []string{"--tenant is required"}},
+		{a("user", "set-crm", "--tenant", "acme", "--user", "alice", "--remove"), 0, []string{"alice is no longer mapped to salesforce user alice@acme.example"}},
+		{a("user", "set-crm", "--tenant", "acme", "--user", "alice", "--remove"), 0, []string{"alice had no salesforce username; nothing changed"}},
+		{a("user", "set-crm", "--tenant", "acme", "--user", "bob", "--username", "alice@acme.example"), 0, []string{"bob is mapped"}}, // freed
+		{a("crm", "users", "--tenant", "acme"), 1, []string{"tenant acme has no CRM connection", "parley admin crm set"}},
+		{a("user", "set-crm", "-h"), 0, []string{"Usage: parley admin user set-crm --tenant SLUG --user NAME [--crm salesforce] (--username LOGIN | --remove)"}},
+		{a("help"), 0, []string{"user set-crm", "crm users"}},
+	}
+	for _, s := range steps {
+		code, out, errOut := cli(t, s.args...)
+		if code != s.code {
+			t.Fatalf("%v: exit %d, want %d\nstdout: %s\nstderr: %s", s.args[3:], code, s.code, out, errOut)
+		}
+		for _, want := range s.contains {
+			if !strings.Contains(out+errOut, want) {
+				t.Errorf("%v: output lacks %q:\n%s%s", s.args[3:], want, out, errOut)
+			}
+		}
+	}
+}

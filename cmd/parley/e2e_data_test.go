@@ -92,7 +92,10 @@ func TestSearchOnData(t *testing.T) {
 			opts := tc.caller
 			opts.ToneHz = 440
 			if opts.Duration == 0 {
-				opts.Duration = 3 * time.Second
+				// From the answer: the digits (sent one second after it,
+				// a quarter second each, longer on a busy machine) and
+				// then a few seconds in the queue for the offer.
+				opts.Duration = 3*time.Second + time.Duration(len(opts.DTMF))*time.Second
 			}
 			caller := startUACall(t, opts, support)
 			od, offered := nextOffer(t)

@@ -32,7 +32,9 @@ func (s *Server) renderOAuth(w http.ResponseWriter, status int, name string, p a
 	w.Header().Set("X-Frame-Options", "DENY")
 	w.Header().Set("Content-Security-Policy", "frame-ancestors 'none'")
 	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Referrer-Policy", "no-referrer")
+	// same-origin, not no-referrer: with no-referrer browsers send "Origin:
+	// null" on the forms, which sameOrigin refuses.
+	w.Header().Set("Referrer-Policy", "same-origin")
 	s.renderTemplate(w, status, name, p)
 }
 

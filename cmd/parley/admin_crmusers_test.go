@@ -9,11 +9,7 @@ func TestAdminUserSetCRM(t *testing.T) {
 	t.Setenv("PARLEY_SECRET_KEY", "")
 	dir := t.TempDir()
 	a := func(args ...string) []string { return append([]string{"admin", "--data", dir}, args...) }
-	steps := []struct {
-		args     []string
-		code     int
-		contains []string
-	}{
+	runCLISteps(t, []cliStep{
 		{a("tenant", "add", "--name", "acme"), 0, nil},
 		{a("tenant", "add", "--name", "globex"), 0, nil},
 		{a("user", "add", "--tenant", "acme", "--username", "alice", "--role", "agent", "--password", "long enough"), 0, nil},
@@ -37,7 +33,22 @@ func TestAdminUserSetCRM(t *testing.T) {
 		{a("crm", "users", "--tenant", "acme"), 1, []string{"tenant acme has no CRM connection", "parley admin crm set"}},
 		{a("user", "set-crm", "-h"), 0, []string{"Usage: parley admin user set-crm --tenant SLUG --user NAME [--crm salesforce] (--username LOGIN | --remove)"}},
 		{a("help"), 0, []string{"user set-crm", "crm users"}},
-	}
+	})
+}
+
+// cliStep is one parley command of a scripted test: its arguments (the
+// first three, "admin --data DIR", are left out of messages), the exit
+// status it must have, and what its output must contain.
+type cliStep struct {
+	args     []string
+	code     int
+	contains []string
+}
+
+// runCLISteps runs the steps in order and stops at the first wrong exit
+// status. No output may show a password hash.
+func runCLISteps(t *testing.T, steps []cliStep) {
+	t.Helper()
 	for _, s := range steps {
 		code, out, errOut := cli(t, s.args...)
 		if code != s.code {
@@ -47,6 +58,9 @@ func TestAdminUserSetCRM(t *testing.T) {
 			if !strings.Contains(out+errOut, want) {
 				t.Errorf("%v: output lacks %q:\n%s%s", s.args[3:], want, out, errOut)
 			}
+		}
+		if strings.Contains(out+errOut, "$argon2id$") {
+			t.Errorf("%v printed a password hash", s.args[3:])
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -11,46 +10,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestDemoSeedsDevCRMCallCenter: the demo imports acme's call center into
 // devcrm, puts alice and bob in it, and writes the devcrm sign-ins and
 // console URLs to demo.json; alice's devcrm page hosts Parley's adapter.
 func TestDemoSeedsDevCRMCallCenter(t *testing.T) {
-	t.Setenv("PARLEY_SECRET_KEY", "")
-	dir := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	var out strings.Builder
-	go func() {
-		code, stdout, stderr := cliIn(ctx, "demo", "--data", dir, "--http", "127.0.0.1:0", "--sip", "127.0.0.1:0", "--crm", "127.0.0.1:0")
-		out.WriteString(stdout + stderr)
-		done <- code
-	}()
-	defer func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			t.Error("the demo did not stop")
-		}
-	}()
-	var f *demoFile
-	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		if got, err := readDemoFile(filepath.Join(dir, "demo.json")); err == nil {
-			f = got
-			break
-		}
-		select {
-		case code := <-done:
-			t.Fatalf("the demo ended with %d:\n%s", code, out.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no demo.json")
-		}
-	}
+	dir, f := demoForTest(t)
 	// Two tenants: acme with single sign-on, oldco legacy with its own
 	// agent and number; every user and number names its tenant.
 	if want := []demoTenantInfo{{"acme", 3, "na6"}, {"oldco", 1, "na12"}}; !slices.Equal(f.Tenants, want) || f.Tenant != "acme" {

@@ -10,13 +10,16 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/parley-cc/parley/internal/testkit/browser"
 )
 
-// TestDemoCallCenterUsers runs the demo and looks at its call center users
-// from both sides: parley admin crm users asks the demo's devcrm for its
-// users and finds alice and bob mapped to their Parley users, and the API's
-// view, signed in as the demo admin, says the same; an agent is refused.
-func TestDemoCallCenterUsers(t *testing.T) {
+// demoForTest runs parley demo on loopback ports until the test ends and
+// returns its data directory and demo.json.
+func demoForTest(t *testing.T) (string, *demoFile) {
+	t.Helper()
 	t.Setenv("PARLEY_SECRET_KEY", "")
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -27,14 +30,14 @@ func TestDemoCallCenterUsers(t *testing.T) {
 		out.WriteString(stdout + stderr)
 		done <- code
 	}()
-	defer func() {
+	t.Cleanup(func() {
 		cancel()
 		select {
 		case <-done:
 		case <-time.After(30 * time.Second):
 			t.Error("the demo did not stop")
 		}
-	}()
+	})
 	var f *demoFile
 	for deadline := time.Now().Add(60 * time.Second); f == nil; time.Sleep(100 * time.Millisecond) {
 		if got, err := readDemoFile(filepath.Join(dir, "demo.json")); err == nil {
@@ -50,6 +53,15 @@ func TestDemoCallCenterUsers(t *testing.T) {
 			t.Fatal("no demo.json")
 		}
 	}
+	return dir, f
+}
+
+// TestDemoCallCenterUsers runs the demo and looks at its call center users
+// from both sides: parley admin crm users asks the demo's devcrm for its
+// users and finds alice and bob mapped to their Parley users, and the API's
+// view, signed in as the demo admin, says the same; an agent is refused.
+func TestDemoCallCenterUsers(t *testing.T) {
+	dir, f := demoForTest(t)
 
 	code, stdout, stderr := cli(t, "admin", "--data", dir, "crm", "users", "--tenant", "acme")
 	if code != 0 {
@@ -115,5 +127,58 @@ func TestDemoCallCenterUsers(t *testing.T) {
 	}
 	if status, body := get("", "/admin/call-center-users?tenant=acme"); status != 200 || !strings.Contains(body, `value="acme"`) {
 		t.Errorf("the admin page: %d\n%s", status, body)
+	}
+}
+
+// TestAdminPageInChromium signs in to the call center users page as the
+// demo admin, unmaps alice and maps her again, and checks the store after
+// each step.
+func TestAdminPageInChromium(t *testing.T) {
+	dir, f := demoForTest(t)
+	var adaPW string
+	for _, u := range f.Users {
+		if u.Username == "ada" {
+			adaPW = u.Password
+		}
+	}
+	ctx := browser.New(t, browser.Options{})
+	if err := chromedp.Do(ctx, chromedp.Navigate(f.HTTP+"/admin/call-center-users?tenant=acme")); err != nil {
+		t.Fatal(err)
+	}
+	browser.Until(t, ctx, "the sign-in form", `!document.getElementById('sign-in').hidden`)
+	if got := browser.Eval[string](t, ctx, `document.querySelector('#sign-in [name=tenant]').value`); got != "acme" {
+		t.Errorf("the tenant field holds %q, want acme from ?tenant=", got)
+	}
+	pw, _ := json.Marshal(adaPW)
+	browser.Eval[bool](t, ctx, `(() => { const f = document.getElementById('sign-in');
+		f.elements.username.value = 'ada'; f.elements.password.value = `+string(pw)+`; f.requestSubmit(); return true; })()`)
+	const aliceRow = `[...document.querySelectorAll('#crm-users tbody tr')].find((r) => r.cells[0].textContent === 'alice@devcrm.example.com')`
+	browser.Until(t, ctx, "alice mapped", aliceRow+`?.cells[2].textContent === 'alice'`)
+	if shown := browser.Eval[bool](t, ctx, `getComputedStyle(document.getElementById('sign-in')).display !== 'none'`); shown {
+		t.Error("the sign-in form is still shown after signing in")
+	}
+	if tok := browser.Eval[string](t, ctx, `JSON.parse(localStorage.getItem('parley.admin.session')).token.length > 0 && document.cookie === '' ? 'ok' : 'no'`); tok != "ok" {
+		t.Error("the page does not keep its token in localStorage only")
+	}
+	browser.Screenshot(t, ctx, "", "admin-call-center-users")
+
+	mapped := func() string {
+		t.Helper()
+		_, out, _ := cli(t, "admin", "--data", dir, "user", "list", "--tenant", "acme")
+		return out
+	}
+	browser.Eval[bool](t, ctx, `(`+aliceRow+`.querySelector('button').click(), true)`)
+	browser.Until(t, ctx, "alice unmapped", aliceRow+`?.cells[2].textContent === 'not mapped' &&
+		[...document.querySelectorAll('#unmatched tbody tr')].some((r) => r.cells[0].textContent === 'alice')`)
+	if strings.Contains(mapped(), "salesforce:alice@devcrm.example.com") {
+		t.Error("alice is still mapped in the store after Unmap")
+	}
+
+	browser.Eval[bool](t, ctx, `(() => { const f = `+aliceRow+`.querySelector('form');
+		const s = f.querySelector('select'); s.value = [...s.options].find((o) => o.textContent.startsWith('alice')).value;
+		f.requestSubmit(); return true; })()`)
+	browser.Until(t, ctx, "alice mapped again", aliceRow+`?.cells[2].textContent === 'alice' && !document.getElementById('all-mapped').hidden`)
+	if !strings.Contains(mapped(), "salesforce:alice@devcrm.example.com") {
+		t.Error("alice is not mapped in the store after Map")
 	}
 }

@@ -22,9 +22,11 @@ const userSelect = `SELECT u.tenant_id, u.id, u.username, u.display_name, u.emai
 	(SELECT json_group_array(json_object('crm', i.crm, 'username', i.username)) FROM user_integrations i
 		WHERE i.tenant_id = u.tenant_id AND i.user_id = u.id) FROM users u `
 
-// CreateUser stores a new user. It assigns an ID and CreatedAt when they are
-// empty. ECONFLICT if the username is taken in the tenant (case-insensitively)
-// or the SIP username in any tenant; ENOTFOUND if the tenant does not exist.
+// CreateUser stores a new user with its integration entries. It assigns an
+// ID and CreatedAt when they are empty. ECONFLICT if the username is taken
+// in the tenant (case-insensitively), the SIP username in any tenant, or a
+// CRM username by another user of the tenant; ENOTFOUND if the tenant does
+// not exist.
 func (s *DB) CreateUser(ctx context.Context, u *cc.User) (err error) {
 	defer wrap(&err, "create user %s", u.Username)
 	if err := u.Validate(); err != nil {
@@ -46,7 +48,9 @@ func (s *DB) CreateUser(ctx context.Context, u *cc.User) (err error) {
 	})
 }
 
-// UpdateUser replaces a user's fields (all but TenantID, ID and CreatedAt).
+// UpdateUser replaces a user's fields (all but TenantID, ID and CreatedAt),
+// its integration entries included: a user read, changed and written keeps
+// them, one built without them loses them.
 // ENOTFOUND if the tenant has no such user; ECONFLICT as CreateUser.
 func (s *DB) UpdateUser(ctx context.Context, u *cc.User) (err error) {
 	defer wrap(&err, "update user %s", u.ID)
@@ -93,12 +97,13 @@ func putIntegrations(ctx context.Context, tx *sql.Tx, u *cc.User) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO user_integrations (tenant_id, user_id, crm, username) VALUES (?, ?, ?, ?)`,
 			u.TenantID, u.ID, in.CRM, in.Username)
 		if _, ok := uniqueViolation(err); ok {
-			var other string
+			other := "another user"
+			var name string
 			if qerr := tx.QueryRowContext(ctx, `SELECT u.username FROM user_integrations i JOIN users u ON u.tenant_id = i.tenant_id AND u.id = i.user_id
-				WHERE i.tenant_id = ? AND i.crm = ? AND i.username = ?`, u.TenantID, in.CRM, in.Username).Scan(&other); qerr != nil {
-				other = "another user"
+				WHERE i.tenant_id = ? AND i.crm = ? AND i.username = ?`, u.TenantID, in.CRM, in.Username).Scan(&name); qerr == nil {
+				other = "user " + name
 			}
-			return cc.WrapError(cc.ECONFLICT, err, "%s username %q already belongs to user %s in tenant %s: remove it there first", in.CRM, in.Username, other, tenantSlug(ctx, tx, u.TenantID))
+			return cc.WrapError(cc.ECONFLICT, err, "%s username %q already belongs to %s in tenant %s: remove it there first", in.CRM, in.Username, other, tenantSlug(ctx, tx, u.TenantID))
 		}
 		if err != nil {
 			return err

@@ -364,23 +364,20 @@ func (m *Main) runParley(ctx context.Context, dir string, run scriptRun, rep int
 	}
 	fmt.Fprintf(m.Stderr, "parley-load: prepared %s with %d agents in %s\n", data, m.Agents, time.Since(start).Round(time.Millisecond))
 	httpAddr := m.HTTP
+	var err error
 	if httpAddr == "" {
-		port, err := loadkit.FreeLoopbackPort()
-		if err != nil {
+		if httpAddr, err = loadkit.FreeLoopbackAddr(); err != nil {
 			return nil, err
 		}
-		httpAddr = "127.0.0.1:" + strconv.Itoa(port)
 	}
 	opts := loadkit.ServeOptions{
 		Binary: m.Parley, DataDir: data, SIP: m.SIP, HTTP: httpAddr, RTPPorts: m.RTPPorts,
 		LogLevel: m.LogLevel, LogPath: filepath.Join(dir, "parley.log"),
 	}
 	if m.Profile {
-		port, err := loadkit.FreeLoopbackPort()
-		if err != nil {
+		if opts.Pprof, err = loadkit.FreeLoopbackAddr(); err != nil {
 			return nil, err
 		}
-		opts.Pprof = "127.0.0.1:" + strconv.Itoa(port)
 	}
 	p, err := loadkit.StartParley(ctx, opts)
 	if err != nil {

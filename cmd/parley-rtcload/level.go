@@ -172,11 +172,9 @@ func (m *Main) runLevel(ctx context.Context, n int) (*LevelResult, error) {
 		RTPPorts: m.RTPPorts, LogLevel: m.LogLevel, LogPath: filepath.Join(dir, "parley.log"),
 	}
 	if m.Profile {
-		port, err := loadkit.FreeLoopbackPort()
-		if err != nil {
+		if opts.Pprof, err = loadkit.FreeLoopbackAddr(); err != nil {
 			return nil, err
 		}
-		opts.Pprof = "127.0.0.1:" + strconv.Itoa(port)
 	}
 	p, err := loadkit.StartParley(ctx, opts)
 	if err != nil {

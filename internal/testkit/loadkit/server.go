@@ -290,6 +290,15 @@ func FreeLoopbackPort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
+// FreeLoopbackAddr returns "127.0.0.1:PORT" with a TCP port free now.
+func FreeLoopbackAddr() (string, error) {
+	port, err := FreeLoopbackPort()
+	if err != nil {
+		return "", err
+	}
+	return "127.0.0.1:" + strconv.Itoa(port), nil
+}
+
 // UDPPortFree reports whether a UDP port on 127.0.0.1 can be bound now.
 func UDPPortFree(port int) bool {
 	c, err := net.ListenPacket("udp", "127.0.0.1:"+strconv.Itoa(port))

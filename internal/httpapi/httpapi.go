@@ -47,6 +47,10 @@ type Options struct {
 	// adapter page and its assets; internal/panel). It sets its own
 	// headers.
 	Panel http.Handler
+	// SSO, when set, serves single sign-on from the CRM under /sso/
+	// (GET /sso/start, /sso/callback, /sso/consent and POST /sso/consent;
+	// internal/sso). It sets its own headers.
+	SSO http.Handler
 	// Softphone, when set, answers the panel's browser audio over the
 	// events WebSocket (softphone.offer messages).
 	Softphone Softphone
@@ -61,6 +65,7 @@ type Server struct {
 	version      string
 	metricsToken string
 	panel        http.Handler
+	sso          http.Handler
 	softphone    Softphone
 	clock        cc.Clock
 	mux          *http.ServeMux
@@ -97,6 +102,7 @@ func New(opts Options) *Server {
 		clock:        opts.Clock,
 		metricsToken: opts.MetricsToken,
 		panel:        opts.Panel,
+		sso:          opts.SSO,
 		softphone:    opts.Softphone,
 		mux:          http.NewServeMux(),
 		pingInterval: pingInterval,
@@ -169,6 +175,11 @@ func (s *Server) register() {
 	if s.panel != nil {
 		// Pages, not API routes: not in the API document.
 		s.mux.Handle("GET /cti/", s.panel)
+	}
+	if s.sso != nil {
+		// Pages too: the sign-in popup's.
+		s.mux.Handle("GET /sso/", s.sso)
+		s.mux.Handle("POST /sso/consent", s.sso)
 	}
 }
 

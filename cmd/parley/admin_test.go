@@ -21,11 +21,7 @@ func TestAdminCommands(t *testing.T) {
 	t.Setenv("PARLEY_SECRET_KEY", "")
 	dir := t.TempDir()
 	a := func(args ...string) []string { return append([]string{"admin", "--data", dir}, args...) }
-	steps := []struct {
-		args     []string
-		code     int
-		contains []string
-	}{
+	steps := []adminStep{
 		{a("tenant", "add", "--name", "acme", "--region", "us", "--tz", "America/New_York"), 0, []string{"tenant acme created", "region US"}},
 		{a("tenant", "add", "--name", "acme"), 1, []string{"already"}},
 		{a("tenant", "add", "--name", "Bad Name!"), 1, []string{"tenant name"}},
@@ -76,20 +72,7 @@ func TestAdminCommands(t *testing.T) {
 		{a("crm", "show", "--tenant", "acme"), 0, []string{"no CRM connection"}},
 		{a("bogus", "verb"), 2, nil},
 	}
-	for _, s := range steps {
-		code, out, errOut := cli(t, s.args...)
-		if code != s.code {
-			t.Fatalf("%v: exit %d, want %d\nstdout: %s\nstderr: %s", s.args[3:], code, s.code, out, errOut)
-		}
-		for _, want := range s.contains {
-			if !strings.Contains(out+errOut, want) {
-				t.Errorf("%v: output lacks %q:\n%s%s", s.args[3:], want, out, errOut)
-			}
-		}
-		if strings.Contains(out+errOut, "$argon2id$") {
-			t.Errorf("%v printed a password hash", s.args[3:])
-		}
-	}
+	runAdminSteps(t, steps, "$argon2id$")
 	// A CRM connection with a key file: the key is sealed at rest.
 	key := filepath.Join(dir, "jwt.key")
 	os.WriteFile(key, []byte("-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n"), 0o600)
@@ -178,5 +161,55 @@ func TestAdminCallCenterXML(t *testing.T) {
 	}
 	if code, _, _ := cli(t, a("callcenter-xml", "--bogus")...); code != 2 {
 		t.Errorf("bad flag: exit %d, want 2", code)
+	}
+}
+
+func TestAdminCRMSetSSO(t *testing.T) {
+	t.Setenv("PARLEY_SECRET_KEY", "")
+	dir := t.TempDir()
+	a := func(args ...string) []string { return append([]string{"admin", "--data", dir}, args...) }
+	secretFile := filepath.Join(dir, "sso.secret")
+	os.WriteFile(secretFile, []byte("plaintext-sso-secret\n"), 0o600)
+	empty := filepath.Join(dir, "empty.secret")
+	os.WriteFile(empty, nil, 0o600)
+	crm := []string{"--login-url", "https://login.salesforce.com", "--client-id", "3MVG9", "--client-secret-file", secretFile}
+	steps := []adminStep{
+		{a("tenant", "add", "--name", "acme", "--kind", "3"), 0, []string{"tenant acme created"}},
+		{a("tenant", "add", "--name", "oldco", "--kind", "1"), 0, []string{"tenant oldco created"}},
+		{a(append([]string{"crm", "set", "--tenant", "oldco", "--sso-client-id", "3MVG9sso"}, crm...)...), 1, []string{"legacy tenant (kind 1): single sign-on is not available"}},
+		{a(append([]string{"crm", "set", "--tenant", "acme", "--sso-client-id", "3MVG9sso", "--sso-client-secret-file", empty}, crm...)...), 1, []string{"--sso-client-secret-file", "is empty"}},
+		{a(append([]string{"crm", "set", "--tenant", "acme", "--sso-client-id", "3MVG9sso", "--my-domain", "acme.my.salesforce.com"}, crm...)...), 1, []string{`My Domain "acme.my.salesforce.com"`}},
+		{a(append([]string{"crm", "set", "--tenant", "acme", "--sso-client-id", "3MVG9sso", "--sso-client-secret-file", secretFile, "--my-domain", "https://acme.my.salesforce.com/"}, crm...)...), 0, []string{"CRM of acme set"}},
+		{a("crm", "show", "--tenant", "acme"), 0, []string{"SSO client id: 3MVG9sso", "SSO client secret: set (sealed at rest)", "My Domain: https://acme.my.salesforce.com\n"}},
+		{a("crm", "set", "--tenant", "acme", "--sso-client-id", ""), 0, []string{"CRM of acme set"}},
+		{a("crm", "show", "--tenant", "acme"), 0, []string{"SSO client id: \n", "SSO client secret: not set"}},
+	}
+	runAdminSteps(t, steps, "plaintext-sso-secret")
+}
+
+// adminStep is one `parley admin` command, its exit status and what its
+// output contains.
+type adminStep struct {
+	args     []string
+	code     int
+	contains []string
+}
+
+// runAdminSteps runs the steps in order; no output may contain secret.
+func runAdminSteps(t *testing.T, steps []adminStep, secret string) {
+	t.Helper()
+	for _, s := range steps {
+		code, out, errOut := cli(t, s.args...)
+		if code != s.code {
+			t.Fatalf("%v: exit %d, want %d\nstdout: %s\nstderr: %s", s.args[3:], code, s.code, out, errOut)
+		}
+		for _, want := range s.contains {
+			if !strings.Contains(out+errOut, want) {
+				t.Errorf("%v: output lacks %q:\n%s%s", s.args[3:], want, out, errOut)
+			}
+		}
+		if strings.Contains(out+errOut, secret) {
+			t.Errorf("%v printed a secret (%s)", s.args[3:], secret)
+		}
 	}
 }

@@ -555,3 +555,43 @@ func TestLoginHost(t *testing.T) {
 		}
 	}
 }
+
+// TestCallbackRedirectsNowhere checks that redirect parameters smuggled into
+// the callback are ignored: its only redirect is Parley's own consent page.
+func TestCallbackRedirectsNowhere(t *testing.T) {
+	rg := newRig(t)
+	loc, cookies := rg.start(t)
+	cb := rg.op.authorize(t, loc, "alice@acme.example") + "&redirect_uri=https://evil.example&next=//evil.example&return_to=https://evil.example"
+	res := rg.do("GET", cb, nil, cookies)
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/sso/consent" {
+		t.Fatalf("callback: %d Location %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	page := rg.do("GET", "/sso/consent", nil, res.Cookies())
+	csrf := between(body(t, page), `name="csrf" value="`, `"`)
+	done := rg.do("POST", "/sso/consent?next=https://evil.example", url.Values{"csrf": {csrf}, "answer": {"allow"}, "redirect_uri": {"https://evil.example"}}, res.Cookies())
+	text := body(t, done)
+	if done.Header.Get("Location") != "" || strings.Contains(text, "evil.example") || !strings.Contains(text, `postMessage(m,"`+publicURL+`")`) {
+		t.Fatalf("consent: %d Location %q %s", done.StatusCode, done.Header.Get("Location"), text)
+	}
+}
+
+// TestConsentDenied checks that denying Parley's consent creates no session
+// and remembers nothing.
+func TestConsentDenied(t *testing.T) {
+	rg := newRig(t)
+	res := rg.signIn(t, "alice@acme.example")
+	page := rg.do("GET", "/sso/consent", nil, res.Cookies())
+	csrf := between(body(t, page), `name="csrf" value="`, `"`)
+	done := rg.do("POST", "/sso/consent", url.Values{"csrf": {csrf}, "answer": {"deny"}}, res.Cookies())
+	if text := body(t, done); done.StatusCode != 403 || !strings.Contains(text, "You did not allow the Parley panel in "+crmOrigin) {
+		t.Fatalf("deny: %d %s", done.StatusCode, text)
+	}
+	if len(rg.sessions.started) != 0 || len(rg.grants.consents) != 0 || len(rg.grants.tokens) != 0 {
+		t.Fatalf("a denied consent had effect: %v %v %v", rg.sessions.started, rg.grants.consents, rg.grants.tokens)
+	}
+	// The answered consent cannot be answered again.
+	again := rg.do("POST", "/sso/consent", url.Values{"csrf": {csrf}, "answer": {"allow"}}, res.Cookies())
+	if text := body(t, again); again.StatusCode != 400 || !strings.Contains(text, "expired or was already answered") {
+		t.Fatalf("second answer: %d %s", again.StatusCode, text)
+	}
+}

@@ -34,6 +34,10 @@ type testOP struct {
 	codes  map[string]grant
 	mutate func(claims map[string]any) // changes the next id_tokens' claims
 	signer *rsa.PrivateKey             // nil: key
+	// redirect is the callback URL the client must send (Parley's).
+	redirect string
+	// username signs in at the authorize endpoint (browser tests).
+	username string
 }
 
 type grant struct{ nonce, challenge, username string }
@@ -45,9 +49,9 @@ const (
 	crmOrigin    = "https://acme.lightning.force.com"
 )
 
-func newTestOP(t *testing.T, now func() time.Time) *testOP {
+func newTestOP(t *testing.T, now func() time.Time, redirect string) *testOP {
 	t.Helper()
-	op := &testOP{t: t, now: now, codes: map[string]grant{}}
+	op := &testOP{t: t, now: now, codes: map[string]grant{}, redirect: redirect}
 	var err error
 	if op.key, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
 		t.Fatal(err)
@@ -69,6 +73,11 @@ func newTestOP(t *testing.T, now func() time.Time) *testOP {
 		json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &op.key.PublicKey, KeyID: "190", Algorithm: "RS256", Use: "sig"}}})
 	})
 	mux.HandleFunc("POST /services/oauth2/token", op.token)
+	// The CRM's sign-in and consent, already given: straight back to the
+	// callback with a code, as a signed-in CRM user sees it.
+	mux.HandleFunc("GET /services/oauth2/authorize", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, op.authorize(t, op.srv.URL+r.URL.RequestURI(), op.username), http.StatusFound)
+	})
 	op.srv = httptest.NewServer(mux)
 	t.Cleanup(op.srv.Close)
 	return op
@@ -90,7 +99,7 @@ func (op *testOP) token(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, "invalid_client", "invalid client credentials")
 		return
 	}
-	if r.PostForm.Get("redirect_uri") != publicURL+"/sso/callback" {
+	if r.PostForm.Get("redirect_uri") != op.redirect {
 		oauthError(w, "redirect_uri_mismatch", "redirect_uri must match configuration")
 		return
 	}
@@ -148,7 +157,7 @@ func (op *testOP) authorize(t *testing.T, location, username string) string {
 		t.Fatalf("redirected to %s, want the CRM's authorize endpoint", got)
 	}
 	q := u.Query()
-	for k, want := range map[string]string{"response_type": "code", "client_id": clientID, "redirect_uri": publicURL + "/sso/callback", "code_challenge_method": "S256"} {
+	for k, want := range map[string]string{"response_type": "code", "client_id": clientID, "redirect_uri": op.redirect, "code_challenge_method": "S256"} {
 		if q.Get(k) != want {
 			t.Fatalf("authorize %s = %q, want %q", k, q.Get(k), want)
 		}
@@ -160,7 +169,7 @@ func (op *testOP) authorize(t *testing.T, location, username string) string {
 	op.mu.Lock()
 	op.codes[code] = grant{nonce: q.Get("nonce"), challenge: q.Get("code_challenge"), username: username}
 	op.mu.Unlock()
-	return publicURL + "/sso/callback?" + url.Values{"code": {code}, "state": {q.Get("state")}}.Encode()
+	return op.redirect + "?" + url.Values{"code": {code}, "state": {q.Get("state")}}.Encode()
 }
 
 // fakes of the stores and of center's sessions.
@@ -217,18 +226,24 @@ type rig struct {
 	now      time.Time
 }
 
-func newRig(t *testing.T) *rig {
+func newRig(t *testing.T) *rig { t.Helper(); return newRigAt(t, publicURL, nil) }
+
+// newRigAt is newRig for Parley at public, with clock (nil: a fixed time
+// the test can move).
+func newRigAt(t *testing.T, public string, clock cc.Clock) *rig {
 	t.Helper()
 	rg := &rig{now: time.Now().UTC()}
-	clock := func() time.Time { return rg.now }
-	rg.op = newTestOP(t, clock)
+	if clock == nil {
+		clock = func() time.Time { return rg.now }
+	}
+	rg.op = newTestOP(t, clock, public+"/sso/callback")
 	rg.tenant = &cc.Tenant{ID: "ten_acme", Slug: "acme", Kind: cc.KindUnifiedLoginUC, CRMOrigins: []string{crmOrigin},
 		CRM: cc.CRMConnection{Kind: "salesforce", LoginURL: rg.op.srv.URL, SSOClientID: clientID, SSOClientSecret: []byte(clientSecret)}}
 	legacy := &cc.Tenant{ID: "ten_old", Slug: "oldco", Kind: cc.KindLegacy, CRMOrigins: []string{crmOrigin}, CRM: rg.tenant.CRM}
 	rg.sessions = &fakeSessions{}
 	rg.grants = &fakeGrants{consents: map[string]bool{}, tokens: map[string]string{}}
 	var err error
-	rg.h, err = New(Options{PublicURL: publicURL, Clock: clock,
+	rg.h, err = New(Options{PublicURL: public, Clock: clock,
 		Tenants:  fakeTenants{"acme": rg.tenant, "oldco": legacy},
 		Users:    fakeUsers{"alice@acme.example": {ID: "usr_alice", TenantID: "ten_acme", Username: "alice", DisplayName: "Alice <Agent>"}},
 		Sessions: rg.sessions, Grants: rg.grants})
@@ -594,4 +609,13 @@ func TestConsentDenied(t *testing.T) {
 	if text := body(t, again); again.StatusCode != 400 || !strings.Contains(text, "expired or was already answered") {
 		t.Fatalf("second answer: %d %s", again.StatusCode, text)
 	}
+}
+
+// Tenants lists the tenants (the panel's Tenants, for the browser test).
+func (f fakeTenants) Tenants(context.Context) ([]*cc.Tenant, error) {
+	var ts []*cc.Tenant
+	for _, t := range f {
+		ts = append(ts, t)
+	}
+	return ts, nil
 }

@@ -365,14 +365,17 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, cc.Errorf(cc.EUNAUTHORIZED, "the CRM's id_token was refused (its nonce was already used: a replayed sign-in): start the sign-in again from the panel"))
 		return
 	}
-	var claims struct {
-		PreferredUsername string `json:"preferred_username"`
+	if idt.AccessTokenHash != "" {
+		if err := idt.VerifyAccessToken(tok.AccessToken); err != nil {
+			h.fail(w, r, cc.WrapError(cc.EUNAUTHORIZED, err, "the CRM's id_token was refused (its at_hash does not match the access token): sign-in stopped"))
+			return
+		}
 	}
-	if err := idt.Claims(&claims); err != nil || strings.TrimSpace(claims.PreferredUsername) == "" {
-		h.fail(w, r, cc.Errorf(cc.EUNAUTHORIZED, "the CRM's id_token has no preferred_username: the connected app must grant the openid and id scopes"))
+	crmUser, err := crmUsername(cctx, p, idt, tok)
+	if err != nil {
+		h.fail(w, r, err)
 		return
 	}
-	crmUser := strings.ToLower(strings.TrimSpace(claims.PreferredUsername))
 	u, err := h.opts.Users.UserByIntegration(ctx, t.ID, CRMSalesforce, crmUser)
 	if cc.IsCode(err, cc.ENOTFOUND) {
 		h.page(w, http.StatusForbidden, page{Title: "No Parley user for this CRM user",
@@ -397,6 +400,35 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.finish(w, r, ps)
+}
+
+// crmUsername returns the CRM username, lowercased: the id_token's
+// preferred_username, or, when the id_token carries no profile claims, the
+// userinfo endpoint's (for the same subject).
+func crmUsername(ctx context.Context, p *oidc.Provider, idt *oidc.IDToken, tok *oauth2.Token) (string, error) {
+	var claims struct {
+		PreferredUsername string `json:"preferred_username"`
+	}
+	if err := idt.Claims(&claims); err != nil {
+		return "", cc.WrapError(cc.EUNAUTHORIZED, err, "the CRM's id_token claims are unreadable")
+	}
+	if claims.PreferredUsername == "" && p.UserInfoEndpoint() != "" {
+		ui, err := p.UserInfo(ctx, oauth2.StaticTokenSource(tok))
+		if err != nil {
+			return "", cc.WrapError(cc.EUNAVAILABLE, err, "the CRM's userinfo endpoint did not answer with the username: retry the sign-in")
+		}
+		if ui.Subject != idt.Subject {
+			return "", cc.Errorf(cc.EUNAUTHORIZED, "the CRM's userinfo is of another user than its id_token: sign-in stopped")
+		}
+		if err := ui.Claims(&claims); err != nil {
+			return "", cc.WrapError(cc.EUNAUTHORIZED, err, "the CRM's userinfo is unreadable")
+		}
+	}
+	u := strings.ToLower(strings.TrimSpace(claims.PreferredUsername))
+	if u == "" {
+		return "", cc.Errorf(cc.EUNAUTHORIZED, "the CRM gave no preferred_username (the CRM username): the connected app must grant the openid and id scopes")
+	}
+	return u, nil
 }
 
 // consentPage shows Parley's consent for the sign-in waiting for it.

@@ -38,6 +38,8 @@ type testOP struct {
 	redirect string
 	// username signs in at the authorize endpoint (browser tests).
 	username string
+	// userinfo is what /services/oauth2/userinfo answers.
+	userinfo map[string]any
 }
 
 type grant struct{ nonce, challenge, username string }
@@ -65,6 +67,7 @@ func newTestOP(t *testing.T, now func() time.Time, redirect string) *testOP {
 		json.NewEncoder(w).Encode(map[string]any{
 			"issuer": u, "authorization_endpoint": u + "/services/oauth2/authorize",
 			"token_endpoint": u + "/services/oauth2/token", "jwks_uri": u + "/id/keys",
+			"userinfo_endpoint":        u + "/services/oauth2/userinfo",
 			"response_types_supported": []string{"code"}, "subject_types_supported": []string{"public"},
 			"id_token_signing_alg_values_supported": []string{"RS256"},
 		})
@@ -73,6 +76,14 @@ func newTestOP(t *testing.T, now func() time.Time, redirect string) *testOP {
 		json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &op.key.PublicKey, KeyID: "190", Algorithm: "RS256", Use: "sig"}}})
 	})
 	mux.HandleFunc("POST /services/oauth2/token", op.token)
+	mux.HandleFunc("GET /services/oauth2/userinfo", func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer 00Daccess" {
+			http.Error(w, "bad token", http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(op.userinfo)
+	})
 	// The CRM's sign-in and consent, already given: straight back to the
 	// callback with a code, as a signed-in CRM user sees it.
 	mux.HandleFunc("GET /services/oauth2/authorize", func(w http.ResponseWriter, r *http.Request) {
@@ -419,6 +430,7 @@ func TestCallbackRefuses(t *testing.T) {
 		}, "it expired"},
 		{"bad signature", func(rg *rig) { rg.op.signer = rg.op.other }, "bad signature"},
 		{"wrong nonce", func(rg *rig) { rg.op.mutate = func(c map[string]any) { c["nonce"] = "another" } }, "its nonce is not the one this sign-in sent"},
+		{"wrong at_hash", func(rg *rig) { rg.op.mutate = func(c map[string]any) { c["at_hash"] = "d3Jvbmc" } }, "its at_hash does not match the access token"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rg := newRig(t)
@@ -618,4 +630,21 @@ func (f fakeTenants) Tenants(context.Context) ([]*cc.Tenant, error) {
 		ts = append(ts, t)
 	}
 	return ts, nil
+}
+
+// TestUsernameFromUserinfo checks that an id_token without
+// preferred_username is completed from userinfo, for the same subject only.
+func TestUsernameFromUserinfo(t *testing.T) {
+	rg := newRig(t)
+	rg.grants.consents["ten_acme usr_alice "+crmOrigin] = true
+	rg.op.mutate = func(c map[string]any) { delete(c, "preferred_username") }
+	rg.op.userinfo = map[string]any{"sub": rg.op.srv.URL + "/id/00D/005", "preferred_username": "Alice@acme.example"}
+	if res := rg.signIn(t, ""); res.StatusCode != 200 || len(rg.sessions.started) != 1 {
+		t.Fatalf("userinfo username: %d %s", res.StatusCode, body(t, res))
+	}
+	rg.op.userinfo["sub"] = rg.op.srv.URL + "/id/00D/other"
+	res := rg.signIn(t, "")
+	if text := body(t, res); res.StatusCode != 401 || !strings.Contains(text, "userinfo is of another user") {
+		t.Fatalf("userinfo of another subject: %d %s", res.StatusCode, text)
+	}
 }

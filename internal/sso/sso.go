@@ -266,7 +266,7 @@ func (h *Handler) tenantConfig(ctx context.Context, slug, origin string, sandbox
 		return nil, nil, cc.Errorf(cc.EINVALID, "the origin parameter is missing: open the sign-in from the panel inside the CRM")
 	}
 	if !t.AllowsCRMOrigin(origin) {
-		return nil, nil, cc.Errorf(cc.EFORBIDDEN, "%q is not one of tenant %s's CRM origins: an administrator adds it with parley admin tenant set --crm-origin", origin, t.Slug)
+		return nil, nil, cc.Errorf(cc.EFORBIDDEN, "%q is not one of tenant %s's CRM origins: if it is the tenant's CRM, an administrator adds it with parley admin tenant set --tenant %s --add-crm-origin ORIGIN", origin, t.Slug, t.Slug)
 	}
 	if t.CRM.Kind == "" || t.CRM.SSOClientID == "" {
 		return nil, nil, cc.Errorf(cc.EFORBIDDEN, "tenant %s has no SSO connected app: an administrator runs parley admin crm set --tenant %s --sso-client-id ID --sso-client-secret-file FILE", t.Slug, t.Slug)

@@ -87,7 +87,7 @@ var adminSynopsis = map[string]string{
 	"trunk add":          "--tenant SLUG --name NAME --cidr NETWORKS [--outbound-uri URI]",
 	"trunk set":          "--tenant SLUG --name NAME [--cidr NETWORKS] [--outbound-uri URI]",
 	"trunk list":         "--tenant SLUG",
-	"crm set":            "--tenant SLUG [--kind salesforce|none] --login-url URL --client-id KEY (--username USER --private-key FILE | --client-secret-file FILE) [--api-version V] [--log-cap BYTES] [--base-url URL]",
+	"crm set":            "--tenant SLUG [--kind salesforce|none] --login-url URL --client-id KEY (--username USER --private-key FILE | --client-secret-file FILE) [--api-version V] [--log-cap BYTES] [--base-url URL] [--sso-client-id KEY [--sso-client-secret-file FILE] [--my-domain URL]]",
 	"crm show":           "--tenant SLUG",
 	"callcenter-xml":     "--tenant SLUG [--sso] [--sandbox] [--out FILE] [--standby-url URL] [--timeout MS] [--outside-prefix DIGITS]",
 	"cti-url":            "(--tenant SLUG | --cluster NAME --kind 1|2|3) [--sso] [--sandbox]",
@@ -1324,12 +1324,20 @@ func (e *adminEnv) crmSet(ctx context.Context, args []string) error {
 	version := fs.String("api-version", "", "REST API `version`, e.g. 62.0")
 	capBytes := fs.Int("log-cap", 0, "byte cap of the logged Task Description (labelled Comments in Salesforce; default 4000)")
 	base := fs.String("base-url", "", "Parley's public `URL`, linked from cut logs")
+	ssoID := fs.String("sso-client-id", "", "consumer `key` of the connected app agents sign in with (single sign-on; empty turns it off)")
+	ssoSecretFile := fs.String("sso-client-secret-file", "", "`file` holding that app's consumer secret")
+	myDomain := fs.String("my-domain", "", "the org's My Domain `URL` (https://acme.my.salesforce.com); single sign-on uses it instead of the login URL; empty clears it")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	t, err := e.tenant(ctx, *slug)
 	if err != nil {
 		return err
+	}
+	if *ssoID != "" || *ssoSecretFile != "" {
+		if err := t.CheckSSO(); err != nil {
+			return err
+		}
 	}
 	if *kind == "none" {
 		t.CRM = cc.CRMConnection{LogCapBytes: t.CRM.LogCapBytes}
@@ -1354,6 +1362,15 @@ func (e *adminEnv) crmSet(ctx context.Context, args []string) error {
 		if isSet(fs, "base-url") {
 			c.BaseURL = *base
 		}
+		if isSet(fs, "sso-client-id") {
+			c.SSOClientID = strings.TrimSpace(*ssoID)
+			if c.SSOClientID == "" {
+				c.SSOClientSecret = nil
+			}
+		}
+		if isSet(fs, "my-domain") {
+			c.MyDomain = strings.TrimRight(strings.TrimSpace(*myDomain), "/")
+		}
 		if *keyFile != "" {
 			b, err := os.ReadFile(*keyFile)
 			if err != nil {
@@ -1365,11 +1382,14 @@ func (e *adminEnv) crmSet(ctx context.Context, args []string) error {
 			c.PrivateKey = b
 		}
 		if *secretFile != "" {
-			b, err := os.ReadFile(*secretFile)
-			if err != nil {
-				return cc.Errorf(cc.EINVALID, "read --client-secret-file: %v", err)
+			if c.ClientSecret, err = readSecretFile("client-secret-file", *secretFile); err != nil {
+				return err
 			}
-			c.ClientSecret = []byte(strings.TrimSpace(string(b)))
+		}
+		if *ssoSecretFile != "" {
+			if c.SSOClientSecret, err = readSecretFile("sso-client-secret-file", *ssoSecretFile); err != nil {
+				return err
+			}
 		}
 	}
 	t.Normalize()
@@ -1381,6 +1401,19 @@ func (e *adminEnv) crmSet(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "CRM of %s set: %s %s\n", t.Slug, t.CRM.Kind, t.CRM.LoginURL)
 	return nil
+}
+
+// readSecretFile reads a secret from the file given to --flag, trimmed.
+func readSecretFile(flag, path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, cc.Errorf(cc.EINVALID, "read --%s: %v", flag, err)
+	}
+	b = []byte(strings.TrimSpace(string(b)))
+	if len(b) == 0 {
+		return nil, cc.Errorf(cc.EINVALID, "--%s %s is empty: put the secret in it", flag, path)
+	}
+	return b, nil
 }
 
 func (e *adminEnv) crmShow(ctx context.Context, args []string) error {
@@ -1406,6 +1439,7 @@ func (e *adminEnv) crmShow(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "kind: %s\nlogin URL: %s\nAPI version: %s\nclient id: %s\nusername: %s\nprivate key: %s\nclient secret: %s\nlog cap: %d bytes\nbase URL: %s\n",
 		c.Kind, c.LoginURL, c.APIVersion, c.ClientID, c.Username, secretState(c.PrivateKey), secretState(c.ClientSecret), c.LogCapBytes, c.BaseURL)
+	fmt.Fprintf(e.stdout, "SSO client id: %s\nSSO client secret: %s\nMy Domain: %s\n", c.SSOClientID, secretState(c.SSOClientSecret), c.MyDomain)
 	return nil
 }
 

@@ -46,8 +46,8 @@ type cliStep struct {
 }
 
 // runCLISteps runs the steps in order and stops at the first wrong exit
-// status. No output may show a password hash.
-func runCLISteps(t *testing.T, steps []cliStep) {
+// status. No output may show a password hash or any of secrets.
+func runCLISteps(t *testing.T, steps []cliStep, secrets ...string) {
 	t.Helper()
 	for _, s := range steps {
 		code, out, errOut := cli(t, s.args...)
@@ -61,6 +61,11 @@ func runCLISteps(t *testing.T, steps []cliStep) {
 		}
 		if strings.Contains(out+errOut, "$argon2id$") {
 			t.Errorf("%v printed a password hash", s.args[3:])
+		}
+		for _, secret := range secrets {
+			if strings.Contains(out+errOut, secret) {
+				t.Errorf("%v printed a secret (%s)", s.args[3:], secret)
+			}
 		}
 	}
 }

@@ -256,3 +256,26 @@ func writeFile(t *testing.T, dir, name, content string) string {
 	}
 	return p
 }
+
+func TestAdminCRMSetSSO(t *testing.T) {
+	t.Setenv("PARLEY_SECRET_KEY", "")
+	dir := t.TempDir()
+	a := func(args ...string) []string { return append([]string{"admin", "--data", dir}, args...) }
+	secretFile := filepath.Join(dir, "sso.secret")
+	os.WriteFile(secretFile, []byte("plaintext-sso-secret\n"), 0o600)
+	empty := filepath.Join(dir, "empty.secret")
+	os.WriteFile(empty, nil, 0o600)
+	crm := []string{"--login-url", "https://login.salesforce.com", "--client-id", "3MVG9", "--client-secret-file", secretFile}
+	steps := []cliStep{
+		{a("tenant", "add", "--name", "acme", "--kind", "3"), 0, []string{"tenant acme created"}},
+		{a("tenant", "add", "--name", "oldco", "--kind", "1"), 0, []string{"tenant oldco created"}},
+		{a(append([]string{"crm", "set", "--tenant", "oldco", "--sso-client-id", "3MVG9sso"}, crm...)...), 1, []string{"legacy (kind 1) tenant: single sign-on is not available for legacy tenants"}},
+		{a(append([]string{"crm", "set", "--tenant", "acme", "--sso-client-id", "3MVG9sso", "--sso-client-secret-file", empty}, crm...)...), 1, []string{"--sso-client-secret-file", "is empty"}},
+		{a(append([]string{"crm", "set", "--tenant", "acme", "--sso-client-id", "3MVG9sso", "--my-domain", "acme.my.salesforce.com"}, crm...)...), 1, []string{`My Domain "acme.my.salesforce.com"`}},
+		{a(append([]string{"crm", "set", "--tenant", "acme", "--sso-client-id", "3MVG9sso", "--sso-client-secret-file", secretFile, "--my-domain", "https://acme.my.salesforce.com/"}, crm...)...), 0, []string{"CRM of acme set"}},
+		{a("crm", "show", "--tenant", "acme"), 0, []string{"SSO client id: 3MVG9sso", "SSO client secret: set (sealed at rest)", "My Domain: https://acme.my.salesforce.com\n"}},
+		{a("crm", "set", "--tenant", "acme", "--sso-client-id", ""), 0, []string{"CRM of acme set"}},
+		{a("crm", "show", "--tenant", "acme"), 0, []string{"SSO client id: \n", "SSO client secret: not set"}},
+	}
+	runCLISteps(t, steps, "plaintext-sso-secret")
+}

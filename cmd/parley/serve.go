@@ -26,6 +26,7 @@ import (
 	"github.com/parley-cc/parley/internal/panel"
 	"github.com/parley-cc/parley/internal/secret"
 	"github.com/parley-cc/parley/internal/softphone"
+	"github.com/parley-cc/parley/internal/sso"
 	"github.com/parley-cc/parley/internal/store/sqlite"
 	"github.com/parley-cc/parley/internal/telephony"
 )
@@ -226,9 +227,13 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	ssoHandler, err := m.newSSO()
+	if err != nil {
+		return err
+	}
 	m.API = httpapi.New(httpapi.Options{Service: m.Center, Logger: m.Logger.With("component", "http"), Registry: m.Registry, Version: Version, MetricsToken: c.HTTP.MetricsToken, Softphone: m.Audio,
 		Panel: panel.New(panel.Options{Tenants: m.Store, Logger: m.Logger.With("component", "panel")}), Clusters: clusters,
-		Admin: adminweb.New()})
+		Admin: adminweb.New(), SSO: ssoHandler})
 	tlsConfig, err := loadTLS(c.HTTP)
 	if err != nil {
 		return err
@@ -255,6 +260,17 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}()
 	m.Logger.Info("Parley is running", "http", m.HTTPURL(), "sip_udp", c.SIP.UDP, "sip_tcp", c.SIP.TCP, "data", c.DataDir)
 	return nil
+}
+
+// newSSO returns the /sso/ pages, or nil (with a warning) while the store
+// cannot map CRM usernames to users (the account mapping, UserByIntegration).
+func (m *Main) newSSO() (http.Handler, error) {
+	h, err := sso.New(sso.Options{PublicURL: m.Config.PublicURL(), Tenants: m.Store, Users: m.Store, Sessions: m.Center,
+		Grants: m.Store, Logger: m.Logger.With("component", "sso")})
+	if err != nil {
+		return nil, err
+	}
+	return h, nil
 }
 
 // HTTPURL is the address the API listens on.

@@ -103,6 +103,15 @@ type CRMConnection struct {
 	LogCapBytes int
 	// BaseURL is Parley's public URL; the log links to the full text there.
 	BaseURL string
+	// SSOClientID is the consumer key of the connected app agents sign in
+	// to Parley with (OpenID Connect); empty means no SSO for this tenant.
+	SSOClientID string
+	// SSOClientSecret is that app's consumer secret; sealed at rest. Empty
+	// for an app that needs only PKCE.
+	SSOClientSecret []byte
+	// MyDomain is the org's My Domain URL (https://acme.my.salesforce.com);
+	// when set, SSO signs in there instead of the login host.
+	MyDomain string
 }
 
 // DefaultNotReadyReasons are the reasons a new tenant offers its agents.
@@ -328,6 +337,12 @@ func (c *CRMConnection) Validate() error {
 	}
 	if c.LogCapBytes < 256 || c.LogCapBytes > 131072 {
 		return Errorf(EINVALID, "CRM log cap %d bytes: use 256 to 131072", c.LogCapBytes)
+	}
+	if len(c.SSOClientSecret) > 0 && c.SSOClientID == "" {
+		return Errorf(EINVALID, "CRM SSO client secret given without an SSO client id: give the connected app's consumer key too")
+	}
+	if c.MyDomain != "" && !validHTTPURL(c.MyDomain) {
+		return Errorf(EINVALID, "CRM My Domain %q: use an absolute http(s) URL such as https://acme.my.salesforce.com", c.MyDomain)
 	}
 	if c.BaseURL != "" {
 		if !validHTTPURL(c.BaseURL) {

@@ -65,6 +65,12 @@ func TestTenantValidate(t *testing.T) {
 		{"login URL without a host", func(t *cc.Tenant) { t.CRM = salesforce(); t.CRM.LoginURL = "https://" }, `CRM login URL "https://"`},
 		{"login URL of a local devcrm", func(t *cc.Tenant) { t.CRM = salesforce(); t.CRM.LoginURL = "http://127.0.0.1:8081" }, ""},
 		{"no API version", func(t *cc.Tenant) { t.CRM = salesforce(); t.CRM.APIVersion = "" }, ""},
+		{"SSO app", func(t *cc.Tenant) {
+			t.CRM = salesforce()
+			t.CRM.SSOClientID, t.CRM.SSOClientSecret, t.CRM.MyDomain = "3MVG9sso", []byte("s"), "https://acme.my.salesforce.com"
+		}, ""},
+		{"SSO secret without client id", func(t *cc.Tenant) { t.CRM = salesforce(); t.CRM.SSOClientSecret = []byte("s") }, "SSO client secret given without an SSO client id"},
+		{"My Domain without a scheme", func(t *cc.Tenant) { t.CRM = salesforce(); t.CRM.MyDomain = "acme.my.salesforce.com" }, `CRM My Domain "acme.my.salesforce.com"`},
 		{"API version with a v", func(t *cc.Tenant) { t.CRM = salesforce(); t.CRM.APIVersion = "v62.0" }, `CRM API version "v62.0"`},
 		{"API version with a minor", func(t *cc.Tenant) { t.CRM = salesforce(); t.CRM.APIVersion = "62.1" }, `CRM API version "62.1"`},
 		{"API version without a minor", func(t *cc.Tenant) { t.CRM = salesforce(); t.CRM.APIVersion = "62" }, `CRM API version "62"`},

@@ -495,6 +495,24 @@ func TestSignInAndSessions(t *testing.T) {
 	}
 }
 
+// TestStartSession checks the sessions single sign-on starts: the same as a
+// password sign-in's, and none for a disabled user.
+func TestStartSession(t *testing.T) {
+	f := newFixture(t)
+	alice := f.users["alice"]
+	tok, p, err := f.c.StartSession(f.ctx, f.tenant, alice, "sso")
+	must(t, err)
+	got, err := f.c.Authenticate(f.ctx, tok)
+	if err != nil || got.User.ID != alice.ID || got.Session.ID != p.Session.ID {
+		t.Fatalf("authenticate an SSO session: %v", err)
+	}
+	disabled := *alice
+	disabled.Disabled = true
+	if _, _, err := f.c.StartSession(f.ctx, f.tenant, &disabled, "sso"); !cc.IsCode(err, cc.EUNAUTHORIZED) {
+		t.Fatalf("session for a disabled user: %v, want EUNAUTHORIZED", err)
+	}
+}
+
 func TestAgentOnBreakCallsOutAndFailsBackToBreak(t *testing.T) {
 	p := cc.Presence{State: cc.StateNotReady, Reason: "lunch"}
 	reasons := cc.DefaultNotReadyReasons

@@ -35,13 +35,23 @@ func (c *Center) SignIn(ctx context.Context, tenant, username, password string) 
 	if !auth.VerifyPassword(u.PasswordHash, password) || u.Disabled {
 		return "", nil, errBadCredentials
 	}
+	return c.StartSession(ctx, t, u, "password")
+}
+
+// StartSession creates a session for a user whose identity was proven by
+// method ("password", "sso"), as sign-in does, and returns its bearer
+// token. EUNAUTHORIZED if the user is disabled.
+func (c *Center) StartSession(ctx context.Context, t *cc.Tenant, u *cc.User, method string) (string, *cc.Principal, error) {
+	if u.Disabled {
+		return "", nil, cc.Errorf(cc.EUNAUTHORIZED, "user %s is disabled: ask an administrator", u.Username)
+	}
 	token, hash := auth.NewToken()
 	now := c.clock()
 	s := &cc.Session{ID: cc.NewID("ses"), TenantID: t.ID, UserID: u.ID, TokenHash: hash, CreatedAt: now, ExpiresAt: now.Add(c.opts.SessionTTL)}
 	if err := c.store.CreateSession(ctx, s); err != nil {
 		return "", nil, err
 	}
-	c.log.Info("signed in", "tenant", t.Slug, "user", u.Username)
+	c.log.Info("signed in", "tenant", t.Slug, "user", u.Username, "method", method)
 	return token, &cc.Principal{Tenant: t, User: u, Session: s}, nil
 }
 

@@ -51,6 +51,10 @@ type Options struct {
 	// Admin, when set, serves the admin web pages under /admin/
 	// (internal/adminweb). It sets its own headers.
 	Admin http.Handler
+	// SSO, when set, serves single sign-on from the CRM under /sso/
+	// (GET /sso/start, /sso/callback, /sso/consent and POST /sso/consent;
+	// internal/sso). It sets its own headers.
+	SSO http.Handler
 	// Softphone, when set, answers the panel's browser audio over the
 	// events WebSocket (softphone.offer messages).
 	Softphone Softphone
@@ -69,6 +73,7 @@ type Server struct {
 	metricsToken string
 	panel        http.Handler
 	admin        http.Handler
+	sso          http.Handler
 	softphone    Softphone
 	clusters     *ctiurl.Clusters
 	clock        cc.Clock
@@ -107,6 +112,7 @@ func New(opts Options) *Server {
 		metricsToken: opts.MetricsToken,
 		panel:        opts.Panel,
 		admin:        opts.Admin,
+		sso:          opts.SSO,
 		softphone:    opts.Softphone,
 		clusters:     opts.Clusters,
 		mux:          http.NewServeMux(),
@@ -190,6 +196,11 @@ func (s *Server) register() {
 	}
 	if s.admin != nil {
 		s.mux.Handle("GET /admin/", s.admin)
+	}
+	if s.sso != nil {
+		// Pages too: the sign-in popup's.
+		s.mux.Handle("GET /sso/", s.sso)
+		s.mux.Handle("POST /sso/consent", s.sso)
 	}
 }
 

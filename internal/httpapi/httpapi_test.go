@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"slices"
 	"sort"
@@ -491,4 +492,25 @@ func queueJSON(t *testing.T, extra string) string {
 		s = s[:len(s)-1] + "," + extra + "}"
 	}
 	return s
+}
+
+// TestSSOMounted checks that the SSO pages reach Options.SSO, and that
+// nothing else under /sso/ is answered by it with a POST.
+func TestSSOMounted(t *testing.T) {
+	clock := &fakeClock{now: time.Date(2025, 3, 4, 15, 30, 0, 0, time.UTC)}
+	sso := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "sso "+r.Method+" "+r.URL.Path) })
+	srv := New(Options{Service: newFakeService(clock), Clock: clock.Now, Registry: prometheus.NewRegistry(), SSO: sso})
+	t.Cleanup(func() { srv.Close() })
+	for _, tc := range []struct{ method, path, want string }{
+		{"GET", "/sso/start", "sso GET /sso/start"},
+		{"GET", "/sso/callback", "sso GET /sso/callback"},
+		{"POST", "/sso/consent", "sso POST /sso/consent"},
+		{"POST", "/sso/start", "method POST is not allowed"},
+	} {
+		w := httptest.NewRecorder()
+		srv.Handler().ServeHTTP(w, httptest.NewRequest(tc.method, tc.path, nil))
+		if !strings.Contains(w.Body.String(), tc.want) {
+			t.Errorf("%s %s: %d %s, want %q", tc.method, tc.path, w.Code, w.Body, tc.want)
+		}
+	}
 }

@@ -33,6 +33,12 @@ const pageHTML = `<!doctype html>
 <form id="signin" class="card" hidden aria-labelledby="signin-title">
   <h1 id="signin-title">Sign in</h1>
   <p id="signin-notice" class="notice" role="note" hidden></p>
+  <div id="signin-sso" hidden>
+    <button id="signin-sso-button" type="button">Sign in with the CRM</button>
+    <p id="signin-sso-error" class="error" role="alert"></p>
+    <button id="signin-sso-retry" type="button" hidden>Try again</button>
+    <p class="hint">or with your contact-center password:</p>
+  </div>
   <label for="signin-tenant">Contact center</label>
   <input id="signin-tenant" name="tenant" autocomplete="organization" required>
   <label for="signin-username">Username</label>

@@ -59,7 +59,7 @@ const agentID = "usr_1"
 
 func newStandIn(t *testing.T, crmOrigin string) *standIn {
 	s := &standIn{t: t, state: "not_ready", reason: "Break", sockets: map[*websocket.Conn]bool{}, enabled: true}
-	ts := tenants{{ID: "ten_1", Slug: "acme", DisplayName: "Acme", Kind: cc.KindLegacy, Region: "US", CRMOrigins: []string{crmOrigin}}}
+	ts := tenants{{ID: "ten_1", Slug: "acme", DisplayName: "Acme", Kind: cc.KindUnifiedLoginUC, Region: "US", CRMOrigins: []string{crmOrigin}}}
 	mux := http.NewServeMux()
 	mux.Handle("/cti/", panel.New(panel.Options{Tenants: ts}))
 	mux.HandleFunc("POST /api/v1/sessions", func(w http.ResponseWriter, r *http.Request) {

@@ -8,6 +8,7 @@ import { API, APIError, Events } from './api.js';
 import { Tabs } from './tabs.js';
 import { Softphone, MIC_KEY, SPEAKER_KEY, PROCESSING_KEY } from './softphone.js';
 import { wireSettings } from './settings.js';
+import { openSSO, ssoStartURL, PopupBlockedError } from './sso.js';
 
 const $ = id => document.getElementById(id);
 const config = JSON.parse($('parley-config').textContent);
@@ -564,12 +565,13 @@ function signedOut(msg) {
   show($('main'), false);
   show($('signin'), true);
   text($('who'), '');
-  // ssoMode=true for a tenant whose kind has no single sign-on: the page
-  // says why, and the password sign-in is the way in.
+  // ssoMode=true: for a tenant whose kind offers single sign-on, the CRM
+  // sign-in in a popup (internal/sso) above the password form; for one whose
+  // kind has none, the page says why and the password sign-in is the way in.
   text($('signin-notice'), config.sso_notice || '');
   show($('signin-notice'), !!config.sso_notice);
-  text($('signin-error'), msg || (config.launch.sso && config.sso
-    ? 'Single sign-on from the CRM is not available yet: sign in with your contact-center username and password.' : ''));
+  show($('signin-sso'), !!(config.launch.sso && config.sso));
+  text($('signin-error'), msg || '');
   updateLabel();
   $('signin-username').focus();
 }
@@ -581,17 +583,37 @@ async function signIn(ev) {
   text($('signin-error'), '');
   try {
     const s = await api.post('/sessions', body, 'Sign-in');
-    state.session = { token: s.token, user: s.user };
-    saveSession(state.session);
-    // The session goes with the message: another tab's read of
-    // localStorage may not see this write yet.
-    tabs.broadcast({ type: 'signin', session: state.session });
     $('signin-password').value = '';
-    await start();
+    await signedIn(s);
   } catch (e) {
     text($('signin-error'), describeError(e));
   } finally {
     $('signin-submit').disabled = false;
+  }
+}
+
+// signedIn keeps a new session (from the password or the CRM sign-in),
+// tells the other tabs and starts the panel.
+async function signedIn(s) {
+  state.session = { token: s.token, user: s.user };
+  saveSession(state.session);
+  // The session goes with the message: another tab's read of
+  // localStorage may not see this write yet.
+  tabs.broadcast({ type: 'signin', session: state.session });
+  await start();
+}
+
+// signInSSO signs in with the CRM in a popup (a click: popups need a user
+// gesture). A blocked popup shows how to allow it and a retry button.
+async function signInSSO() {
+  text($('signin-sso-error'), '');
+  show($('signin-sso-retry'), false);
+  const url = ssoStartURL(location.origin, { tenant: config.tenant, origin: config.launch.origin, sandbox: config.launch.sandbox });
+  try {
+    await signedIn(await openSSO(window, url, location.origin));
+  } catch (e) {
+    text($('signin-sso-error'), e instanceof Error ? e.message : describeError(e));
+    show($('signin-sso-retry'), e instanceof PopupBlockedError);
   }
 }
 
@@ -664,6 +686,8 @@ async function submitWrapUp(ev) {
 function wire() {
   $('signin').addEventListener('submit', signIn);
   wireSettings(api, config);
+  $('signin-sso-button').addEventListener('click', signInSSO);
+  $('signin-sso-retry').addEventListener('click', signInSSO);
   $('presence').addEventListener('change', changePresence);
   $('offer-accept').addEventListener('click', () => act('Accepting', `/interactions/${current()}/accept`));
   $('offer-reject').addEventListener('click', () => act('Rejecting', `/interactions/${current()}/reject`));

@@ -14,7 +14,8 @@ var _ cc.TenantStore = (*DB)(nil)
 const tenantColumns = `id, slug, display_name, kind, cluster, region, time_zone,
 	not_ready_reasons, dispositions, crm_kind, crm_login_url, crm_api_version,
 	crm_client_id, crm_username, crm_private_key, crm_client_secret,
-	crm_log_cap_bytes, crm_base_url, created_at, crm_origins`
+	crm_log_cap_bytes, crm_base_url, created_at, crm_origins,
+	crm_sso_client_id, crm_sso_client_secret, crm_my_domain`
 
 // CreateTenant stores a new tenant. It assigns an ID and CreatedAt when they
 // are empty. ECONFLICT if the slug or the id is taken.
@@ -31,7 +32,7 @@ func (s *DB) CreateTenant(ctx context.Context, t *cc.Tenant) (err error) {
 	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO tenants (`+tenantColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
 		return tenantConflict(err, t)
 	})
 }
@@ -53,7 +54,7 @@ func (s *DB) UpdateTenant(ctx context.Context, t *cc.Tenant) (err error) {
 			not_ready_reasons = ?8, dispositions = ?9, crm_kind = ?10, crm_login_url = ?11,
 			crm_api_version = ?12, crm_client_id = ?13, crm_username = ?14,
 			crm_private_key = ?15, crm_client_secret = ?16, crm_log_cap_bytes = ?17, crm_base_url = ?18,
-			crm_origins = ?20
+			crm_origins = ?20, crm_sso_client_id = ?21, crm_sso_client_secret = ?22, crm_my_domain = ?23
 			WHERE id = ?1`, args...)
 		return tenantConflict(err, t)
 	})
@@ -103,12 +104,17 @@ func (s *DB) tenantArgs(t *cc.Tenant) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	ssoSecret, err := s.seal("CRM SSO client secret", t.CRM.SSOClientSecret)
+	if err != nil {
+		return nil, err
+	}
 	var e encoder
 	args := []any{t.ID, t.Slug, t.DisplayName, int64(t.Kind), t.Cluster, t.Region, t.TimeZone,
 		e.json("not-ready reasons", t.NotReadyReasons), e.json("dispositions", t.Dispositions),
 		t.CRM.Kind, t.CRM.LoginURL, t.CRM.APIVersion, t.CRM.ClientID, t.CRM.Username, key, secret,
 		int64(t.CRM.LogCapBytes), t.CRM.BaseURL, e.time("created at", t.CreatedAt),
-		e.json("CRM origins", nonNilStrings(t.CRMOrigins))}
+		e.json("CRM origins", nonNilStrings(t.CRMOrigins)),
+		t.CRM.SSOClientID, ssoSecret, t.CRM.MyDomain}
 	return args, e.err
 }
 
@@ -122,11 +128,12 @@ func nonNilStrings(s []string) []string {
 
 func (s *DB) scanTenant(sc scanner) (*cc.Tenant, error) {
 	var t cc.Tenant
-	var key, secret []byte
+	var key, secret, ssoSecret []byte
 	err := sc.Scan(&t.ID, &t.Slug, &t.DisplayName, &t.Kind, &t.Cluster, &t.Region, &t.TimeZone,
 		jsonCol{&t.NotReadyReasons}, jsonCol{&t.Dispositions},
 		&t.CRM.Kind, &t.CRM.LoginURL, &t.CRM.APIVersion, &t.CRM.ClientID, &t.CRM.Username, &key, &secret,
-		&t.CRM.LogCapBytes, &t.CRM.BaseURL, timeCol{&t.CreatedAt}, jsonCol{&t.CRMOrigins})
+		&t.CRM.LogCapBytes, &t.CRM.BaseURL, timeCol{&t.CreatedAt}, jsonCol{&t.CRMOrigins},
+		&t.CRM.SSOClientID, &ssoSecret, &t.CRM.MyDomain)
 	if err != nil {
 		return nil, err
 	}
@@ -137,6 +144,9 @@ func (s *DB) scanTenant(sc scanner) (*cc.Tenant, error) {
 		return nil, err
 	}
 	if t.CRM.ClientSecret, err = s.open("CRM client secret", t.Slug, secret); err != nil {
+		return nil, err
+	}
+	if t.CRM.SSOClientSecret, err = s.open("CRM SSO client secret", t.Slug, ssoSecret); err != nil {
 		return nil, err
 	}
 	return &t, nil

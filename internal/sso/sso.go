@@ -1,0 +1,650 @@
+// Package sso is Parley's OpenID Connect relying party: an agent signs in to
+// Parley with their CRM account (Salesforce or devcrm) from the panel, in a
+// popup, with no second password.
+//
+// The flow: the panel opens GET /sso/start?tenant=SLUG&origin=<CRM
+// origin>[&sandbox=true]; Parley checks every parameter, keeps state, nonce
+// and a PKCE verifier in a short-lived signed cookie named after the state,
+// and redirects to the CRM's authorize endpoint found by OpenID discovery on
+// the tenant's SSO login host (the My Domain when set, else the sandbox or
+// production login host). The CRM redirects back to GET /sso/callback:
+// Parley checks the state against the cookie, exchanges the code with the
+// verifier, verifies the id_token with coreos/go-oidc (issuer, audience,
+// expiry, signature, nonce; a nonce is accepted once), maps its
+// preferred_username to a Parley user, asks once for Parley's own consent
+// per user and CRM origin (GET|POST /sso/consent), stores the CRM refresh
+// token sealed, creates a Parley session and hands it to the panel with
+// window.opener.postMessage to Parley's own origin.
+package sso
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	"github.com/parley-cc/parley/internal/cc"
+)
+
+// CRMSalesforce is the CRM name of the integration entries SSO maps.
+const CRMSalesforce = "salesforce"
+
+// Timing of the flow.
+const (
+	// FlowTTL is how long a started sign-in may take, CRM sign-in and
+	// consent included: the cookie's Max-Age.
+	FlowTTL = 10 * time.Minute
+	// ConsentTTL is how long Parley's consent page waits for an answer.
+	ConsentTTL = 10 * time.Minute
+	// cookiePrefix names the flow cookie; the state follows it.
+	cookiePrefix = "parley_sso_"
+	// consentCookie holds the id of a sign-in waiting for Parley's consent.
+	consentCookie = "parley_sso_consent"
+)
+
+// Users finds the Parley user mapped to a CRM username (the account
+// mapping, internal/cc's UserStore).
+type Users interface {
+	// UserByIntegration returns the user whose integration entry for crm
+	// is username. ENOTFOUND naming the username if none.
+	UserByIntegration(ctx context.Context, tenantID, crm, username string) (*cc.User, error)
+}
+
+// Tenants finds tenants by slug.
+type Tenants interface {
+	// TenantBySlug returns a tenant by slug. ENOTFOUND if none.
+	TenantBySlug(ctx context.Context, slug string) (*cc.Tenant, error)
+}
+
+// Sessions creates Parley sessions: the same kind password sign-in creates
+// (internal/center's StartSession).
+type Sessions interface {
+	// StartSession creates a session for u and returns its bearer token.
+	StartSession(ctx context.Context, t *cc.Tenant, u *cc.User, method string) (string, *cc.Principal, error)
+}
+
+// Grants stores what an SSO sign-in leaves behind (internal/store/sqlite).
+type Grants interface {
+	// HasSSOConsent reports whether the user allowed the panel in origin
+	// to act as them.
+	HasSSOConsent(ctx context.Context, tenantID, userID, origin string) (bool, error)
+	// PutSSOConsent remembers that consent.
+	PutSSOConsent(ctx context.Context, tenantID, userID, origin string, at time.Time) error
+	// PutCRMRefreshToken stores the user's CRM refresh token sealed at rest.
+	PutCRMRefreshToken(ctx context.Context, tenantID, userID, crm string, token []byte, at time.Time) error
+}
+
+// Options configure a Handler.
+type Options struct {
+	// PublicURL is Parley's public URL (config http.public_url): the
+	// callback is PublicURL/sso/callback and the session is posted to its
+	// origin, the panel's. Required.
+	PublicURL string
+	Tenants   Tenants
+	Users     Users
+	Sessions  Sessions
+	Grants    Grants
+	// HTTPClient reaches the CRM (discovery, keys, token); nil uses a
+	// client with a 15-second timeout.
+	HTTPClient *http.Client
+	// Logger receives failures with their causes; nil discards.
+	Logger *slog.Logger
+	// Clock gives the time; nil is the system clock.
+	Clock cc.Clock
+	// CookieKey signs the flow cookies; nil picks a random key, so a
+	// restart ends the sign-ins under way (they are started again).
+	CookieKey []byte
+}
+
+// Handler serves /sso/start, /sso/callback and /sso/consent. Create it with
+// New.
+type Handler struct {
+	opts   Options
+	origin string // Parley's own origin
+	log    *slog.Logger
+	clock  cc.Clock
+	key    []byte
+	mux    *http.ServeMux
+
+	mu        sync.Mutex
+	providers map[string]*oidc.Provider // by issuer
+	nonces    map[string]time.Time      // used nonces until they expire
+	pending   map[string]*pendingSignIn // waiting for Parley's consent, by id
+}
+
+// pendingSignIn is a verified CRM user who has not yet given Parley's consent.
+type pendingSignIn struct {
+	tenant       *cc.Tenant
+	user         *cc.User
+	origin       string
+	crmUsername  string
+	refreshToken string
+	csrf         string
+	expires      time.Time
+}
+
+// New returns a Handler. It does no I/O.
+func New(opts Options) (*Handler, error) {
+	u, err := url.Parse(strings.TrimRight(opts.PublicURL, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, cc.Errorf(cc.EINVALID, "SSO: Parley's public URL %q: give an absolute URL such as https://parley.example.com (http.public_url)", opts.PublicURL)
+	}
+	if opts.Tenants == nil || opts.Users == nil || opts.Sessions == nil || opts.Grants == nil {
+		return nil, errors.New("sso: Options.Tenants, Users, Sessions and Grants are required")
+	}
+	opts.PublicURL = u.String()
+	h := &Handler{
+		opts: opts, origin: u.Scheme + "://" + u.Host, log: opts.Logger, clock: opts.Clock, key: opts.CookieKey,
+		providers: map[string]*oidc.Provider{}, nonces: map[string]time.Time{}, pending: map[string]*pendingSignIn{},
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.clock == nil {
+		h.clock = cc.SystemClock
+	}
+	if h.opts.HTTPClient == nil {
+		h.opts.HTTPClient = &http.Client{Timeout: 15 * time.Second}
+	}
+	if len(h.key) == 0 {
+		h.key = make([]byte, 32)
+		rand.Read(h.key)
+	}
+	h.mux = http.NewServeMux()
+	h.mux.HandleFunc("GET /sso/start", h.start)
+	h.mux.HandleFunc("GET /sso/callback", h.callback)
+	h.mux.HandleFunc("GET /sso/consent", h.consentPage)
+	h.mux.HandleFunc("POST /sso/consent", h.consent)
+	return h, nil
+}
+
+// ServeHTTP serves the /sso/ routes.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+// LoginHost returns the issuer SSO signs in with for the tenant: the My
+// Domain when set; else, for a sandbox, https://test.salesforce.com in
+// place of https://login.salesforce.com, or LoginURL + "/sandbox" for
+// another host (devcrm's sandbox issuer); else the login URL.
+func LoginHost(c *cc.CRMConnection, sandbox bool) string {
+	if c.MyDomain != "" {
+		return strings.TrimRight(c.MyDomain, "/")
+	}
+	login := strings.TrimRight(c.LoginURL, "/")
+	if !sandbox {
+		return login
+	}
+	if u, err := url.Parse(login); err == nil && strings.EqualFold(u.Host, "login.salesforce.com") {
+		return "https://test.salesforce.com"
+	}
+	return login + "/sandbox"
+}
+
+// flow is what the flow cookie keeps between start and callback.
+type flow struct {
+	Tenant   string `json:"t"`
+	Origin   string `json:"o"`
+	Sandbox  bool   `json:"s,omitempty"`
+	Nonce    string `json:"n"`
+	Verifier string `json:"v"`
+	Expires  int64  `json:"e"`
+}
+
+// start checks the parameters and redirects to the CRM's authorize endpoint.
+func (h *Handler) start(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	for k := range q {
+		if k != "tenant" && k != "origin" && k != "sandbox" {
+			h.fail(w, r, cc.Errorf(cc.EINVALID, "unknown parameter %q: /sso/start takes only tenant, origin and sandbox (it never redirects anywhere but the CRM)", k))
+			return
+		}
+	}
+	slug, origin := strings.TrimSpace(q.Get("tenant")), strings.TrimSpace(q.Get("origin"))
+	var sandbox bool
+	switch q.Get("sandbox") {
+	case "", "false":
+	case "true":
+		sandbox = true
+	default:
+		h.fail(w, r, cc.Errorf(cc.EINVALID, "sandbox=%q: use sandbox=true for a sandbox org, or leave it out", q.Get("sandbox")))
+		return
+	}
+	t, cfg, err := h.tenantConfig(r.Context(), slug, origin, sandbox)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	f := flow{Tenant: t.Slug, Sandbox: sandbox, Nonce: cc.RandomToken(32), Verifier: oauth2.GenerateVerifier(),
+		Expires: h.clock().Add(FlowTTL).Unix()}
+	f.Origin, _ = cc.ParseCRMOrigin(origin)
+	state := cc.RandomToken(32)
+	if err := h.setFlowCookie(w, state, &f); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	u := cfg.AuthCodeURL(state, oauth2.SetAuthURLParam("nonce", f.Nonce), oauth2.S256ChallengeOption(f.Verifier),
+		oauth2.SetAuthURLParam("display", "popup"))
+	h.log.Info("SSO started", "tenant", t.Slug, "origin", f.Origin, "sandbox", sandbox)
+	http.Redirect(w, r, u, http.StatusFound)
+}
+
+// tenantConfig checks the tenant and the CRM origin and returns the OAuth
+// configuration of the tenant's SSO login host (discovered).
+func (h *Handler) tenantConfig(ctx context.Context, slug, origin string, sandbox bool) (*cc.Tenant, *oauth2.Config, error) {
+	if slug == "" {
+		return nil, nil, cc.Errorf(cc.EINVALID, "the tenant parameter is missing: open the sign-in from the panel, which gives it")
+	}
+	t, err := h.opts.Tenants.TenantBySlug(ctx, slug)
+	if cc.IsCode(err, cc.ENOTFOUND) {
+		return nil, nil, cc.Errorf(cc.ENOTFOUND, "there is no tenant %q: check the contact center domain in the panel's settings", slug)
+	} else if err != nil {
+		return nil, nil, err
+	}
+	if err := t.CheckSSO(); err != nil {
+		return nil, nil, err
+	}
+	if origin == "" {
+		return nil, nil, cc.Errorf(cc.EINVALID, "the origin parameter is missing: open the sign-in from the panel inside the CRM")
+	}
+	if !t.AllowsCRMOrigin(origin) {
+		return nil, nil, cc.Errorf(cc.EFORBIDDEN, "%q is not one of tenant %s's CRM origins: if it is the tenant's CRM, an administrator adds it with parley admin tenant set --tenant %s --add-crm-origin ORIGIN", origin, t.Slug, t.Slug)
+	}
+	if t.CRM.Kind == "" || t.CRM.SSOClientID == "" {
+		return nil, nil, cc.Errorf(cc.EFORBIDDEN, "tenant %s has no SSO connected app: an administrator runs parley admin crm set --tenant %s --sso-client-id ID --sso-client-secret-file FILE", t.Slug, t.Slug)
+	}
+	p, err := h.provider(ctx, LoginHost(&t.CRM, sandbox))
+	if err != nil {
+		return nil, nil, err
+	}
+	// client_secret_post, Salesforce's documented form; and one attempt,
+	// so that the CRM's answer to the code is the one the page shows.
+	ep := p.Endpoint()
+	ep.AuthStyle = oauth2.AuthStyleInParams
+	return t, &oauth2.Config{
+		ClientID: t.CRM.SSOClientID, ClientSecret: string(t.CRM.SSOClientSecret), Endpoint: ep,
+		RedirectURL: h.opts.PublicURL + "/sso/callback", Scopes: []string{oidc.ScopeOpenID, "id", "api", "refresh_token"},
+	}, nil
+}
+
+// provider returns the discovered provider of issuer, cached.
+func (h *Handler) provider(ctx context.Context, issuer string) (*oidc.Provider, error) {
+	h.mu.Lock()
+	p := h.providers[issuer]
+	h.mu.Unlock()
+	if p != nil {
+		return p, nil
+	}
+	p, err := oidc.NewProvider(oidc.ClientContext(ctx, h.opts.HTTPClient), issuer)
+	if err != nil {
+		return nil, cc.WrapError(cc.EUNAVAILABLE, err, "the CRM's sign-in service at %s did not answer OpenID discovery: check the tenant's CRM login URL or My Domain, or retry later", issuer)
+	}
+	h.mu.Lock()
+	h.providers[issuer] = p
+	h.mu.Unlock()
+	return p, nil
+}
+
+// callback finishes the CRM sign-in.
+func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	q := r.URL.Query()
+	state := q.Get("state")
+	if state == "" || len(state) > 100 {
+		h.fail(w, r, cc.Errorf(cc.EINVALID, "the CRM's answer has no valid state: start the sign-in again from the panel"))
+		return
+	}
+	f, err := h.flowCookie(r, state)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.clearCookie(w, cookiePrefix+state)
+	if e := q.Get("error"); e != "" {
+		h.fail(w, r, cc.Errorf(cc.EFORBIDDEN, "the CRM refused the sign-in: %s %s", e, q.Get("error_description")))
+		return
+	}
+	code := q.Get("code")
+	if code == "" {
+		h.fail(w, r, cc.Errorf(cc.EINVALID, "the CRM's answer has no authorization code: start the sign-in again from the panel"))
+		return
+	}
+	if f.Verifier == "" {
+		h.fail(w, r, cc.Errorf(cc.EINVALID, "the sign-in cookie has no PKCE verifier: start the sign-in again from the panel"))
+		return
+	}
+	t, cfg, err := h.tenantConfig(ctx, f.Tenant, f.Origin, f.Sandbox)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	cctx := oidc.ClientContext(ctx, h.opts.HTTPClient)
+	tok, err := cfg.Exchange(cctx, code, oauth2.VerifierOption(f.Verifier))
+	if err != nil {
+		h.fail(w, r, cc.WrapError(cc.EUNAUTHORIZED, err, "the CRM refused the authorization code: %s; start the sign-in again from the panel", exchangeReason(err)))
+		return
+	}
+	raw, _ := tok.Extra("id_token").(string)
+	if raw == "" {
+		h.fail(w, r, cc.Errorf(cc.EUNAUTHORIZED, "the CRM returned no id_token: the connected app must allow the openid scope"))
+		return
+	}
+	p, err := h.provider(ctx, LoginHost(&t.CRM, f.Sandbox))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	idt, err := p.Verifier(&oidc.Config{ClientID: cfg.ClientID, Now: h.clock}).Verify(cctx, raw)
+	if err != nil {
+		h.fail(w, r, cc.WrapError(cc.EUNAUTHORIZED, err, "the CRM's id_token was refused (%s): sign-in stopped", verifyReason(err)))
+		return
+	}
+	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(f.Nonce)) != 1 {
+		h.fail(w, r, cc.Errorf(cc.EUNAUTHORIZED, "the CRM's id_token was refused (its nonce is not the one this sign-in sent): start the sign-in again from the panel"))
+		return
+	}
+	if !h.useNonce(f.Nonce, idt.Expiry) {
+		h.fail(w, r, cc.Errorf(cc.EUNAUTHORIZED, "the CRM's id_token was refused (its nonce was already used: a replayed sign-in): start the sign-in again from the panel"))
+		return
+	}
+	if idt.AccessTokenHash != "" {
+		if err := idt.VerifyAccessToken(tok.AccessToken); err != nil {
+			h.fail(w, r, cc.WrapError(cc.EUNAUTHORIZED, err, "the CRM's id_token was refused (its at_hash does not match the access token): sign-in stopped"))
+			return
+		}
+	}
+	crmUser, err := crmUsername(cctx, p, idt, tok)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	u, err := h.opts.Users.UserByIntegration(ctx, t.ID, CRMSalesforce, crmUser)
+	if cc.IsCode(err, cc.ENOTFOUND) {
+		h.page(w, http.StatusForbidden, page{Title: "No Parley user for this CRM user",
+			Message: fmt.Sprintf("The CRM user %s has no Parley user in tenant %s. An administrator maps it to a Parley user with:", crmUser, t.Slug),
+			Command: fmt.Sprintf("parley admin user set-crm --tenant %s --user USERNAME --crm %s --username %s", t.Slug, CRMSalesforce, crmUser)})
+		return
+	} else if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	ps := &pendingSignIn{tenant: t, user: u, origin: f.Origin, crmUsername: crmUser, refreshToken: tok.RefreshToken,
+		csrf: cc.RandomToken(32), expires: h.clock().Add(ConsentTTL)}
+	ok, err := h.opts.Grants.HasSSOConsent(ctx, t.ID, u.ID, f.Origin)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if !ok {
+		id := h.putPending(ps)
+		h.setCookie(w, consentCookie, id, ConsentTTL)
+		http.Redirect(w, r, "/sso/consent", http.StatusSeeOther)
+		return
+	}
+	h.finish(w, r, ps)
+}
+
+// crmUsername returns the CRM username, lowercased: the id_token's
+// preferred_username, or, when the id_token carries no profile claims, the
+// userinfo endpoint's (for the same subject).
+func crmUsername(ctx context.Context, p *oidc.Provider, idt *oidc.IDToken, tok *oauth2.Token) (string, error) {
+	var claims struct {
+		PreferredUsername string `json:"preferred_username"`
+	}
+	if err := idt.Claims(&claims); err != nil {
+		return "", cc.WrapError(cc.EUNAUTHORIZED, err, "the CRM's id_token claims are unreadable")
+	}
+	if claims.PreferredUsername == "" && p.UserInfoEndpoint() != "" {
+		ui, err := p.UserInfo(ctx, oauth2.StaticTokenSource(tok))
+		if err != nil {
+			return "", cc.WrapError(cc.EUNAVAILABLE, err, "the CRM's userinfo endpoint did not answer with the username: retry the sign-in")
+		}
+		if ui.Subject != idt.Subject {
+			return "", cc.Errorf(cc.EUNAUTHORIZED, "the CRM's userinfo is of another user than its id_token: sign-in stopped")
+		}
+		if err := ui.Claims(&claims); err != nil {
+			return "", cc.WrapError(cc.EUNAUTHORIZED, err, "the CRM's userinfo is unreadable")
+		}
+	}
+	u := strings.ToLower(strings.TrimSpace(claims.PreferredUsername))
+	if u == "" {
+		return "", cc.Errorf(cc.EUNAUTHORIZED, "the CRM gave no preferred_username (the CRM username): the connected app must grant the openid and id scopes")
+	}
+	return u, nil
+}
+
+// consentPage shows Parley's consent for the sign-in waiting for it.
+func (h *Handler) consentPage(w http.ResponseWriter, r *http.Request) {
+	ps, _, err := h.pendingFromCookie(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.page(w, http.StatusOK, page{Title: "Allow the Parley panel",
+		Message: fmt.Sprintf("Allow the Parley panel in %s to act as you (%s, tenant %s)?", ps.origin, ps.user.Username, ps.tenant.Slug),
+		Detail:  fmt.Sprintf("You signed in to the CRM as %s. Parley asks this once for each CRM site.", ps.crmUsername),
+		CSRF:    ps.csrf})
+}
+
+// consent records the answer to Parley's consent.
+func (h *Handler) consent(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+	if err := r.ParseForm(); err != nil {
+		h.fail(w, r, cc.Errorf(cc.EINVALID, "the consent form could not be read: answer it again"))
+		return
+	}
+	ps, id, err := h.pendingFromCookie(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if subtle.ConstantTimeCompare([]byte(r.PostForm.Get("csrf")), []byte(ps.csrf)) != 1 {
+		h.fail(w, r, cc.Errorf(cc.EFORBIDDEN, "the consent form's CSRF token is missing or wrong: answer the consent page Parley showed you"))
+		return
+	}
+	h.takePending(id)
+	h.clearCookie(w, consentCookie)
+	switch r.PostForm.Get("answer") {
+	case "allow":
+	case "deny":
+		h.page(w, http.StatusForbidden, page{Title: "Sign-in cancelled",
+			Message: fmt.Sprintf("You did not allow the Parley panel in %s to act as you. Close this window; sign in again from the panel to be asked again.", ps.origin)})
+		return
+	default:
+		h.fail(w, r, cc.Errorf(cc.EINVALID, "the consent answer must be allow or deny"))
+		return
+	}
+	if err := h.opts.Grants.PutSSOConsent(r.Context(), ps.tenant.ID, ps.user.ID, ps.origin, h.clock()); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.finish(w, r, ps)
+}
+
+// finish stores the CRM refresh token, creates the Parley session and hands
+// it to the panel.
+func (h *Handler) finish(w http.ResponseWriter, r *http.Request, ps *pendingSignIn) {
+	ctx := r.Context()
+	if ps.refreshToken != "" {
+		if err := h.opts.Grants.PutCRMRefreshToken(ctx, ps.tenant.ID, ps.user.ID, CRMSalesforce, []byte(ps.refreshToken), h.clock()); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	}
+	token, pr, err := h.opts.Sessions.StartSession(ctx, ps.tenant, ps.user, "sso")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.log.Info("SSO signed in", "tenant", ps.tenant.Slug, "user", ps.user.Username, "crm_user", ps.crmUsername, "origin", ps.origin)
+	h.page(w, http.StatusOK, page{Title: "Signed in", Message: "Signed in to Parley as " + ps.user.Username + ". This window closes itself.",
+		Handoff: &handoff{Type: "parley.sso", Token: token, ExpiresAt: pr.Session.ExpiresAt.UTC().Format(time.RFC3339),
+			User: handoffUser{ID: ps.user.ID, Username: ps.user.Username, DisplayName: ps.user.DisplayName, Tenant: ps.tenant.Slug}},
+		TargetOrigin: h.origin})
+}
+
+// handoff is the message the popup posts to the panel.
+type handoff struct {
+	Type      string      `json:"type"`
+	Token     string      `json:"token"`
+	ExpiresAt string      `json:"expires_at"`
+	User      handoffUser `json:"user"`
+}
+
+type handoffUser struct {
+	ID          string `json:"id"`
+	Username    string `json:"username"`
+	DisplayName string `json:"display_name"`
+	Tenant      string `json:"tenant"`
+}
+
+// useNonce records a nonce as used until exp; false if it was used already.
+func (h *Handler) useNonce(nonce string, exp time.Time) bool {
+	now := h.clock()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for n, until := range h.nonces {
+		if now.After(until) {
+			delete(h.nonces, n)
+		}
+	}
+	if _, used := h.nonces[nonce]; used {
+		return false
+	}
+	// The flow cookie outlives a short id_token: keep the nonce as long
+	// as either could be presented again.
+	until := now.Add(FlowTTL)
+	if exp.After(until) {
+		until = exp
+	}
+	h.nonces[nonce] = until
+	return true
+}
+
+func (h *Handler) putPending(ps *pendingSignIn) string {
+	id := cc.RandomToken(32)
+	now := h.clock()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for k, p := range h.pending {
+		if now.After(p.expires) {
+			delete(h.pending, k)
+		}
+	}
+	h.pending[id] = ps
+	return id
+}
+
+func (h *Handler) takePending(id string) {
+	h.mu.Lock()
+	delete(h.pending, id)
+	h.mu.Unlock()
+}
+
+func (h *Handler) pendingFromCookie(r *http.Request) (*pendingSignIn, string, error) {
+	c, err := r.Cookie(consentCookie)
+	if err != nil || c.Value == "" {
+		return nil, "", cc.Errorf(cc.EINVALID, "no sign-in is waiting for your consent (the cookie is missing): start the sign-in again from the panel")
+	}
+	h.mu.Lock()
+	ps := h.pending[c.Value]
+	h.mu.Unlock()
+	if ps == nil || h.clock().After(ps.expires) {
+		return nil, "", cc.Errorf(cc.EINVALID, "this consent page expired or was already answered: start the sign-in again from the panel")
+	}
+	return ps, c.Value, nil
+}
+
+// setFlowCookie stores f, signed, in the cookie named after state.
+func (h *Handler) setFlowCookie(w http.ResponseWriter, state string, f *flow) error {
+	b, err := json.Marshal(f)
+	if err != nil {
+		return fmt.Errorf("encode SSO flow: %w", err)
+	}
+	v := base64.RawURLEncoding.EncodeToString(b)
+	h.setCookie(w, cookiePrefix+state, v+"."+h.sign(state, v), FlowTTL)
+	return nil
+}
+
+// flowCookie reads and checks the flow cookie of state.
+func (h *Handler) flowCookie(r *http.Request, state string) (*flow, error) {
+	c, err := r.Cookie(cookiePrefix + state)
+	if err != nil {
+		return nil, cc.Errorf(cc.EINVALID, "state mismatch: this browser did not start this sign-in (no sign-in cookie for its state; cookies may be blocked, or it expired): start the sign-in again from the panel")
+	}
+	v, sig, ok := strings.Cut(c.Value, ".")
+	if !ok || !hmac.Equal([]byte(sig), []byte(h.sign(state, v))) {
+		return nil, cc.Errorf(cc.EINVALID, "state mismatch: the sign-in cookie does not belong to this state: start the sign-in again from the panel")
+	}
+	b, err := base64.RawURLEncoding.DecodeString(v)
+	var f flow
+	if err != nil || json.Unmarshal(b, &f) != nil {
+		return nil, cc.Errorf(cc.EINVALID, "the sign-in cookie is unreadable: start the sign-in again from the panel")
+	}
+	if h.clock().Unix() > f.Expires {
+		return nil, cc.Errorf(cc.EINVALID, "this sign-in took longer than %s and expired: start it again from the panel", FlowTTL)
+	}
+	return &f, nil
+}
+
+// sign is the cookie's MAC, binding its value to the state.
+func (h *Handler) sign(state, value string) string {
+	m := hmac.New(sha256.New, h.key)
+	m.Write([]byte(state))
+	m.Write([]byte{0})
+	m.Write([]byte(value))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// setCookie sets a cookie the popup's cross-site navigation carries:
+// SameSite=None, Secure, Partitioned, HttpOnly, only under /sso/.
+func (h *Handler) setCookie(w http.ResponseWriter, name, value string, ttl time.Duration) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/sso/", MaxAge: int(ttl / time.Second),
+		Secure: true, HttpOnly: true, SameSite: http.SameSiteNoneMode, Partitioned: true})
+}
+
+func (h *Handler) clearCookie(w http.ResponseWriter, name string) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: "/sso/", MaxAge: -1,
+		Secure: true, HttpOnly: true, SameSite: http.SameSiteNoneMode, Partitioned: true})
+}
+
+// exchangeReason names why the token endpoint refused the code.
+func exchangeReason(err error) string {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) && re.ErrorCode != "" {
+		if re.ErrorDescription != "" {
+			return re.ErrorCode + ": " + re.ErrorDescription
+		}
+		return re.ErrorCode
+	}
+	return "the token endpoint did not answer"
+}
+
+// verifyReason names which id_token check failed.
+func verifyReason(err error) string {
+	var exp *oidc.TokenExpiredError
+	msg := err.Error()
+	switch {
+	case errors.As(err, &exp):
+		return "it expired"
+	case strings.Contains(msg, "issued by a different provider"):
+		return "wrong issuer: " + msg
+	case strings.Contains(msg, "audience"):
+		return "wrong audience: " + msg
+	case strings.Contains(msg, "signature"):
+		return "bad signature"
+	}
+	return msg
+}

@@ -175,6 +175,8 @@ func (s *Server) uiRoutes() {
 	m.HandleFunc("POST /setup/callcenters", s.signedIn(s.administrator(s.handleImportCallCenter)))
 	m.HandleFunc("GET /setup/callcenters/{name}/users", s.signedIn(s.administrator(s.handleCallCenterUsers)))
 	m.HandleFunc("POST /setup/callcenters/{name}/users", s.signedIn(s.administrator(s.handleChangeCallCenterUsers)))
+	m.HandleFunc("GET /setup/users", s.signedIn(s.administrator(s.handleUsers)))
+	m.HandleFunc("POST /setup/users/{id}/password", s.signedIn(s.administrator(s.handleSetPassword)))
 	m.HandleFunc("GET /setup/connectedapps", s.signedIn(s.administrator(s.handleConnectedApps)))
 	m.HandleFunc("POST /setup/connectedapps", s.signedIn(s.administrator(s.handleCreateConnectedApp)))
 	s.oidcPageRoutes()

@@ -4,7 +4,7 @@
 //
 // The flow: the panel opens GET /sso/start?tenant=SLUG&origin=<CRM
 // origin>[&sandbox=true]; Parley checks every parameter, keeps state, nonce
-// and a PKCE verifier in a short-lived signed cookie named after the state,
+// and a PKCE verifier in a short-lived sealed (AES-GCM) cookie named after the state,
 // and redirects to the CRM's authorize endpoint found by OpenID discovery on
 // the tenant's SSO login host (the My Domain when set, else the sandbox or
 // production login host). The CRM redirects back to GET /sso/callback:
@@ -19,9 +19,9 @@ package sso
 
 import (
 	"context"
-	"crypto/hmac"
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
@@ -105,7 +105,7 @@ type Options struct {
 	Logger *slog.Logger
 	// Clock gives the time; nil is the system clock.
 	Clock cc.Clock
-	// CookieKey signs the flow cookies; nil picks a random key, so a
+	// CookieKey (16, 24 or 32 bytes) seals the flow cookies (AES-GCM); nil picks a random key, so a
 	// restart ends the sign-ins under way (they are started again).
 	CookieKey []byte
 }
@@ -117,7 +117,7 @@ type Handler struct {
 	origin string // Parley's own origin
 	log    *slog.Logger
 	clock  cc.Clock
-	key    []byte
+	aead   cipher.AEAD // seals the flow cookies
 	mux    *http.ServeMux
 
 	mu        sync.Mutex
@@ -148,7 +148,7 @@ func New(opts Options) (*Handler, error) {
 	}
 	opts.PublicURL = u.String()
 	h := &Handler{
-		opts: opts, origin: u.Scheme + "://" + u.Host, log: opts.Logger, clock: opts.Clock, key: opts.CookieKey,
+		opts: opts, origin: u.Scheme + "://" + u.Host, log: opts.Logger, clock: opts.Clock,
 		providers: map[string]*oidc.Provider{}, nonces: map[string]time.Time{}, pending: map[string]*pendingSignIn{},
 	}
 	if h.log == nil {
@@ -160,9 +160,17 @@ func New(opts Options) (*Handler, error) {
 	if h.opts.HTTPClient == nil {
 		h.opts.HTTPClient = &http.Client{Timeout: 15 * time.Second}
 	}
-	if len(h.key) == 0 {
-		h.key = make([]byte, 32)
-		rand.Read(h.key)
+	key := opts.CookieKey
+	if len(key) == 0 {
+		key = make([]byte, 32)
+		rand.Read(key)
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, fmt.Errorf("sso: the cookie key must be 16, 24 or 32 bytes: %w", err)
+	}
+	if h.aead, err = cipher.NewGCM(block); err != nil {
+		return nil, fmt.Errorf("sso: %w", err)
 	}
 	h.mux = http.NewServeMux()
 	h.mux.HandleFunc("GET /sso/start", h.start)
@@ -567,14 +575,20 @@ func (h *Handler) pendingFromCookie(r *http.Request) (*pendingSignIn, string, er
 	return ps, c.Value, nil
 }
 
-// setFlowCookie stores f, signed, in the cookie named after state.
+// setFlowCookie stores f in the cookie named after state, sealed with
+// AES-GCM under the handler's key with the state as additional data: the
+// browser holds the PKCE verifier and the nonce but cannot read them, and
+// a cookie moved to another state does not open.
 func (h *Handler) setFlowCookie(w http.ResponseWriter, state string, f *flow) error {
 	b, err := json.Marshal(f)
 	if err != nil {
 		return fmt.Errorf("encode SSO flow: %w", err)
 	}
-	v := base64.RawURLEncoding.EncodeToString(b)
-	h.setCookie(w, cookiePrefix+state, v+"."+h.sign(state, v), FlowTTL)
+	nonce := make([]byte, h.aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return fmt.Errorf("seal SSO flow: %w", err)
+	}
+	h.setCookie(w, cookiePrefix+state, base64.RawURLEncoding.EncodeToString(h.aead.Seal(nonce, nonce, b, []byte(state))), FlowTTL)
 	return nil
 }
 
@@ -584,28 +598,23 @@ func (h *Handler) flowCookie(r *http.Request, state string) (*flow, error) {
 	if err != nil {
 		return nil, cc.Errorf(cc.EINVALID, "state mismatch: this browser did not start this sign-in (no sign-in cookie for its state; cookies may be blocked, or it expired): start the sign-in again from the panel")
 	}
-	v, sig, ok := strings.Cut(c.Value, ".")
-	if !ok || !hmac.Equal([]byte(sig), []byte(h.sign(state, v))) {
-		return nil, cc.Errorf(cc.EINVALID, "state mismatch: the sign-in cookie does not belong to this state: start the sign-in again from the panel")
+	sealed, err := base64.RawURLEncoding.DecodeString(c.Value)
+	ns := h.aead.NonceSize()
+	if err != nil || len(sealed) < ns {
+		return nil, cc.Errorf(cc.EINVALID, "the sign-in cookie is unreadable: start the sign-in again from the panel")
 	}
-	b, err := base64.RawURLEncoding.DecodeString(v)
+	b, err := h.aead.Open(nil, sealed[:ns], sealed[ns:], []byte(state))
+	if err != nil {
+		return nil, cc.Errorf(cc.EINVALID, "state mismatch: the sign-in cookie does not belong to this state (or Parley restarted since the sign-in began): start the sign-in again from the panel")
+	}
 	var f flow
-	if err != nil || json.Unmarshal(b, &f) != nil {
+	if json.Unmarshal(b, &f) != nil {
 		return nil, cc.Errorf(cc.EINVALID, "the sign-in cookie is unreadable: start the sign-in again from the panel")
 	}
 	if h.clock().Unix() > f.Expires {
 		return nil, cc.Errorf(cc.EINVALID, "this sign-in took longer than %s and expired: start it again from the panel", FlowTTL)
 	}
 	return &f, nil
-}
-
-// sign is the cookie's MAC, binding its value to the state.
-func (h *Handler) sign(state, value string) string {
-	m := hmac.New(sha256.New, h.key)
-	m.Write([]byte(state))
-	m.Write([]byte{0})
-	m.Write([]byte(value))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
 // setCookie sets a cookie the popup's cross-site navigation carries:

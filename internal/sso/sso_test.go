@@ -378,6 +378,14 @@ func TestCookieAttributes(t *testing.T) {
 			t.Errorf("flow cookie %q lacks %s", raw[0], attr)
 		}
 	}
+	// The cookie is sealed: neither the nonce the authorize URL carries nor
+	// any of the flow's JSON is readable in it.
+	loc, _ := url.Parse(res.Header.Get("Location"))
+	value, _, _ := strings.Cut(strings.SplitN(raw[0], "=", 2)[1], ";")
+	plain, _ := base64.RawURLEncoding.DecodeString(value)
+	if nonce := loc.Query().Get("nonce"); nonce == "" || strings.Contains(value+string(plain), nonce) || strings.Contains(string(plain), `"v":`) {
+		t.Errorf("flow cookie shows the flow: %q (nonce %q)", plain, nonce)
+	}
 	res = rg.signIn(t, "alice@acme.example")
 	for _, c := range res.Header.Values("Set-Cookie") {
 		for _, attr := range []string{"SameSite=None", "Secure", "Partitioned", "HttpOnly"} {

@@ -1,11 +1,14 @@
-// Package secret seals Parley's secrets at rest (CRM private keys and client
-// secrets, later refresh tokens) with AES-256-GCM.
+// Package secret seals Parley's secrets at rest (CRM private keys, client
+// secrets and SSO client secrets, CRM refresh tokens) with AES-256-GCM.
 //
 // A keyring is a small text file, one key per line as "id:base64(32 bytes)";
-// the first line is the active key used to seal, every line can open. To
-// rotate, put a new key first and keep the old ones until everything has been
-// re-sealed. The key can also come from the environment (PARLEY_SECRET_KEY,
-// same "id:base64" form, several separated by commas).
+// the first line is the active key used to seal, every line can open. A
+// sealed value names the key that sealed it (KeyID). To rotate, AddKey puts
+// a new key first, the store re-seals every value with it, and DropOld
+// removes the old keys once nothing needs them (`parley admin secrets
+// rotate [--drop-old]`). The keyring can also come from the environment
+// (PARLEY_SECRET_KEY, same "id:base64" form, several separated by commas);
+// then the file is neither read nor changed.
 package secret
 
 import (

@@ -43,7 +43,9 @@ type isoCase struct {
 	// the session they are called with.
 	fresh bool
 	// as signs in another user of tenant A for the case: "al", the agent
-	// on A's connected call, for the controls that need the call's agent.
+	// on A's connected call, for the controls that need the call's agent;
+	// "ada", a second admin, for routes that end every session of their
+	// caller (so that the cases after them keep theirs).
 	as string
 }
 
@@ -54,7 +56,7 @@ type isoCase struct {
 // objects, and no answer may carry any id or name of B's (beyond what the
 // request itself sent).
 var isolationTable = map[string][]isoCase{
-	"POST /api/v1/sessions":                {{body: `{"tenant":"acme","username":"ann","password":"password-ann"}`, want: 201}, {body: `{"tenant":"acme","username":"gina","password":"password-gina"}`, want: 401}},
+	"POST /api/v1/sessions":                {{body: `{"tenant":"acme","username":"ann","password":"password-ann"}`, want: 201}, {body: `{"tenant":"acme","username":"ginaglobex","password":"password-ginaglobex"}`, want: 401}},
 	"DELETE /api/v1/sessions/current":      {{want: 204, fresh: true}},
 	"GET /api/v1/me":                       {{want: 200, contains: []string{"{A.user}", "{A.tenant}"}}},
 	"PUT /api/v1/me/state":                 {{body: `{"state":"not_ready","reason":"break"}`, want: 200}},
@@ -66,24 +68,26 @@ var isolationTable = map[string][]isoCase{
 	"PUT /api/v1/interactions/{id}/link":   {{body: `{"record_id":"{B.record}"}`, want: 404}},
 	// Without a SIP side click-to-dial is refused before anything else;
 	// the record id is the CRM's (A's CRM page gives it), not Parley's.
-	"POST /api/v1/calls":                                 {{body: `{"to":"+15550109","record_id":"{B.record}","object_type":"Contact"}`, want: 503}},
-	"POST /api/v1/interactions/{id}/accept":              {{want: 404}},
-	"POST /api/v1/interactions/{id}/reject":              {{want: 404}},
-	"POST /api/v1/interactions/{id}/hold":                {{body: `{"on":true}`, want: 404}},
-	"POST /api/v1/interactions/{id}/mute":                {{body: `{"on":true}`, want: 404}},
-	"POST /api/v1/interactions/{id}/dtmf":                {{body: `{"digits":"1"}`, want: 404}},
-	"POST /api/v1/interactions/{id}/hangup":              {{want: 404}},
-	"POST /api/v1/interactions/{id}/transfer":            {{body: `{"queue_id":"{B.queue}"}`, want: 404}, {url: "{A.interaction}/transfer", body: `{"queue_id":"{B.queue}"}`, want: 404, as: "al"}, {url: "{A.interaction}/transfer", body: `{"agent_id":"{B.agent}"}`, want: 404, as: "al"}},
-	"GET /api/v1/agents":                                 {{want: 200, contains: []string{"{A.user}"}}},
-	"GET /api/v1/cti/domain-check":                       {{url: "?domain=globex.my.salesforce.com"}},
-	"POST /api/v1/events/ticket":                         {{want: 201}},
-	"GET /api/v1/events":                                 {}, // a WebSocket: TestTenantIsolationEvents
-	"GET /api/v1/admin/crm-users":                        {{want: 200, contains: []string{"ann@acme.example"}}},
-	"PUT /api/v1/admin/users/{id}/integrations/{crm}":    {{url: "{B.user}/integrations/salesforce", body: `{"username":"x@acme.example"}`, want: 404}},
-	"DELETE /api/v1/admin/users/{id}/integrations/{crm}": {{url: "{B.user}/integrations/salesforce", want: 404}},
-	"GET /healthz":                                       {{want: 200}},
-	"GET /readyz":                                        {{want: 200}},
-	"GET /metrics":                                       {{want: 200}},
+	"POST /api/v1/calls":                      {{body: `{"to":"+15550109","record_id":"{B.record}","object_type":"Contact"}`, want: 503}},
+	"POST /api/v1/interactions/{id}/accept":   {{want: 404}},
+	"POST /api/v1/interactions/{id}/reject":   {{want: 404}},
+	"POST /api/v1/interactions/{id}/hold":     {{body: `{"on":true}`, want: 404}},
+	"POST /api/v1/interactions/{id}/mute":     {{body: `{"on":true}`, want: 404}},
+	"POST /api/v1/interactions/{id}/dtmf":     {{body: `{"digits":"1"}`, want: 404}},
+	"POST /api/v1/interactions/{id}/hangup":   {{want: 404}},
+	"POST /api/v1/interactions/{id}/transfer": {{body: `{"queue_id":"{B.queue}"}`, want: 404}, {url: "{A.interaction}/transfer", body: `{"queue_id":"{B.queue}"}`, want: 404, as: "al"}, {url: "{A.interaction}/transfer", body: `{"agent_id":"{B.agent}"}`, want: 404, as: "al"}},
+	"GET /api/v1/agents":                      {{want: 200, contains: []string{"{A.user}"}}},
+	"GET /api/v1/cti/domain-check":            {{url: "?domain=globex.my.salesforce.com"}},
+	"POST /api/v1/events/ticket":              {{want: 201}},
+	"GET /api/v1/events":                      {}, // a WebSocket: TestTenantIsolationEvents
+	"GET /api/v1/admin/crm-users":             {{want: 200, contains: []string{"ann@acme.example"}}},
+	// B's admin has B's CRM username mapped: the same username in A's CRM
+	// is A's to map (no conflict naming B's user), then unmapped.
+	"PUT /api/v1/admin/users/{id}/integrations/{crm}":    {{url: "{B.user}/integrations/salesforce", body: `{"username":"x@acme.example"}`, want: 404}, {url: "{A.agent}/integrations/salesforce", body: `{"username":"{B.crmuser}"}`, want: 200}},
+	"DELETE /api/v1/admin/users/{id}/integrations/{crm}": {{url: "{B.user}/integrations/salesforce", want: 404}, {url: "{A.agent}/integrations/salesforce", want: 204}},
+	"GET /healthz": {{want: 200}},
+	"GET /readyz":  {{want: 200}},
+	"GET /metrics": {{want: 200}},
 }
 
 // realWorld is the API on the real center and SQLite store with two tenants.
@@ -152,7 +156,7 @@ func newRealWorld(t *testing.T) *realWorld {
 		},
 	}
 	w := &realWorld{store: db, ids: map[string]string{}}
-	for _, ten := range []struct{ side, slug, admin, agent string }{{"A", "acme", "ann", "al"}, {"B", "globex", "gina", "gus"}} {
+	for _, ten := range []struct{ side, slug, admin, agent, admin2 string }{{"A", "acme", "ann", "al", "ada"}, {"B", "globex", "ginaglobex", "gusglobex", "gilglobex"}} {
 		now := time.Now().UTC()
 		tn := &cc.Tenant{ID: cc.NewID("ten"), Slug: ten.slug, Region: "US", TimeZone: "America/New_York", CreatedAt: now,
 			CRM: cc.CRMConnection{Kind: "salesforce", LoginURL: "http://" + ten.slug + ".crm.invalid", ClientID: "cid-" + ten.slug, ClientSecret: []byte("s-" + ten.slug)}}
@@ -172,7 +176,8 @@ func newRealWorld(t *testing.T) *realWorld {
 			name  string
 			roles []cc.Role
 			key   string
-		}{{ten.admin, []cc.Role{cc.RoleAdmin, cc.RoleSupervisor, cc.RoleAgent}, "user"}, {ten.agent, []cc.Role{cc.RoleAgent}, "agent"}} {
+		}{{ten.admin, []cc.Role{cc.RoleAdmin, cc.RoleSupervisor, cc.RoleAgent}, "user"}, {ten.agent, []cc.Role{cc.RoleAgent}, "agent"},
+			{ten.admin2, []cc.Role{cc.RoleAdmin, cc.RoleSupervisor, cc.RoleAgent}, "admin2"}} {
 			h, err := auth.HashPassword("password-" + u.name)
 			must(t, err)
 			usr := &cc.User{ID: cc.NewID("usr"), TenantID: tn.ID, Username: u.name, Roles: u.roles, Skills: q.Skills, PasswordHash: h,
@@ -188,6 +193,7 @@ func newRealWorld(t *testing.T) *realWorld {
 	must(t, w.c.Start(ctx))
 	t.Cleanup(func() { w.c.Close(); db.Close() })
 	w.setState(t, "A", "agent", cc.StateAvailable)
+	w.mapCRM(t, "B", "user", w.ids["B.crmuser"])
 	// A call in each tenant: A's connected to al, B's waiting.
 	for _, side := range []string{"A", "B"} {
 		tn, err := db.TenantBySlug(ctx, w.ids[side+".slug"])
@@ -275,6 +281,20 @@ func (w *realWorld) setState(t testing.TB, side, key string, st cc.AgentState) {
 	}
 }
 
+// mapCRM maps a user of a side to a CRM username through the center, as
+// that tenant's admin.
+func (w *realWorld) mapCRM(t testing.TB, side, key, username string) {
+	t.Helper()
+	ctx := context.Background()
+	tn, err := w.store.TenantBySlug(ctx, w.ids[side+".slug"])
+	must(t, err)
+	admin, err := w.store.User(ctx, tn.ID, w.ids[side+".user"])
+	must(t, err)
+	if _, err := w.c.SetIntegration(ctx, &cc.Principal{Tenant: tn, User: admin}, w.ids[side+"."+key], "salesforce", username); err != nil {
+		t.Fatalf("map %s.%s to %s: %v", side, key, username, err)
+	}
+}
+
 // signIn signs in a user of tenant A (its admin ann by default) with the
 // real center.
 func (w *realWorld) signIn(t testing.TB, user string) string {
@@ -282,7 +302,13 @@ func (w *realWorld) signIn(t testing.TB, user string) string {
 	if user == "" {
 		user = "ann"
 	}
-	res := w.kit.Do(t, apitest.Scenario{Method: "POST", URL: "/api/v1/sessions", Body: `{"tenant":"acme","username":"` + user + `","password":"password-` + user + `"}`, WantStatus: 201})
+	return w.signInTo(t, "acme", user)
+}
+
+// signInTo signs in a user of a tenant with the real center.
+func (w *realWorld) signInTo(t testing.TB, tenant, user string) string {
+	t.Helper()
+	res := w.kit.Do(t, apitest.Scenario{Method: "POST", URL: "/api/v1/sessions", Body: `{"tenant":"` + tenant + `","username":"` + user + `","password":"password-` + user + `"}`, WantStatus: 201})
 	var v sessionView
 	must(t, json.Unmarshal(res.Body, &v))
 	return v.Token
@@ -328,6 +354,9 @@ func TestTenantIsolation(t *testing.T) {
 		}
 	}
 	token := w.signIn(t, "")
+	// B's sessions, of the admin and of an agent, must outlive every
+	// request of A's.
+	bTokens := []string{w.signInTo(t, "globex", "ginaglobex"), w.signInTo(t, "globex", "gusglobex")}
 	for _, route := range w.srv.routes {
 		for n, c := range isolationTable[route] {
 			method, _, _ := strings.Cut(route, " ")
@@ -354,6 +383,11 @@ func TestTenantIsolation(t *testing.T) {
 			for _, s := range c.contains {
 				if s = w.expand(t, s); !strings.Contains(text, s) {
 					t.Errorf("%s case %d: %s %s: the answer does not hold tenant A's own %q: %s", route, n, method, url, s, res.Body)
+				}
+			}
+			for _, bt := range bTokens {
+				if res := w.kit.Do(t, apitest.Scenario{Method: "GET", URL: "/api/v1/me", Token: bt}); res.Status != 200 {
+					t.Errorf("%s case %d: after %s %s, a session of tenant B's no longer works: %d %s", route, n, method, url, res.Status, res.Body)
 				}
 			}
 		}

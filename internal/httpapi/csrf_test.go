@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/parley-cc/parley/internal/adminweb"
 	"github.com/parley-cc/parley/internal/httpapi/apitest"
 )
 
@@ -108,6 +109,35 @@ func noCORS(t *testing.T, what string, h http.Header) {
 	for name := range h {
 		if strings.HasPrefix(strings.ToLower(name), "access-control-") {
 			t.Errorf("%s: answers with %s: %q", what, name, h.Get(name))
+		}
+	}
+}
+
+// TestAdminPagesChangeNothing checks the admin web pages as the API mounts
+// them: they are GET only (what they change goes through the bearer-only
+// API from their script), set no cookie and grant no other origin.
+func TestAdminPagesChangeNothing(t *testing.T) {
+	w := newRealWorld(t)
+	srv := New(Options{Service: w.c, Admin: adminweb.New()})
+	t.Cleanup(func() { srv.Close() })
+	for _, method := range []string{"GET", "POST", "PUT", "DELETE", "PATCH"} {
+		for _, path := range []string{"/admin/call-center-users?tenant=acme", "/admin/assets/callcenterusers.js"} {
+			req := httptest.NewRequest(method, path, strings.NewReader("tenant=acme&user=al&username=x"))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Origin", "https://evil.example")
+			req.Header.Set("Cookie", "parley_session="+w.signIn(t, ""))
+			rec := httptest.NewRecorder()
+			srv.Handler().ServeHTTP(rec, req)
+			switch {
+			case method == "GET" && rec.Code != http.StatusOK:
+				t.Errorf("GET %s: %d", path, rec.Code)
+			case method != "GET" && rec.Code != http.StatusMethodNotAllowed:
+				t.Errorf("%s %s: %d, want 405: the admin pages change nothing", method, path, rec.Code)
+			}
+			if c := rec.Header().Get("Set-Cookie"); c != "" {
+				t.Errorf("%s %s sets a cookie %q", method, path, c)
+			}
+			noCORS(t, method+" "+path, rec.Header())
 		}
 	}
 }

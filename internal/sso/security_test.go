@@ -137,3 +137,27 @@ func TestCallbackRefusesForeignState(t *testing.T) {
 		t.Fatalf("a session was created: %v", attacker.sessions.started)
 	}
 }
+
+// TestConsentTokenBoundToItsSignIn checks that the CSRF token of one
+// sign-in waiting for consent (an attacker's own) does not answer another
+// (the victim's, whose cookie the browser sends).
+func TestConsentTokenBoundToItsSignIn(t *testing.T) {
+	rg := newRig(t)
+	attacker := rg.signIn(t, "alice@acme.example")
+	csrf := between(body(t, rg.do("GET", "/sso/consent", nil, attacker.Cookies())), `name="csrf" value="`, `"`)
+	if csrf == "" {
+		t.Fatal("no CSRF token on the consent page")
+	}
+	victim := rg.signIn(t, "alice@acme.example")
+	res := rg.do("POST", "/sso/consent", url.Values{"csrf": {csrf}, "answer": {"allow"}}, victim.Cookies())
+	if text := body(t, res); res.StatusCode != http.StatusForbidden || !strings.Contains(text, "CSRF token is missing or wrong") {
+		t.Fatalf("another sign-in's token: %d %s", res.StatusCode, text)
+	}
+	if len(rg.sessions.started) != 0 || len(rg.grants.consents) != 0 {
+		t.Fatalf("consent with another sign-in's token had effect: %v %v", rg.sessions.started, rg.grants.consents)
+	}
+	// A GET cannot answer the consent either.
+	if res := rg.do("GET", "/sso/consent?csrf="+url.QueryEscape(csrf)+"&answer=allow", nil, attacker.Cookies()); len(rg.sessions.started) != 0 {
+		t.Fatalf("GET with the token answered the consent: %d", res.StatusCode)
+	}
+}

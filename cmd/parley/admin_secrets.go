@@ -158,6 +158,9 @@ func (s *secretsCmd) rotate(ctx context.Context, dataDir string, dropOld bool) e
 		return err
 	}
 	defer lock.Close()
+	if _, err := os.Stat(s.dbPath); err != nil {
+		return cc.Errorf(cc.ENOTFOUND, "no database at %s: give the server's --data or --config", s.dbPath)
+	}
 	if !secret.FromEnv() {
 		if _, err := os.Stat(s.path); err != nil {
 			return cc.Errorf(cc.ENOTFOUND, "no keyring at %s (%v): give the server's --data or --config, or set %s", s.path, err, secret.EnvVar)

@@ -15,10 +15,11 @@ import (
 // read back (crm show opens them).
 func TestAdminSecretsRotate(t *testing.T) {
 	t.Setenv(secret.EnvVar, "")
-	dir := t.TempDir()
+	dir, empty := t.TempDir(), t.TempDir()
 	a := func(args ...string) []string { return append([]string{"admin", "--data", dir}, args...) }
 	runCLISteps(t, []cliStep{
 		{a("secrets", "status"), 1, []string{"no keyring at " + filepath.Join(dir, "secret.key")}},
+		{append([]string{"admin", "--data", empty}, "secrets", "rotate"), 1, []string{"no database at " + filepath.Join(empty, "parley.db")}},
 		{a("tenant", "add", "--name", "uni", "--kind", "2"), 0, nil},
 		{a("crm", "set", "--tenant", "uni", "--login-url", "https://test.salesforce.com", "--client-id", "3MVG9", "--client-secret-file", writeFile(t, t.TempDir(), "s", "s3cret-client"),
 			"--sso-client-id", "3MVG9sso", "--sso-client-secret-file", writeFile(t, t.TempDir(), "sso", "s3cret-sso")), 0, nil},
@@ -32,6 +33,9 @@ func TestAdminSecretsRotate(t *testing.T) {
 		{a("secrets", "frobnicate"), 2, []string{`unknown command "secrets frobnicate"`}},
 		{a("secrets", "status", "--drop-old"), 2, nil},
 	}, "s3cret-client", "s3cret-sso")
+	if _, err := os.Stat(filepath.Join(empty, "secret.key")); err == nil {
+		t.Error("a rotation without a database wrote a key file")
+	}
 	b, err := os.ReadFile(filepath.Join(dir, "secret.key"))
 	if err != nil {
 		t.Fatal(err)

@@ -41,6 +41,7 @@ Commands:
   callcenter-xml              the Salesforce call center definition file of a tenant
   cti-url [check]             a CTI adapter URL (of a tenant, or a cluster and kind); check one
   secret-key                  print a new secret key line for a keyring file
+  secrets status|rotate       the keyring's keys and what each sealed; rotate to a new key and re-seal
 
 Run "parley admin COMMAND VERB -h" for the flags of one command.
 `
@@ -115,6 +116,9 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if rest[0] == "secret-key" {
 		fmt.Fprintln(stdout, secret.NewKeyLine("k"+time.Now().UTC().Format("20060102")))
 		return nil
+	}
+	if rest[0] == "secrets" {
+		return runAdminSecrets(ctx, m, *cfgFile, *data, rest[1:], stdout, stderr)
 	}
 	// The command is checked before the database is opened: a typo creates
 	// nothing.

@@ -78,7 +78,7 @@ type Server struct {
 	clusters     *ctiurl.Clusters
 	clock        cc.Clock
 	mux          *http.ServeMux
-	routes       []string // registered patterns, for the OpenAPI test
+	routes       []string // registered patterns, for the OpenAPI, isolation and CSRF tests
 	metrics      *metrics
 	tickets      *ticketStore
 	signIns      *signInLimiter

@@ -2,11 +2,9 @@ package httpapi
 
 import (
 	"fmt"
-	"net/http/httptest"
 	"testing"
 	"time"
 
-	"github.com/parley-cc/parley/internal/cc"
 	"github.com/parley-cc/parley/internal/httpapi/apitest"
 )
 
@@ -70,52 +68,4 @@ func TestSignInRateLimitIPv6Network(t *testing.T) {
 		signIn("IPv4-mapped is IPv4", "acme", "someone", "[::ffff:192.0.2.1]:443", 401),
 	)
 	e.kit.Run(t, scs...)
-}
-
-func TestClientIP(t *testing.T) {
-	for addr, want := range map[string]string{
-		"192.0.2.1:1234":           "192.0.2.1",
-		"[2001:db8::7]:1":          "2001:db8::/64",
-		"[::ffff:192.0.2.1]:80":    "192.0.2.1",
-		"not an address":           "not an address",
-		"[fe80::1%eth0]:80":        "fe80::/64",
-		"unix-socket-peer-no-port": "unix-socket-peer-no-port",
-	} {
-		r := httptest.NewRequest("GET", "/", nil)
-		r.RemoteAddr = addr
-		if got := clientIP(r); got != want {
-			t.Errorf("clientIP(%q) = %q, want %q", addr, got, want)
-		}
-	}
-}
-
-func TestKeyedLimiterForgetsIdleKeys(t *testing.T) {
-	clock := &fakeClock{now: time.Unix(1e9, 0)}
-	k := newKeyedLimiter(clock.Now, 10, time.Minute)
-	for i := range limiterSweepSize {
-		if err := k.allow(fmt.Sprint(i)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if len(k.m) != limiterSweepSize {
-		t.Fatalf("%d keys, want %d", len(k.m), limiterSweepSize)
-	}
-	// A minute later every bucket is full again: the next call forgets them.
-	clock.Advance(time.Minute)
-	if err := k.allow("new"); err != nil {
-		t.Fatal(err)
-	}
-	if len(k.m) != 1 {
-		t.Errorf("%d keys after the sweep, want 1", len(k.m))
-	}
-	// A key still limited survives a sweep.
-	for range 11 {
-		k.allow("busy")
-	}
-	for i := range limiterSweepSize {
-		k.allow(fmt.Sprint("x", i))
-	}
-	if err := k.allow("busy"); !cc.IsCode(err, cc.ERATELIMIT) {
-		t.Errorf("busy key after a sweep: err = %v, want rate_limited", err)
-	}
 }

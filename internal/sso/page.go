@@ -1,10 +1,12 @@
 package sso
 
 import (
+	"errors"
 	"html/template"
 	"net/http"
 
 	"github.com/parley-cc/parley/internal/cc"
+	"github.com/parley-cc/parley/internal/ratelimit"
 )
 
 // page is what one of the popup's pages shows. html/template escapes every
@@ -69,11 +71,23 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		status = http.StatusForbidden
 	case cc.EUNAVAILABLE:
 		status = http.StatusServiceUnavailable
+	case cc.ERATELIMIT:
+		status = http.StatusTooManyRequests
+	}
+	var ra cc.RetryAfter
+	if errors.As(err, &ra) {
+		if v := ratelimit.RetryAfterSeconds(ra); v != "" {
+			w.Header().Set("Retry-After", v)
+		}
 	}
 	if status == http.StatusInternalServerError {
 		h.log.Error("SSO failed", "path", r.URL.Path, "error", err)
 	} else {
 		h.log.Info("SSO refused", "path", r.URL.Path, "error", err)
 	}
-	h.page(w, status, page{Title: "Sign-in failed", Message: cc.ErrorMessage(err)})
+	title := "Sign-in failed"
+	if status == http.StatusTooManyRequests {
+		title = "Too many sign-ins"
+	}
+	h.page(w, status, page{Title: title, Message: cc.ErrorMessage(err)})
 }

@@ -38,6 +38,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/parley-cc/parley/internal/cc"
+	"github.com/parley-cc/parley/internal/ratelimit"
 )
 
 // CRMSalesforce is the CRM name of the integration entries SSO maps.
@@ -54,6 +55,11 @@ const (
 	cookiePrefix = "parley_sso_"
 	// consentCookie holds the id of a sign-in waiting for Parley's consent.
 	consentCookie = "parley_sso_consent"
+	// StartsPerMinute is how many sign-ins one client address (its /64
+	// for IPv6) may start in a minute, as many as password sign-in
+	// attempts: an office behind one NAT address signs its agents in at
+	// the start of a shift.
+	StartsPerMinute = 30
 )
 
 // Users finds the Parley user mapped to a CRM username (the account
@@ -119,6 +125,7 @@ type Handler struct {
 	clock  cc.Clock
 	aead   cipher.AEAD // seals the flow cookies
 	mux    *http.ServeMux
+	starts *ratelimit.Keyed // sign-ins started, per client address
 
 	mu        sync.Mutex
 	providers map[string]*oidc.Provider // by issuer
@@ -172,6 +179,7 @@ func New(opts Options) (*Handler, error) {
 	if h.aead, err = cipher.NewGCM(block); err != nil {
 		return nil, fmt.Errorf("sso: %w", err)
 	}
+	h.starts = ratelimit.New(h.clock, "sign-ins started from this address", StartsPerMinute, time.Minute)
 	h.mux = http.NewServeMux()
 	h.mux.HandleFunc("GET /sso/start", h.start)
 	h.mux.HandleFunc("GET /sso/callback", h.callback)
@@ -213,10 +221,20 @@ type flow struct {
 
 // start checks the parameters and redirects to the CRM's authorize endpoint.
 func (h *Handler) start(w http.ResponseWriter, r *http.Request) {
+	// Before anything else, so that even refused starts count: they probe
+	// tenants and origins.
+	if err := h.starts.Allow(ratelimit.ClientKey(r)); err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	q := r.URL.Query()
-	for k := range q {
+	for k, vs := range q {
 		if k != "tenant" && k != "origin" && k != "sandbox" {
 			h.fail(w, r, cc.Errorf(cc.EINVALID, "unknown parameter %q: /sso/start takes only tenant, origin and sandbox (it never redirects anywhere but the CRM)", k))
+			return
+		}
+		if len(vs) > 1 {
+			h.fail(w, r, cc.Errorf(cc.EINVALID, "parameter %q is given %d times: give it once", k, len(vs)))
 			return
 		}
 	}

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/parley-cc/parley/internal/cc"
 	"github.com/parley-cc/parley/internal/testkit/browser"
 	"github.com/parley-cc/parley/internal/testkit/fakecrm"
 )
@@ -90,6 +93,8 @@ func TestSSOFromTheCRMConsole(t *testing.T) {
 	if !strings.Contains(e.logs.String(), "SSO signed in") {
 		t.Error("Parley did not log the SSO sign-in")
 	}
+
+	e.crmRefreshWorks(t, "alice")
 
 	// A reload keeps the session: signed in with no prompt.
 	if err := chromedp.Do(ctx, chromedp.Reload()); err != nil {
@@ -212,5 +217,37 @@ func TestSSOLegacyTenant(t *testing.T) {
 	}
 	if offered := inPanel[string](t, ctx, "no CRM sign-in", `String(!document.getElementById('signin-sso').hidden)`); offered != "false" {
 		t.Error("the legacy tenant's panel offers single sign-on with ssoMode=true")
+	}
+}
+
+// crmRefreshWorks checks that the sign-in left the user's CRM refresh token
+// sealed in Parley's store and that devcrm's token endpoint takes it with
+// the SSO app's credentials (what refreshing the CRM grant does).
+func (e *testEnv) crmRefreshWorks(t *testing.T, username string) {
+	t.Helper()
+	ten, err := e.m.Store.TenantBySlug(e.ctx, demoTenant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := e.m.Store.UserByUsername(e.ctx, ten.ID, username)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, err := e.m.Store.CRMRefreshToken(e.ctx, ten.ID, u.ID, cc.CRMSalesforce)
+	if err != nil || len(rt) == 0 {
+		t.Fatalf("%s's CRM refresh token: %q, %v", username, rt, err)
+	}
+	resp, err := http.PostForm(e.crm.URL()+"/services/oauth2/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {string(rt)},
+		"client_id": {e.info.SSOClient.ID}, "client_secret": {e.info.SSOClient.Secret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var tok struct {
+		AccessToken  string `json:"access_token"`
+		RefreshToken string `json:"refresh_token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || resp.StatusCode != http.StatusOK || tok.AccessToken == "" {
+		t.Fatalf("devcrm refused %s's refresh token: %d %+v %v", username, resp.StatusCode, tok, err)
 	}
 }

@@ -27,6 +27,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -289,12 +290,38 @@ func (h *Handler) provider(ctx context.Context, issuer string) (*oidc.Provider, 
 	}
 	p, err := oidc.NewProvider(oidc.ClientContext(ctx, h.opts.HTTPClient), issuer)
 	if err != nil {
+		if named := h.discoveredIssuer(ctx, issuer); named != "" && named != issuer {
+			// Another spelling of the same CRM (localhost for 127.0.0.1,
+			// http for https, a path): the id_tokens would all be refused.
+			return nil, cc.WrapError(cc.EFORBIDDEN, err, "the CRM at %s names its issuer %s: the tenant's CRM login URL (or My Domain) must be exactly that; an administrator runs parley admin crm set --tenant TENANT --login-url %s (or --my-domain)", issuer, named, named)
+		}
 		return nil, cc.WrapError(cc.EUNAVAILABLE, err, "the CRM's sign-in service at %s did not answer OpenID discovery: check the tenant's CRM login URL or My Domain, or retry later", issuer)
 	}
 	h.mu.Lock()
 	h.providers[issuer] = p
 	h.mu.Unlock()
 	return p, nil
+}
+
+// discoveredIssuer returns the issuer the discovery document at issuer
+// names, or "" when there is none to read.
+func (h *Handler) discoveredIssuer(ctx context.Context, issuer string) string {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, issuer+"/.well-known/openid-configuration", nil)
+	if err != nil {
+		return ""
+	}
+	res, err := h.opts.HTTPClient.Do(req)
+	if err != nil {
+		return ""
+	}
+	defer res.Body.Close()
+	var doc struct {
+		Issuer string `json:"issuer"`
+	}
+	if res.StatusCode != http.StatusOK || json.NewDecoder(io.LimitReader(res.Body, 64<<10)).Decode(&doc) != nil {
+		return ""
+	}
+	return doc.Issuer
 }
 
 // callback finishes the CRM sign-in.

@@ -648,3 +648,18 @@ func TestUsernameFromUserinfo(t *testing.T) {
 		t.Fatalf("userinfo of another subject: %d %s", res.StatusCode, text)
 	}
 }
+
+// TestIssuerSpelledOtherwise: a login URL that reaches the CRM under
+// another name than its issuer (localhost for 127.0.0.1) is refused with
+// the issuer to configure, not as a CRM that does not answer.
+func TestIssuerSpelledOtherwise(t *testing.T) {
+	rg := newRig(t)
+	issuer := rg.op.srv.URL
+	rg.tenant.CRM.LoginURL = strings.Replace(issuer, "127.0.0.1", "localhost", 1)
+	res := rg.do("GET", "/sso/start?tenant=acme&origin="+url.QueryEscape(crmOrigin), nil, nil)
+	text := body(t, res)
+	want := "the CRM at " + rg.tenant.CRM.LoginURL + " names its issuer " + issuer + ": the tenant's CRM login URL (or My Domain) must be exactly that; an administrator runs parley admin crm set --tenant TENANT --login-url " + issuer
+	if res.StatusCode != http.StatusForbidden || !strings.Contains(text, want) {
+		t.Fatalf("%d %s, want 403 with %q", res.StatusCode, text, want)
+	}
+}

@@ -29,6 +29,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -158,6 +159,10 @@ func New(opts Options) (*Handler, error) {
 	if h.clock == nil {
 		h.clock = cc.SystemClock
 	}
+	if u.Scheme == "http" && !trustworthyHost(u.Hostname()) {
+		h.log.Warn("single sign-on needs https: browsers drop its Secure sign-in cookies on a plain-http host other than loopback, so every sign-in would stop with a state mismatch; give http.public_url an https URL",
+			"public_url", opts.PublicURL)
+	}
 	if h.opts.HTTPClient == nil {
 		h.opts.HTTPClient = &http.Client{Timeout: 15 * time.Second}
 	}
@@ -171,6 +176,17 @@ func New(opts Options) (*Handler, error) {
 	h.mux.HandleFunc("GET /sso/consent", h.consentPage)
 	h.mux.HandleFunc("POST /sso/consent", h.consent)
 	return h, nil
+}
+
+// trustworthyHost reports whether browsers treat http:// on host as a
+// secure context that keeps Secure cookies: loopback addresses and
+// localhost (Chromium and Firefox do).
+func trustworthyHost(host string) bool {
+	if ip := net.ParseIP(host); ip != nil {
+		return ip.IsLoopback()
+	}
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	return host == "localhost" || strings.HasSuffix(host, ".localhost")
 }
 
 // ServeHTTP serves the /sso/ routes.

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"html"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -661,5 +662,23 @@ func TestIssuerSpelledOtherwise(t *testing.T) {
 	want := "the CRM at " + rg.tenant.CRM.LoginURL + " names its issuer " + issuer + ": the tenant's CRM login URL (or My Domain) must be exactly that; an administrator runs parley admin crm set --tenant TENANT --login-url " + issuer
 	if res.StatusCode != http.StatusForbidden || !strings.Contains(text, want) {
 		t.Fatalf("%d %s, want 403 with %q", res.StatusCode, text, want)
+	}
+}
+
+// TestPlainHTTPPublicURLWarns: a plain-http public URL on a host other than
+// loopback is logged as unable to sign in (Secure cookies are dropped
+// there); https and loopback are not.
+func TestPlainHTTPPublicURLWarns(t *testing.T) {
+	for public, warns := range map[string]bool{"http://parley.lan:8080": true, "http://10.0.0.5": true, "https://parley.example": false,
+		"http://127.0.0.1:8080": false, "http://[::1]:8080": false, "http://localhost:8080": false, "http://app.localhost": false} {
+		var logs strings.Builder
+		_, err := New(Options{PublicURL: public, Tenants: fakeTenants{}, Users: fakeUsers{}, Sessions: &fakeSessions{}, Grants: &fakeGrants{},
+			Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(logs.String(), "single sign-on needs https"); got != warns {
+			t.Errorf("%s: warned %v, want %v (%s)", public, got, warns, logs.String())
+		}
 	}
 }

@@ -53,8 +53,9 @@ func ssoSignedIn(t *testing.T, ctx context.Context) string {
 // TestSSOFromTheCRMConsole is the issue's walkthrough: alice signs in to
 // devcrm, opens the softphone and signs in with the CRM: devcrm's consent,
 // Parley's one-time consent, and the panel is hers with no Parley password.
-// The second time, after a reload and a sign-out, nothing is asked: the
-// popup closes by itself and the panel is signed in again.
+// The second time, after a reload, a restart of Parley and a sign-out,
+// nothing is asked: the popup closes by itself and the panel is signed in
+// again.
 func TestSSOFromTheCRMConsole(t *testing.T) {
 	skipIfShort(t)
 	e := startEnv(t, withBrowserAgents("alice"))
@@ -105,8 +106,10 @@ func TestSSOFromTheCRMConsole(t *testing.T) {
 		if (b && b.getAttribute('aria-expanded') !== 'true') b.click(); return true; })()`)
 	ssoSignedIn(t, ctx)
 
-	// Signed out, the CRM sign-in again: no devcrm consent, no Parley
-	// consent; the popup finishes and closes by itself.
+	// Parley restarts (the demo run again on its data: the same app and
+	// secret in devcrm); signed out, the CRM sign-in again: no devcrm
+	// consent, no Parley consent; the popup finishes and closes by itself.
+	e.restartParley()
 	frameState(t, ctx, softphoneFrame, "signout")
 	inFrame[bool](t, ctx, softphoneFrame, "signed out", `!document.getElementById('signin').hidden`)
 	clickSSO(t, ctx)

@@ -159,7 +159,7 @@ func TestSSOPopupBlocked(t *testing.T) {
 
 // TestSSOUnmappedCRMUser: carol is a devcrm call center user with no Parley
 // user: after devcrm's consent the popup names her CRM username and the
-// command that maps it, and the panel stays signed out.
+// command that maps it, the panel says the same, and it stays signed out.
 func TestSSOUnmappedCRMUser(t *testing.T) {
 	skipIfShort(t)
 	e := startEnv(t)
@@ -180,6 +180,11 @@ func TestSSOUnmappedCRMUser(t *testing.T) {
 		}
 	}
 	crmShot(t, page, "sso-unmapped")
+	// The panel says so too, and stays signed out.
+	said := inFrame[string](t, ctx, softphoneFrame, "the panel's message", `document.getElementById('signin-sso-error').textContent`)
+	if !strings.Contains(said, "The CRM user carol@devcrm.example.com has no Parley user in tenant acme") || !strings.Contains(said, "parley admin user set-crm") {
+		t.Errorf("the panel says %q, want carol's username and the command", said)
+	}
 	if main := inFrame[string](t, ctx, softphoneFrame, "still signed out", `String(document.getElementById('main').hidden)`); main != "true" {
 		t.Error("the panel signed in for a CRM user with no Parley user")
 	}

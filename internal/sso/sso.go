@@ -415,7 +415,7 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 	}
 	u, err := h.opts.Users.UserByIntegration(ctx, t.ID, CRMSalesforce, crmUser)
 	if cc.IsCode(err, cc.ENOTFOUND) {
-		h.page(w, http.StatusForbidden, page{Title: "No Parley user for this CRM user",
+		h.failPage(w, http.StatusForbidden, page{Title: "No Parley user for this CRM user",
 			Message: fmt.Sprintf("The CRM user %s has no Parley user in tenant %s. An administrator maps it to a Parley user with:", crmUser, t.Slug),
 			Command: fmt.Sprintf("parley admin user set-crm --tenant %s --user USERNAME --crm %s --username %s", t.Slug, CRMSalesforce, crmUser)})
 		return
@@ -502,7 +502,7 @@ func (h *Handler) consent(w http.ResponseWriter, r *http.Request) {
 	switch r.PostForm.Get("answer") {
 	case "allow":
 	case "deny":
-		h.page(w, http.StatusForbidden, page{Title: "Sign-in cancelled",
+		h.failPage(w, http.StatusForbidden, page{Title: "Sign-in cancelled",
 			Message: fmt.Sprintf("You did not allow the Parley panel in %s to act as you. Close this window; sign in again from the panel to be asked again.", ps.origin)})
 		return
 	default:

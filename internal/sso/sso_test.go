@@ -530,6 +530,12 @@ func TestNoMapping(t *testing.T) {
 		!strings.Contains(text, "parley admin user set-crm --tenant acme --user USERNAME --crm salesforce --username bob@acme.example") {
 		t.Fatalf("%d %s", res.StatusCode, text)
 	}
+	// The panel is told too, at Parley's origin only (body unescapes the
+	// page's HTML, not its script's \u escapes).
+	if !strings.Contains(text, `postMessage({type:"parley.sso.failed",message:"The CRM user bob@acme.example has no Parley user in tenant acme.`) ||
+		!strings.Contains(text, `},"`+publicURL+`");`) {
+		t.Errorf("the page does not post the failure to Parley's origin:\n%s", text)
+	}
 }
 
 func TestConsentCSRF(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"net/url"
 	"os"
@@ -190,6 +191,13 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	warnUnknownEnv(stderr)
+	// Single sign-on's callback is registered in devcrm before Parley
+	// listens: an address with port 0 gets its free port now.
+	listen, err := demoHTTPAddr(*httpAddr)
+	if err != nil {
+		return err
+	}
+	*httpAddr = listen
 	if err := os.MkdirAll(*data, 0o700); err != nil {
 		return fmt.Errorf("create %s: %w", *data, err)
 	}
@@ -245,6 +253,24 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	printDemo(stdout, info, *sipAddr, filepath.Join(*data, "demo.json"))
 	return waitAndShutdown(ctx, m)
+}
+
+// demoHTTPAddr returns addr, or, when its port is 0, the address with a
+// port that is free now.
+func demoHTTPAddr(addr string) (string, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", cc.Errorf(cc.EINVALID, "--http %q: give host:port, such as 127.0.0.1:8080", addr)
+	}
+	if port != "0" {
+		return addr, nil
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		return "", fmt.Errorf("find a free HTTP port on %s: %w", host, err)
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
 }
 
 // seedDemo creates the demo tenants on first start and makes sure the

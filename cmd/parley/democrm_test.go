@@ -77,6 +77,32 @@ func TestDemoSeedsDevCRMCallCenter(t *testing.T) {
 		!strings.Contains(f.TrySSO[1], "carol@devcrm.example.com") || !strings.Contains(f.TrySSO[2], "olga@devcrm.example.com") {
 		t.Errorf("sso_client %+v, try_sso %q", f.SSOClient, f.TrySSO)
 	}
+	// Single sign-on as the demo registered it: /sso/start sends the
+	// browser to devcrm's authorize with the parley-sso app, PKCE and
+	// Parley's callback, and devcrm takes the request (its sign-in page,
+	// not an error about the app or the redirect URI).
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := noRedirect.Get(f.HTTP + "/sso/start?tenant=acme&origin=" + url.QueryEscape(f.CRM))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	authorize, err := url.Parse(res.Header.Get("Location"))
+	if err != nil || res.StatusCode != http.StatusFound || !strings.HasPrefix(authorize.String(), f.CRM+"/services/oauth2/authorize?") {
+		t.Fatalf("/sso/start: %d %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	if q := authorize.Query(); q.Get("client_id") != demoSSOClientID || q.Get("redirect_uri") != f.HTTP+"/sso/callback" || q.Get("code_challenge_method") != "S256" {
+		t.Errorf("authorize parameters %v", q)
+	}
+	res, err = noRedirect.Get(authorize.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if loc := res.Header.Get("Location"); res.StatusCode != http.StatusFound || !strings.HasPrefix(loc, "/services/oauth2/login") {
+		t.Errorf("devcrm's authorize: %d %q %s", res.StatusCode, loc, body)
+	}
 	if b, _ := os.ReadFile(filepath.Join(dir, "demo.json")); !strings.Contains(string(b), `"crm_console"`) || !strings.Contains(string(b), `"crm_users"`) || !strings.Contains(string(b), `"try_sso"`) {
 		t.Errorf("demo.json:\n%s", b)
 	}
@@ -96,5 +122,21 @@ func TestPrintDemoShowsTheCRMConsole(t *testing.T) {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("the demo output lacks %q:\n%s", want, b.String())
 		}
+	}
+}
+
+// TestDemoHTTPAddr: a port 0 becomes a free port (single sign-on's callback
+// is registered before Parley listens); a given port stays; no port is
+// refused with what to give.
+func TestDemoHTTPAddr(t *testing.T) {
+	if got, err := demoHTTPAddr("127.0.0.1:8080"); err != nil || got != "127.0.0.1:8080" {
+		t.Errorf("127.0.0.1:8080: %q %v", got, err)
+	}
+	got, err := demoHTTPAddr("127.0.0.1:0")
+	if err != nil || !strings.HasPrefix(got, "127.0.0.1:") || strings.HasSuffix(got, ":0") {
+		t.Errorf("127.0.0.1:0: %q %v", got, err)
+	}
+	if _, err := demoHTTPAddr("127.0.0.1"); err == nil || !strings.Contains(err.Error(), "give host:port, such as 127.0.0.1:8080") {
+		t.Errorf("no port: %v", err)
 	}
 }

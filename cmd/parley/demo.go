@@ -670,6 +670,9 @@ Numbers to call:
 	}
 	printDemoTenants(w, f)
 	fmt.Fprintf(w, "\ndevcrm client credentials: id %s secret %s\n", f.CRMClient.ID, f.CRMClient.Secret)
+	if f.SSOClient.ID != "" {
+		fmt.Fprintf(w, "devcrm single sign-on app: id %s secret %s (callback %s/sso/callback, PKCE required)\n", f.SSOClient.ID, f.SSOClient.Secret, f.HTTP)
+	}
 	fmt.Fprintf(w, "\nThe CRM with the softphone (devcrm's pages; sign in at %s/login):\n  Lightning-like app: %s\n  Service Console:    %s\n",
 		f.CRM, f.CRMConsole.Lightning, f.CRMConsole.Classic)
 	for _, u := range f.CRMUsers {

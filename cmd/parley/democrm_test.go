@@ -113,12 +113,14 @@ func TestPrintDemoShowsTheCRMConsole(t *testing.T) {
 		CRMConsole: demoCRMConsole{Lightning: "http://127.0.0.1:8081/lightning/page/home", Classic: "http://127.0.0.1:8081/console"},
 		CRMUsers: []demoCRMLogin{{Username: "alice@devcrm.example.com", Password: "pw-a", CallCenter: true, Tenant: "acme", Parley: "alice"},
 			{Username: "carol@devcrm.example.com", Password: "pw-c", CallCenter: true, Tenant: "acme"}},
-		TrySSO: []string{"Single sign-on (tenant acme): open ..."}}
+		SSOClient: demoCRMClient{ID: "parley-sso", Secret: "sso-secret"},
+		TrySSO:    []string{"Single sign-on (tenant acme): open ..."}}
 	var b strings.Builder
 	printDemo(&b, f, "127.0.0.1:5060", "demo.json")
 	for _, want := range []string{"http://127.0.0.1:8081/login", "Lightning-like app: http://127.0.0.1:8081/lightning/page/home", "Service Console:    http://127.0.0.1:8081/console", "alice@devcrm.example.com   password pw-a   (tenant acme's call center: gets the softphone; single sign-on as Parley user alice)",
 		"carol@devcrm.example.com   password pw-c   (tenant acme's call center, no Parley user: single sign-on says so)",
-		"Sign in with the CRM (README: Try single sign-on):\n  - Single sign-on (tenant acme): open ..."} {
+		"Sign in with the CRM (README: Try single sign-on):\n  - Single sign-on (tenant acme): open ...",
+		"devcrm single sign-on app: id parley-sso secret sso-secret (callback http://127.0.0.1:8080/sso/callback, PKCE required)"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("the demo output lacks %q:\n%s", want, b.String())
 		}

@@ -129,8 +129,8 @@ func TestSSOFromTheCRMConsole(t *testing.T) {
 }
 
 // TestSSOPopupBlocked: a blocked popup shows how to allow pop-ups and a Try
-// again button, whose click signs in (the consents given in advance by a
-// first sign-in are remembered).
+// again button, whose click (a user gesture) opens the popup: devcrm's and
+// Parley's consents, and the panel is signed in.
 func TestSSOPopupBlocked(t *testing.T) {
 	skipIfShort(t)
 	e := startEnv(t, withBrowserAgents("alice"))

@@ -130,12 +130,13 @@ func TestSSOFromTheCRMConsole(t *testing.T) {
 
 // TestSSOPopupBlocked: a blocked popup shows how to allow pop-ups and a Try
 // again button, whose click (a user gesture) opens the popup: devcrm's and
-// Parley's consents, and the panel is signed in.
+// Parley's consents, and the panel is signed in. It runs in devcrm's
+// Service Console (the softphone on the left, Classic's interaction.js).
 func TestSSOPopupBlocked(t *testing.T) {
 	skipIfShort(t)
 	e := startEnv(t, withBrowserAgents("alice"))
 	ctx := browser.New(t, browser.Options{})
-	e.crmSignIn(t, ctx, "alice@devcrm.example.com", "/lightning/page/home")
+	e.crmSignIn(t, ctx, "alice@devcrm.example.com", "/console")
 	inFrame[bool](t, ctx, softphoneFrame, "block popups", `(window.realOpen = window.open, window.open = () => null, true)`)
 	clickSSO(t, ctx)
 	msg := inFrame[string](t, ctx, softphoneFrame, "blocked message", `!document.getElementById('signin-sso-retry').hidden && document.getElementById('signin-sso-error').textContent`)

@@ -129,8 +129,9 @@ func TestSSOFromTheCRMConsole(t *testing.T) {
 }
 
 // TestSSOPopupBlocked: a blocked popup shows how to allow pop-ups and a Try
-// again button, whose click (a user gesture) opens the popup: devcrm's and
-// Parley's consents, and the panel is signed in. It runs in devcrm's
+// again button, whose click (a user gesture) opens the popup. Denying
+// devcrm's consent there ends in the panel saying the CRM refused; the next
+// try, allowed at devcrm and at Parley, signs the panel in. It runs in devcrm's
 // Service Console (the softphone on the left, Classic's interaction.js).
 func TestSSOPopupBlocked(t *testing.T) {
 	skipIfShort(t)
@@ -145,7 +146,22 @@ func TestSSOPopupBlocked(t *testing.T) {
 	}
 	crmShot(t, ctx, "sso-popup-blocked")
 	inFrame[bool](t, ctx, softphoneFrame, "try again", `(window.open = window.realOpen, document.getElementById('signin-sso-retry').click(), true)`)
+
+	// alice denies devcrm's consent: devcrm sends the error back to
+	// Parley's callback, and the panel says the CRM refused.
 	crmConsent := ssoPopup(t, ctx, e.crm.URL()+"/services/oauth2/")
+	if err := chromedp.Do(crmConsent, chromedp.Click(chromedp.CSS("#deny-button"))); err != nil {
+		t.Fatal(err)
+	}
+	said := inFrame[string](t, ctx, softphoneFrame, "the refusal", `document.getElementById('signin-sso-error').textContent.includes('refused') && document.getElementById('signin-sso-error').textContent`)
+	if !strings.Contains(said, "the CRM refused the sign-in: access_denied") {
+		t.Errorf("after denying devcrm's consent the panel says %q", said)
+	}
+
+	// Again, allowed this time (the failure page stays open to be read; the
+	// panel's next popup reuses its window).
+	clickSSO(t, ctx)
+	crmConsent = ssoPopup(t, ctx, e.crm.URL()+"/services/oauth2/")
 	if err := chromedp.Do(crmConsent, chromedp.Click(chromedp.CSS("#allow-button"))); err != nil {
 		t.Fatal(err)
 	}

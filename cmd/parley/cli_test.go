@@ -475,7 +475,7 @@ func TestPrintDemoCoversTheWalkthrough(t *testing.T) {
 		"go run ./cmd/parley admin --data parley-demo user set --tenant acme --username alice --endpoint sip",
 		"Service  sip:+15550200@127.0.0.1:5060   (tenant oldco)",
 		"olga   agent      password pw-olga   takes calls: browser   tenant oldco",
-		"acme   unified login + UC (kind 3) on cluster na6: a kind with single sign-on (its adapter URL with ssoMode=true: parley admin cti-url --tenant acme --sso)",
+		"acme   unified login + UC (kind 3) on cluster na6: a kind with single sign-on; devcrm's call center for it has ssoMode=true (parley admin cti-url --tenant acme --sso)",
 		"oldco  legacy (kind 1) on cluster na12: password sign-in only; its panel: http://127.0.0.1:8080/cti/salesforce.html?sfdcIframeOrigin=http%3A%2F%2F127.0.0.1%3A8081&mode=Lightning&tenant=oldco",
 		"add &ssoMode=true and the panel explains that legacy tenants have no single sign-on",
 	} {

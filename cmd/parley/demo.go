@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"net/url"
 	"os"
@@ -40,13 +41,19 @@ type demoFile struct {
 	EntryPoints []demoEntry      `json:"entry_points"`
 	Users       []demoUser       `json:"users"`
 	CRMClient   demoCRMClient    `json:"crm_client"`
+	// SSOClient is the connected app acme's agents sign in to Parley with
+	// (single sign-on): devcrm's OpenID provider, PKCE required.
+	SSOClient demoCRMClient `json:"sso_client"`
+	// TrySSO says how to try single sign-on and the legacy tenant from
+	// devcrm's console.
+	TrySSO []string `json:"try_sso"`
 	// CRMConsole is where to open devcrm with the softphone; CRMUsers sign
 	// in there.
 	CRMConsole demoCRMConsole `json:"crm_console"`
 	CRMUsers   []demoCRMLogin `json:"crm_users"`
 
-	tenant *cc.Tenant // seeded, for the call center definition
-	prev   *demoFile  // the previous run's file, nil on the first
+	tenants []*cc.Tenant // seeded, for the call center definitions (acme first)
+	prev    *demoFile    // the previous run's file, nil on the first
 }
 
 type demoCRMConsole struct {
@@ -59,6 +66,12 @@ type demoCRMLogin struct {
 	Username   string `json:"username"`
 	Password   string `json:"password"`
 	CallCenter bool   `json:"call_center_user"`
+	// Tenant is the Parley tenant whose call center (softphone) the user
+	// is in; empty for none.
+	Tenant string `json:"tenant,omitempty"`
+	// Parley is the Parley user single sign-on maps the user to; empty for
+	// none (carol: the panel says so).
+	Parley string `json:"parley_user,omitempty"`
 }
 
 // demoTenantInfo is a demo tenant as demo.json lists it.
@@ -95,7 +108,9 @@ const (
 	demoTenant   = "acme"
 	demoLegacy   = "oldco" // the legacy (kind 1) demo tenant
 	demoClientID = "parley-demo"
-	demoCRMUser  = "integration@devcrm.example.com"
+	// demoSSOClientID is the connected app of acme's single sign-on.
+	demoSSOClientID = "parley-sso"
+	demoCRMUser     = "integration@devcrm.example.com"
 )
 
 // demoUsers are the demo tenant's users. alice talks in the browser panel
@@ -176,6 +191,13 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	warnUnknownEnv(stderr)
+	// Single sign-on's callback is registered in devcrm before Parley
+	// listens: an address with port 0 gets its free port now.
+	listen, err := demoHTTPAddr(*httpAddr)
+	if err != nil {
+		return err
+	}
+	*httpAddr = listen
 	if err := os.MkdirAll(*data, 0o700); err != nil {
 		return fmt.Errorf("create %s: %w", *data, err)
 	}
@@ -217,11 +239,12 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	info.SIP = "sip:" + *sipAddr
 	info.CRM = crm.URL()
 	// The call center points at Parley's listener, known once it runs.
-	if info.CRMUsers, err = seedDemoCRMUsers(ctx, m.HTTPURL(), crm, info.tenant, info.prev); err != nil {
+	if info.CRMUsers, err = seedDemoCRMUsers(ctx, m.HTTPURL(), crm, info.tenants, info.prev); err != nil {
 		m.Close()
 		return fmt.Errorf("seed devcrm's call center: %w", err)
 	}
 	info.CRMConsole = demoCRMConsole{Lightning: crm.URL() + "/lightning/page/home", Classic: crm.URL() + "/console"}
+	info.TrySSO = demoTrySSO(info)
 	for i := range info.EntryPoints {
 		info.EntryPoints[i].URI = "sip:" + info.EntryPoints[i].Number + "@" + *sipAddr
 	}
@@ -230,6 +253,24 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	printDemo(stdout, info, *sipAddr, filepath.Join(*data, "demo.json"))
 	return waitAndShutdown(ctx, m)
+}
+
+// demoHTTPAddr returns addr, or, when its port is 0, the address with a
+// port that is free now.
+func demoHTTPAddr(addr string) (string, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", cc.Errorf(cc.EINVALID, "--http %q: give host:port, such as 127.0.0.1:8080", addr)
+	}
+	if port != "0" {
+		return addr, nil
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		return "", fmt.Errorf("find a free HTTP port on %s: %w", host, err)
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
 }
 
 // seedDemo creates the demo tenants on first start and makes sure the
@@ -310,7 +351,7 @@ func seedDemo(ctx context.Context, m *Main, crm *devcrm.Server) (*demoFile, erro
 			info.Users = append(info.Users, entry)
 		}
 	}
-	info.prev = prev
+	info.prev, info.tenants = prev, tenants
 	if err := mapDemoCRMUsers(ctx, store, tenants[0]); err != nil {
 		return nil, err
 	}
@@ -319,8 +360,10 @@ func seedDemo(ctx context.Context, m *Main, crm *devcrm.Server) (*demoFile, erro
 
 // seedDemoTenant points a demo tenant at this run's devcrm: its origin may
 // frame the panel, and a tenant with spec.crm gets the CRM connection and
-// the app registered (devcrm's data may be new even when Parley's is not);
-// info.tenant and info.CRMClient are acme's.
+// the apps registered (devcrm's data may be new even when Parley's is not):
+// the integration's (JWT bearer) and single sign-on's (authorization code
+// with PKCE, its callback Parley's /sso/callback); info.CRMClient and
+// info.SSOClient are acme's.
 func seedDemoTenant(ctx context.Context, m *Main, store *sqlite.DB, crm *devcrm.Server, t *cc.Tenant, spec demoTenantSpec, info, prev *demoFile) error {
 	// devcrm's pages frame the agent panel: its origin (this run's address)
 	// must be one of the tenant's CRM origins.
@@ -344,6 +387,13 @@ func seedDemoTenant(ctx context.Context, m *Main, store *sqlite.DB, crm *devcrm.
 	}
 	t.CRM.Kind, t.CRM.LoginURL, t.CRM.ClientID, t.CRM.Username = "salesforce", crm.URL(), demoClientID, demoCRMUser
 	t.CRM.BaseURL = m.Config.PublicURL()
+	// Single sign-on: the issuer is devcrm's URL, the tenant's login URL.
+	if prev != nil && prev.SSOClient.Secret != "" {
+		info.SSOClient = prev.SSOClient
+	} else {
+		info.SSOClient = demoCRMClient{ID: demoSSOClientID, Secret: auth.GeneratePassword(24)}
+	}
+	t.CRM.SSOClientID, t.CRM.SSOClientSecret = info.SSOClient.ID, []byte(info.SSOClient.Secret)
 	if err := store.UpdateTenant(ctx, t); err != nil {
 		return err
 	}
@@ -356,33 +406,51 @@ func seedDemoTenant(ctx context.Context, m *Main, store *sqlite.DB, crm *devcrm.
 	} else {
 		info.CRMClient = demoCRMClient{ID: demoClientID, Secret: auth.GeneratePassword(24)}
 	}
-	info.tenant = t
-	return crm.RegisterApp(ctx, devcrm.App{ClientID: demoClientID, ClientSecret: info.CRMClient.Secret, PublicKeyPEM: pub, RunAsUsername: demoCRMUser})
+	if err := crm.RegisterApp(ctx, devcrm.App{ClientID: demoClientID, ClientSecret: info.CRMClient.Secret, PublicKeyPEM: pub, RunAsUsername: demoCRMUser}); err != nil {
+		return fmt.Errorf("register the integration's app in devcrm: %w", err)
+	}
+	err = crm.RegisterApp(ctx, devcrm.App{ClientID: info.SSOClient.ID, ClientSecret: info.SSOClient.Secret, Name: "Parley",
+		CallbackURLs: []string{m.Config.PublicURL() + "/sso/callback"}, RequirePKCE: true})
+	if err != nil {
+		return fmt.Errorf("register the single sign-on app in devcrm: %w", err)
+	}
+	return nil
 }
 
-// demoCRMUsers are the devcrm users the demo signs in with; the agents are
-// in the call center (they get the softphone), the others are not.
+// demoCRMUsers are the devcrm users the demo signs in with. The agents are
+// in their tenant's call center (they get the softphone), the others are
+// not; parley is the Parley user single sign-on maps them to (demoCRMLogins):
+// carol is in acme's call center with none, to show the panel's message for
+// a CRM user without a Parley user, and olga is oldco's (legacy: password
+// sign-in only).
 var demoCRMUsers = []struct {
 	id, username, first, last string
-	callCenter                bool
+	tenant, parley            string
 }{
-	{"005gK0Usr000003QCA", "alice@devcrm.example.com", "Alice", "Agent", true},
-	{"005gK0Usr000004QCA", "bob@devcrm.example.com", "Bob", "Agent", true},
-	{"005gK0Usr000006QCA", "sam@devcrm.example.com", "Sam", "Supervisor", false},
-	{"005gK0Usr000001QCA", "admin@devcrm.example.com", "Ada", "Admin", false},
+	{"005gK0Usr000003QCA", "alice@devcrm.example.com", "Alice", "Agent", demoTenant, "alice"},
+	{"005gK0Usr000004QCA", "bob@devcrm.example.com", "Bob", "Agent", demoTenant, "bob"},
+	{"005gK0Usr000005QCA", "carol@devcrm.example.com", "Carol", "Supervisor", demoTenant, ""},
+	{"005gK0Usr000007QCA", "olga@devcrm.example.com", "Olga", "Agent", demoLegacy, ""},
+	{"005gK0Usr000006QCA", "sam@devcrm.example.com", "Sam", "Supervisor", "", ""},
+	{"005gK0Usr000001QCA", "admin@devcrm.example.com", "Ada", "Admin", "", ""},
 }
 
-// seedDemoCRMUsers imports the tenant's call center definition into
-// devcrm, assigns the agents to it and sets the devcrm passwords (kept in
-// demo.json between runs).
-func seedDemoCRMUsers(ctx context.Context, parleyURL string, crm *devcrm.Server, t *cc.Tenant, prev *demoFile) ([]demoCRMLogin, error) {
-	def, err := callcenter.Generate(t, callcenter.Options{PublicURL: parleyURL})
-	if err != nil {
-		return nil, err
-	}
-	center, err := crm.ImportCallCenter(ctx, bytes.NewReader(def))
-	if err != nil {
-		return nil, fmt.Errorf("import the call center into devcrm: %w", err)
+// seedDemoCRMUsers imports each tenant's call center definition into
+// devcrm (acme's adapter URL with ssoMode=true: single sign-on), assigns
+// the agents to theirs and sets the devcrm passwords (kept in demo.json
+// between runs).
+func seedDemoCRMUsers(ctx context.Context, parleyURL string, crm *devcrm.Server, tenants []*cc.Tenant, prev *demoFile) ([]demoCRMLogin, error) {
+	centers := map[string]string{} // tenant slug -> call center internal name
+	for _, t := range tenants {
+		def, err := callcenter.Generate(t, callcenter.Options{PublicURL: parleyURL, SSO: t.Kind.SSO()})
+		if err != nil {
+			return nil, err
+		}
+		center, err := crm.ImportCallCenter(ctx, bytes.NewReader(def))
+		if err != nil {
+			return nil, fmt.Errorf("import tenant %s's call center into devcrm: %w", t.Slug, err)
+		}
+		centers[t.Slug] = center.InternalName
 	}
 	known := map[string]string{}
 	if prev != nil {
@@ -391,7 +459,7 @@ func seedDemoCRMUsers(ctx context.Context, parleyURL string, crm *devcrm.Server,
 		}
 	}
 	var out []demoCRMLogin
-	var agents []string
+	agents := map[string][]string{}
 	for _, du := range demoCRMUsers {
 		pw := known[du.username]
 		if pw == "" {
@@ -408,15 +476,35 @@ func seedDemoCRMUsers(ctx context.Context, parleyURL string, crm *devcrm.Server,
 		if err != nil {
 			return nil, fmt.Errorf("devcrm user %s: %w", du.username, err)
 		}
-		if du.callCenter {
-			agents = append(agents, du.username)
+		_, inCenter := centers[du.tenant]
+		if inCenter {
+			agents[du.tenant] = append(agents[du.tenant], du.username)
 		}
-		out = append(out, demoCRMLogin{Username: du.username, Password: pw, CallCenter: du.callCenter})
+		out = append(out, demoCRMLogin{Username: du.username, Password: pw, CallCenter: inCenter, Tenant: du.tenant, Parley: du.parley})
 	}
-	if err := crm.AssignCallCenterUsers(ctx, center.InternalName, agents...); err != nil {
-		return nil, err
+	for slug, name := range centers {
+		if err := crm.AssignCallCenterUsers(ctx, name, agents[slug]...); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
+}
+
+// demoTrySSO says, for demo.json and the banner, how to try single sign-on
+// and the legacy tenant from devcrm's console.
+func demoTrySSO(f *demoFile) []string {
+	pw := map[string]string{}
+	for _, u := range f.CRMUsers {
+		pw[u.Username] = u.Password
+	}
+	return []string{
+		fmt.Sprintf("Single sign-on (tenant %s): open %s, sign in to devcrm as alice@devcrm.example.com (password %s), open Phone in the utility bar and click \"Sign in with the CRM\": allow Parley in devcrm's consent page, then Parley's own (asked once); no Parley password. Next time nothing is asked.",
+			demoTenant, f.CRMConsole.Lightning, pw["alice@devcrm.example.com"]),
+		fmt.Sprintf("A CRM user with no Parley user: sign in to devcrm as carol@devcrm.example.com (password %s) and do the same: the panel names her CRM username and the command that maps it (parley admin user set-crm).",
+			pw["carol@devcrm.example.com"]),
+		fmt.Sprintf("The legacy tenant %s (password sign-in only): sign in to devcrm as olga@devcrm.example.com (password %s) and sign in to the panel as olga with her Parley password.",
+			demoLegacy, pw["olga@devcrm.example.com"]),
+	}
 }
 
 // demoCustomerURI is where the demo's outbound calls go: the number
@@ -535,7 +623,7 @@ func printDemoTenants(w io.Writer, f *demoFile) {
 		kind := cc.TenantKind(t.Kind)
 		fmt.Fprintf(w, "  %-6s %s on cluster %s", t.Slug, kind, t.Cluster)
 		if kind.SSO() {
-			fmt.Fprintf(w, ": a kind with single sign-on (its adapter URL with ssoMode=true: parley admin cti-url --tenant %s --sso); the panel's password sign-in works too\n", t.Slug)
+			fmt.Fprintf(w, ": a kind with single sign-on; devcrm's call center for it has ssoMode=true (parley admin cti-url --tenant %s --sso), and the panel's password sign-in works too\n", t.Slug)
 			continue
 		}
 		panel := f.HTTP + "/cti/salesforce.html?sfdcIframeOrigin=" + url.QueryEscape(f.CRM) + "&mode=Lightning&tenant=" + url.QueryEscape(t.Slug)
@@ -582,22 +670,36 @@ Numbers to call:
 	}
 	printDemoTenants(w, f)
 	fmt.Fprintf(w, "\ndevcrm client credentials: id %s secret %s\n", f.CRMClient.ID, f.CRMClient.Secret)
+	if f.SSOClient.ID != "" {
+		fmt.Fprintf(w, "devcrm single sign-on app: id %s secret %s (callback %s/sso/callback, PKCE required)\n", f.SSOClient.ID, f.SSOClient.Secret, f.HTTP)
+	}
 	fmt.Fprintf(w, "\nThe CRM with the softphone (devcrm's pages; sign in at %s/login):\n  Lightning-like app: %s\n  Service Console:    %s\n",
 		f.CRM, f.CRMConsole.Lightning, f.CRMConsole.Classic)
 	for _, u := range f.CRMUsers {
 		note := ""
-		if u.CallCenter {
-			note = "   (call center user: gets the softphone)"
+		switch {
+		case u.CallCenter && u.Parley != "":
+			note = fmt.Sprintf("   (tenant %s's call center: gets the softphone; single sign-on as Parley user %s)", u.Tenant, u.Parley)
+		case u.CallCenter && u.Tenant == demoTenant:
+			note = fmt.Sprintf("   (tenant %s's call center, no Parley user: single sign-on says so)", u.Tenant)
+		case u.CallCenter:
+			note = fmt.Sprintf("   (tenant %s's call center: gets the softphone)", u.Tenant)
 		}
 		if u.Username == devcrm.DefaultAdministrator {
 			note = "   (administrator: Setup, call centers)"
 		}
 		fmt.Fprintf(w, "  %-26s password %s%s\n", u.Username, u.Password, note)
 	}
+	if len(f.TrySSO) > 0 {
+		fmt.Fprintf(w, "\nSign in with the CRM (README: Try single sign-on):\n")
+		for _, line := range f.TrySSO {
+			fmt.Fprintf(w, "  - %s\n", line)
+		}
+	}
 	if alice.Username != "" && len(f.EntryPoints) > 0 && alice.Endpoint != string(cc.EndpointSIP) {
 		fmt.Fprintf(w, `
 Talk through the browser (README: Try the agent panel in the browser): open %[1]s,
-sign in to devcrm as alice@devcrm.example.com, then to the panel as alice (her Parley password above),
+sign in to devcrm as alice@devcrm.example.com, then to the panel (Sign in with the CRM, or alice's Parley password above),
 allow the microphone, choose Available, and call Sales; click Accept when the panel rings:
      go run ./cmd/parley call --to %[2]s --from 2015550123 --tone 440 --duration 60s --record caller.wav
 `, f.CRMConsole.Classic, f.EntryPoints[0].URI)

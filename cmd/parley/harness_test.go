@@ -36,8 +36,12 @@ type testEnv struct {
 	info    *demoFile
 	sipPort int
 	sipAddr string
-	http    string
-	logs    *syncBuffer
+	// httpAddr is Parley's HTTP listener, fixed for the test so that its
+	// public URL (single sign-on's callback) is known before it starts and
+	// stays the same across restartParley.
+	httpAddr string
+	http     string
+	logs     *syncBuffer
 	// browserAgents are the demo agents left in the browser panel; every
 	// other demo agent takes calls on a SIP phone (see withBrowserAgents).
 	browserAgents []string
@@ -79,6 +83,7 @@ func startEnv(t *testing.T, opts ...envOption) *testEnv {
 	e.crmAddr = fmt.Sprintf("127.0.0.1:%d", sippeer.FreePort(t))
 	e.sipPort = sippeer.FreePort(t)
 	e.sipAddr = fmt.Sprintf("127.0.0.1:%d", e.sipPort)
+	e.httpAddr = fmt.Sprintf("127.0.0.1:%d", sippeer.FreePort(t))
 	e.startCRM()
 	e.startParley()
 	t.Cleanup(func() {
@@ -127,7 +132,7 @@ func (e *testEnv) stopCRM() {
 func (e *testEnv) startParley() {
 	e.t.Helper()
 	m := NewMain()
-	if err := m.configure("", e.dir, "127.0.0.1:0", e.sipAddr); err != nil {
+	if err := m.configure("", e.dir, e.httpAddr, e.sipAddr); err != nil {
 		e.t.Fatal(err)
 	}
 	m.Config.SIP.RTPPorts = ""
@@ -145,7 +150,7 @@ func (e *testEnv) startParley() {
 	}
 	// As the demo: devcrm's call center frames this Parley's panel, and
 	// alice and bob get devcrm sign-ins with the softphone.
-	if info.CRMUsers, err = seedDemoCRMUsers(e.ctx, m.HTTPURL(), e.crm, info.tenant, info.prev); err != nil {
+	if info.CRMUsers, err = seedDemoCRMUsers(e.ctx, m.HTTPURL(), e.crm, info.tenants, info.prev); err != nil {
 		m.Close()
 		e.t.Fatalf("seed devcrm's call center: %v", err)
 	}

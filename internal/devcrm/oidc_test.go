@@ -650,7 +650,7 @@ func TestAppManagerPage(t *testing.T) {
 func TestUserQuery(t *testing.T) {
 	e := newEnv(t)
 	users := e.query("SELECT Id, Username, Email FROM User")
-	if len(users) != 6 {
+	if len(users) != 7 {
 		t.Fatalf("%d users: %v", len(users), users)
 	}
 	for _, u := range users {

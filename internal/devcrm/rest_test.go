@@ -118,7 +118,7 @@ func TestRESTScenarios(t *testing.T) {
 		// Queries and searches.
 		{name: "query", method: "GET", path: v + "/query/?q=" + url.QueryEscape("SELECT Id, Name FROM Contact WHERE Id = '"+janeID15+"'"), wantStatus: 200,
 			want: []string{`{"totalSize":1,"done":true,"records":[{"attributes":{"type":"Contact","url":"/services/data/v62.0/sobjects/Contact/` + janeID + `"},"Id":"` + janeID + `","Name":"Jane Doe"}]}`}},
-		{name: "query without slash", method: "GET", path: v + "/query?q=" + url.QueryEscape("SELECT COUNT() FROM User"), wantStatus: 200, want: []string{`{"totalSize":6,"done":true,"records":[]}`}},
+		{name: "query without slash", method: "GET", path: v + "/query?q=" + url.QueryEscape("SELECT COUNT() FROM User"), wantStatus: 200, want: []string{`{"totalSize":7,"done":true,"records":[]}`}},
 		{name: "query without q", method: "GET", path: v + "/query/", wantStatus: 400, wantCode: codeMalformedQuery},
 		{name: "malformed query", method: "GET", path: v + "/query/?q=" + url.QueryEscape("SELECT Id FROM Task WHERE"), wantStatus: 400, wantCode: codeMalformedQuery, want: []string{"unexpected token: \u003cEOF\u003e"}},
 		{name: "query unknown field", method: "GET", path: v + "/query/?q=" + url.QueryEscape("SELECT Bogus FROM Task"), wantStatus: 400, wantCode: codeInvalidField},

@@ -1,7 +1,6 @@
 package sso
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -93,7 +92,7 @@ func TestBrowserPopupSignIn(t *testing.T) {
 	if _, err := chromedp.Run(ctx, chromedp.Click(chromedp.CSS("#go"))); err != nil {
 		t.Fatal(err)
 	}
-	popup := waitForTarget(t, ctx, "/sso/consent")
+	popup := browser.Page(t, ctx, "/sso/consent", 15*time.Second)
 	browser.Until(t, popup, "the consent page", `document.body && document.body.textContent.includes('Allow the Parley panel in `+crmOrigin+` to act as you')`)
 	if _, err := chromedp.Run(popup, chromedp.Click(chromedp.CSS(`button[value="allow"]`))); err != nil {
 		t.Fatal(err)
@@ -112,32 +111,4 @@ func TestBrowserPopupSignIn(t *testing.T) {
 	if len(rg.sessions.started) != 2 {
 		t.Fatalf("sessions started: %v", rg.sessions.started)
 	}
-}
-
-// waitForTarget returns a context on the browser page whose URL contains
-// part (the popup), waiting for it to open.
-func waitForTarget(t *testing.T, ctx context.Context, part string) context.Context {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		targets, err := chromedp.Targets(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, ti := range targets {
-			if ti.Type == "page" && strings.Contains(ti.URL, part) {
-				pctx, cancel := chromedp.NewContext(ctx, chromedp.WithTargetID(ti.TargetID))
-				t.Cleanup(cancel)
-				return pctx
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	targets, _ := chromedp.Targets(ctx)
-	var urls []string
-	for _, ti := range targets {
-		urls = append(urls, ti.Type+" "+ti.URL)
-	}
-	t.Fatalf("no page at %s opened; the pages: %v", part, urls)
-	return nil
 }

@@ -19,7 +19,12 @@ type page struct {
 	CSRF    string // set: the consent form
 	// Handoff, when set, is posted to TargetOrigin by window.opener and
 	// the window closes.
-	Handoff      *handoff
+	Handoff *handoff
+	// Failed, when set, is posted to TargetOrigin by window.opener as
+	// {type: "parley.sso.failed", message: Failed}, so that the panel says
+	// why too; the window stays open for the agent to read (and copy the
+	// command).
+	Failed       string
 	TargetOrigin string
 	Nonce        string // the CSP nonce of the page's script and style
 }
@@ -38,6 +43,7 @@ button{font:inherit;padding:.4rem 1rem;margin-right:.5rem}</style></head>
 {{if .Handoff}}<script nonce="{{.Nonce}}">(function(){var m={{.Handoff}};
 if(window.opener){window.opener.postMessage(m,{{.TargetOrigin}});window.close();}
 else{document.getElementById("message").textContent="Signed in, but the panel that opened this window is gone: close this window and sign in again from the panel.";}})();</script>{{end}}
+{{if .Failed}}<script nonce="{{.Nonce}}">if(window.opener){window.opener.postMessage({type:"parley.sso.failed",message:{{.Failed}}},{{.TargetOrigin}});}</script>{{end}}
 </body></html>`))
 
 // page writes p with a strict Content-Security-Policy: nothing loads, only
@@ -89,5 +95,15 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if status == http.StatusTooManyRequests {
 		title = "Too many sign-ins"
 	}
-	h.page(w, status, page{Title: title, Message: cc.ErrorMessage(err)})
+	h.failPage(w, status, page{Title: title, Message: cc.ErrorMessage(err)})
+}
+
+// failPage shows a page that ends the sign-in without a session, and tells
+// the panel why (its message and command).
+func (h *Handler) failPage(w http.ResponseWriter, status int, p page) {
+	p.Failed, p.TargetOrigin = p.Message, h.origin
+	if p.Command != "" {
+		p.Failed += " " + p.Command
+	}
+	h.page(w, status, p)
 }

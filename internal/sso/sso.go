@@ -27,7 +27,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -164,6 +166,10 @@ func New(opts Options) (*Handler, error) {
 	if h.clock == nil {
 		h.clock = cc.SystemClock
 	}
+	if u.Scheme == "http" && !trustworthyHost(u.Hostname()) {
+		h.log.Warn("single sign-on needs https: browsers drop its Secure sign-in cookies on a plain-http host other than loopback, so every sign-in would stop with a state mismatch; give http.public_url an https URL",
+			"public_url", opts.PublicURL)
+	}
 	if h.opts.HTTPClient == nil {
 		h.opts.HTTPClient = &http.Client{Timeout: 15 * time.Second}
 	}
@@ -186,6 +192,17 @@ func New(opts Options) (*Handler, error) {
 	h.mux.HandleFunc("GET /sso/consent", h.consentPage)
 	h.mux.HandleFunc("POST /sso/consent", h.consent)
 	return h, nil
+}
+
+// trustworthyHost reports whether browsers treat http:// on host as a
+// secure context that keeps Secure cookies: loopback addresses and
+// localhost (Chromium and Firefox do).
+func trustworthyHost(host string) bool {
+	if ip := net.ParseIP(host); ip != nil {
+		return ip.IsLoopback()
+	}
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	return host == "localhost" || strings.HasSuffix(host, ".localhost")
 }
 
 // ServeHTTP serves the /sso/ routes.
@@ -315,12 +332,38 @@ func (h *Handler) provider(ctx context.Context, issuer string) (*oidc.Provider, 
 	}
 	p, err := oidc.NewProvider(oidc.ClientContext(ctx, h.opts.HTTPClient), issuer)
 	if err != nil {
+		if named := h.discoveredIssuer(ctx, issuer); named != "" && named != issuer {
+			// Another spelling of the same CRM (localhost for 127.0.0.1,
+			// http for https, a path): the id_tokens would all be refused.
+			return nil, cc.WrapError(cc.EFORBIDDEN, err, "the CRM at %s names its issuer %s: the tenant's CRM login URL (or My Domain) must be exactly that; an administrator runs parley admin crm set --tenant TENANT --login-url %s (or --my-domain)", issuer, named, named)
+		}
 		return nil, cc.WrapError(cc.EUNAVAILABLE, err, "the CRM's sign-in service at %s did not answer OpenID discovery: check the tenant's CRM login URL or My Domain, or retry later", issuer)
 	}
 	h.mu.Lock()
 	h.providers[issuer] = p
 	h.mu.Unlock()
 	return p, nil
+}
+
+// discoveredIssuer returns the issuer the discovery document at issuer
+// names, or "" when there is none to read.
+func (h *Handler) discoveredIssuer(ctx context.Context, issuer string) string {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, issuer+"/.well-known/openid-configuration", nil)
+	if err != nil {
+		return ""
+	}
+	res, err := h.opts.HTTPClient.Do(req)
+	if err != nil {
+		return ""
+	}
+	defer res.Body.Close()
+	var doc struct {
+		Issuer string `json:"issuer"`
+	}
+	if res.StatusCode != http.StatusOK || json.NewDecoder(io.LimitReader(res.Body, 64<<10)).Decode(&doc) != nil {
+		return ""
+	}
+	return doc.Issuer
 }
 
 // callback finishes the CRM sign-in.
@@ -398,7 +441,7 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 	}
 	u, err := h.opts.Users.UserByIntegration(ctx, t.ID, CRMSalesforce, crmUser)
 	if cc.IsCode(err, cc.ENOTFOUND) {
-		h.page(w, http.StatusForbidden, page{Title: "No Parley user for this CRM user",
+		h.failPage(w, http.StatusForbidden, page{Title: "No Parley user for this CRM user",
 			Message: fmt.Sprintf("The CRM user %s has no Parley user in tenant %s. An administrator maps it to a Parley user with:", crmUser, t.Slug),
 			Command: fmt.Sprintf("parley admin user set-crm --tenant %s --user USERNAME --crm %s --username %s", t.Slug, CRMSalesforce, crmUser)})
 		return
@@ -485,7 +528,7 @@ func (h *Handler) consent(w http.ResponseWriter, r *http.Request) {
 	switch r.PostForm.Get("answer") {
 	case "allow":
 	case "deny":
-		h.page(w, http.StatusForbidden, page{Title: "Sign-in cancelled",
+		h.failPage(w, http.StatusForbidden, page{Title: "Sign-in cancelled",
 			Message: fmt.Sprintf("You did not allow the Parley panel in %s to act as you. Close this window; sign in again from the panel to be asked again.", ps.origin)})
 		return
 	default:

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"html"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -537,6 +538,12 @@ func TestNoMapping(t *testing.T) {
 		!strings.Contains(text, "parley admin user set-crm --tenant acme --user USERNAME --crm salesforce --username bob@acme.example") {
 		t.Fatalf("%d %s", res.StatusCode, text)
 	}
+	// The panel is told too, at Parley's origin only (body unescapes the
+	// page's HTML, not its script's \u escapes).
+	if !strings.Contains(text, `postMessage({type:"parley.sso.failed",message:"The CRM user bob@acme.example has no Parley user in tenant acme.`) ||
+		!strings.Contains(text, `},"`+publicURL+`");`) {
+		t.Errorf("the page does not post the failure to Parley's origin:\n%s", text)
+	}
 }
 
 func TestConsentCSRF(t *testing.T) {
@@ -654,5 +661,38 @@ func TestUsernameFromUserinfo(t *testing.T) {
 	res := rg.signIn(t, "")
 	if text := body(t, res); res.StatusCode != 401 || !strings.Contains(text, "userinfo is of another user") {
 		t.Fatalf("userinfo of another subject: %d %s", res.StatusCode, text)
+	}
+}
+
+// TestIssuerSpelledOtherwise: a login URL that reaches the CRM under
+// another name than its issuer (localhost for 127.0.0.1) is refused with
+// the issuer to configure, not as a CRM that does not answer.
+func TestIssuerSpelledOtherwise(t *testing.T) {
+	rg := newRig(t)
+	issuer := rg.op.srv.URL
+	rg.tenant.CRM.LoginURL = strings.Replace(issuer, "127.0.0.1", "localhost", 1)
+	res := rg.do("GET", "/sso/start?tenant=acme&origin="+url.QueryEscape(crmOrigin), nil, nil)
+	text := body(t, res)
+	want := "the CRM at " + rg.tenant.CRM.LoginURL + " names its issuer " + issuer + ": the tenant's CRM login URL (or My Domain) must be exactly that; an administrator runs parley admin crm set --tenant TENANT --login-url " + issuer
+	if res.StatusCode != http.StatusForbidden || !strings.Contains(text, want) {
+		t.Fatalf("%d %s, want 403 with %q", res.StatusCode, text, want)
+	}
+}
+
+// TestPlainHTTPPublicURLWarns: a plain-http public URL on a host other than
+// loopback is logged as unable to sign in (Secure cookies are dropped
+// there); https and loopback are not.
+func TestPlainHTTPPublicURLWarns(t *testing.T) {
+	for public, warns := range map[string]bool{"http://parley.lan:8080": true, "http://10.0.0.5": true, "https://parley.example": false,
+		"http://127.0.0.1:8080": false, "http://[::1]:8080": false, "http://localhost:8080": false, "http://app.localhost": false} {
+		var logs strings.Builder
+		_, err := New(Options{PublicURL: public, Tenants: fakeTenants{}, Users: fakeUsers{}, Sessions: &fakeSessions{}, Grants: &fakeGrants{},
+			Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(logs.String(), "single sign-on needs https"); got != warns {
+			t.Errorf("%s: warned %v, want %v (%s)", public, got, warns, logs.String())
+		}
 	}
 }

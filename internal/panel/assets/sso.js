@@ -7,6 +7,8 @@
 
 /** The message type the /sso/ pages post. */
 export const SSO_MESSAGE = 'parley.sso';
+/** The message type of an /sso/ page that ends the sign-in without a session. */
+export const SSO_FAILED = 'parley.sso.failed';
 
 /** PopupBlockedError: the browser refused to open the sign-in window. */
 export class PopupBlockedError extends Error {
@@ -42,10 +44,23 @@ export function acceptSSOMessage(ev, popup, parleyOrigin) {
 }
 
 /**
+ * acceptSSOFailure returns the reason a message event carries when it is
+ * the popup's (from parleyOrigin exactly, from popup) sign-in failure, of
+ * type parley.sso.failed. Anything else gives null.
+ */
+export function acceptSSOFailure(ev, popup, parleyOrigin) {
+  if (!ev || ev.origin !== parleyOrigin || !popup || ev.source !== popup) return null;
+  const d = ev.data;
+  if (!d || typeof d !== 'object' || d.type !== SSO_FAILED || typeof d.message !== 'string' || d.message === '') return null;
+  return d.message;
+}
+
+/**
  * openSSO opens the sign-in popup from win (call it from a click handler)
  * and resolves with the session it posts. It rejects with
- * PopupBlockedError when the popup cannot open, and with an Error when the
- * user closes it before signing in.
+ * PopupBlockedError when the popup cannot open, with an Error carrying
+ * Parley's reason when the sign-in fails there (the popup stays open to be
+ * read), and with an Error when the user closes it before signing in.
  */
 export function openSSO(win, startURL, parleyOrigin) {
   return new Promise((resolve, reject) => {
@@ -62,8 +77,15 @@ export function openSSO(win, startURL, parleyOrigin) {
       clearInterval(timer);
     };
     const onMessage = ev => {
+      if (settled) return;
+      const failure = acceptSSOFailure(ev, popup, parleyOrigin);
+      if (failure) {
+        done();
+        reject(new Error(failure));
+        return;
+      }
       const session = acceptSSOMessage(ev, popup, parleyOrigin);
-      if (!session || settled) return;
+      if (!session) return;
       done();
       resolve(session);
     };

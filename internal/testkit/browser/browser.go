@@ -273,3 +273,39 @@ func WaitFor[T any](ctx context.Context, expr string, timeout time.Duration) (T,
 	}
 	return v, nil
 }
+
+// Page returns a context on the browser page of ctx whose URL contains
+// part, such as a popup the page opened, waiting up to timeout for it to
+// open or navigate there. The context is cancelled when the test ends.
+func Page(t testing.TB, ctx context.Context, part string, timeout time.Duration) context.Context {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		targets, err := chromedp.Targets(ctx)
+		if err != nil {
+			t.Fatalf("browser: list pages: %v", err)
+		}
+		for _, ti := range targets {
+			if ti.Type == "page" && strings.Contains(ti.URL, part) {
+				pctx, cancel := chromedp.NewContext(ctx, chromedp.WithTargetID(ti.TargetID))
+				t.Cleanup(cancel)
+				return pctx
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("browser: no page at %s opened within %s; the pages: %s", part, timeout, strings.Join(PageURLs(ctx), ", "))
+	return nil
+}
+
+// PageURLs lists the URLs of the browser's pages (tabs and popups).
+func PageURLs(ctx context.Context) []string {
+	targets, _ := chromedp.Targets(ctx)
+	var urls []string
+	for _, ti := range targets {
+		if ti.Type == "page" {
+			urls = append(urls, ti.URL)
+		}
+	}
+	return urls
+}

@@ -71,6 +71,21 @@ type SessionStore interface {
 	DeleteExpiredSessions(ctx context.Context, now time.Time) error
 }
 
+// CRMGrants refreshes and revokes the CRM grant (the sealed CRM refresh
+// token) an SSO sign-in leaves (internal/sso implements it).
+type CRMGrants interface {
+	// RefreshGrant uses the user's CRM refresh token and stores the one the
+	// CRM rotates to. nil if the user has no grant. EUNAUTHORIZED if the CRM
+	// refused the grant (invalid_grant: revoked, or the CRM user
+	// deactivated): the grant is deleted and the sessions it backs must
+	// end. Any other error (EUNAVAILABLE: the CRM could not be reached)
+	// says nothing about the user and must not end a session.
+	RefreshGrant(ctx context.Context, t *Tenant, u *User) error
+	// RevokeGrant revokes the user's CRM refresh token at the CRM (best
+	// effort) and deletes it. nil if the user has no grant.
+	RevokeGrant(ctx context.Context, t *Tenant, u *User) error
+}
+
 // Registration is a SIP phone's binding, learned from REGISTER.
 type Registration struct {
 	TenantID  string

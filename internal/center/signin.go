@@ -13,8 +13,9 @@ import (
 // response does not tell which of tenant, username or password was wrong.
 var errBadCredentials = cc.Errorf(cc.EUNAUTHORIZED, "sign-in failed: check the tenant, username and password")
 
-// errSessionEnded answers a refresh of a session that is gone.
-var errSessionEnded = cc.Errorf(cc.EUNAUTHORIZED, "the session ended (it expired, or was signed out in another tab or by an administrator): sign in again")
+// errSessionEnded answers a token or a refresh of a session that is gone
+// (the store keeps no trace of why).
+var errSessionEnded = cc.Errorf(cc.EUNAUTHORIZED, "the session ended (it expired, or was signed out in another tab or browser, or by an administrator): sign in again")
 
 // UseCRMGrants sets what refreshes and revokes the CRM grants of SSO
 // sessions (internal/sso, which needs the center to start sessions). Call
@@ -74,7 +75,7 @@ func (c *Center) Authenticate(ctx context.Context, token string) (*cc.Principal,
 	}
 	s, err := c.store.SessionByTokenHash(ctx, auth.HashToken(token), c.clock())
 	if cc.IsCode(err, cc.ENOTFOUND) {
-		return nil, cc.Errorf(cc.EUNAUTHORIZED, "the session is unknown or expired: sign in again")
+		return nil, errSessionEnded
 	} else if err != nil {
 		return nil, err
 	}

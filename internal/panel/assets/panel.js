@@ -710,7 +710,7 @@ async function signOut() {
     await api.del('/me/sessions', 'Signing out everywhere');
   } catch (e) {
     // An older server has no sign-out everywhere: this session at least.
-    if (e.code === 'missing') await api.del('/sessions/current').catch(e2 => console.warn('sign out', e2));
+    if (e.status === 404) await api.del('/sessions/current').catch(e2 => console.warn('sign out', e2));
     else console.warn('sign out', e);
   }
   tabs.broadcast({ type: 'signout' });

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -190,5 +191,39 @@ func TestSocketEndsWhenTheSessionEndsElsewhere(t *testing.T) {
 	// The client reads, so the library answers the server's pings.
 	if ce := readClose(t, c); ce.Code != websocket.StatusPolicyViolation || !strings.Contains(ce.Reason, "signed out: the session ended") {
 		t.Fatalf("close = %d %q, want 1008 signed out: the session ended", ce.Code, ce.Reason)
+	}
+}
+
+// TestConcurrentRefreshAndRequests: tabs that refresh at once with the same
+// token get one new token between them (the others 409, which the panel
+// answers by taking up the stored token), and requests sent with the old
+// token meanwhile all succeed: nobody is signed out.
+func TestConcurrentRefreshAndRequests(t *testing.T) {
+	e := newSessionEnv(t)
+	s := e.signIn(t, "alice")
+	e.advance(50 * time.Minute)
+	const tabs = 4
+	statuses := make(chan int, 3*tabs)
+	var wg sync.WaitGroup
+	for range tabs {
+		wg.Go(func() {
+			res := e.kit.Do(t, apitest.Scenario{Method: "POST", URL: "/api/v1/sessions/current/refresh", Token: s.Token, WantStatus: 0})
+			statuses <- res.Status
+		})
+		for range 2 {
+			wg.Go(func() {
+				res := e.kit.Do(t, apitest.Scenario{Method: "GET", URL: "/api/v1/me", Token: s.Token, WantStatus: 0})
+				statuses <- -res.Status // negative: a request, not a refresh
+			})
+		}
+	}
+	wg.Wait()
+	close(statuses)
+	got := map[int]int{}
+	for st := range statuses {
+		got[st]++
+	}
+	if got[200] != 1 || got[409] != tabs-1 || got[-200] != 2*tabs {
+		t.Fatalf("answers %v: want one refresh 200, %d refreshes 409 and every request 200", got, tabs-1)
 	}
 }

@@ -547,10 +547,12 @@ function scheduleRefresh(delay) {
 }
 
 // adoptSession takes up a newer token of this tab's session (another tab
-// refreshed it); false if s is not one.
+// refreshed it); false if s is not one (another user's, or older: messages
+// may come out of order).
 function adoptSession(s) {
   if (!state.session || !s || !s.token || s.token === state.session.token) return false;
   if (s.user && state.session.user && s.user.id !== state.session.user.id) return false;
+  if (Date.parse(s.expires_at || '') < Date.parse(state.session.expires_at || '')) return false;
   state.session = s;
   scheduleRefresh();
   return true;
@@ -563,10 +565,11 @@ async function refreshSession() {
     // one may have taken up its token already: then it is not due yet).
     if (adoptSession(loadSession())) return;
     if (refreshDelay(state.session) > 1000) { scheduleRefresh(); return; }
-    const token = state.session.token;
     try {
       const s = await api.post('/sessions/current/refresh', {}, 'Staying signed in');
-      if (!state.session || state.session.token !== token) return;
+      // The answer's token is the session's newest, whatever this tab
+      // took up meanwhile.
+      if (!state.session) return;
       state.session = { token: s.token, user: s.user, expires_at: s.expires_at, max_expires_at: s.max_expires_at };
       saveSession(state.session);
       tabs.broadcast({ type: 'refresh', session: state.session });

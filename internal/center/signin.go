@@ -114,7 +114,7 @@ func (c *Center) SessionState(ctx context.Context, p *cc.Principal) (*cc.Session
 // RefreshSession replaces the principal's session token (token, the one
 // it authenticated with) by a new one and moves the expiry SessionTTL on,
 // never past the absolute end. The old token keeps working for
-// SessionGrace. For an SSO session it first refreshes the CRM grant: a CRM
+// SessionGrace. For an SSO session it then refreshes the CRM grant: a CRM
 // that refuses it (the user was deactivated or the access revoked) ends
 // the session (EUNAUTHORIZED); a CRM that cannot be reached does not (the
 // failure is logged and the session refreshed).
@@ -138,6 +138,18 @@ func (c *Center) RefreshSession(ctx context.Context, p *cc.Principal, token stri
 		return "", nil, cc.Errorf(cc.EFORBIDDEN, "this session reached its longest life (%s) and ends at %s: sign in again then",
 			c.opts.SessionMax, s.MaxExpiresAt.UTC().Format(time.RFC3339))
 	}
+	// The token is rotated first: of refreshes racing with one token (tabs
+	// of one session) only the one that wins asks the CRM.
+	newToken, hash := auth.NewToken()
+	ns, err := c.store.RotateSession(ctx, cc.Rotation{SessionID: s.ID, OldHash: s.TokenHash, NewHash: hash, Now: now,
+		ExpiresAt: now.Add(c.opts.SessionTTL), GraceUntil: now.Add(c.opts.SessionGrace)})
+	if cc.IsCode(err, cc.ENOTFOUND) {
+		return "", nil, errSessionEnded
+	} else if cc.IsCode(err, cc.ECONFLICT) {
+		return "", nil, cc.WrapError(cc.ECONFLICT, err, "this token was already replaced by a refresh (another tab of the panel did it): use the newest token the panel shares, or sign in again")
+	} else if err != nil {
+		return "", nil, err
+	}
 	if s.Method == cc.SessionSSO && c.grants != nil {
 		err := c.grants.RefreshGrant(ctx, p.Tenant, p.User)
 		switch {
@@ -152,16 +164,6 @@ func (c *Center) RefreshSession(ctx context.Context, p *cc.Principal, token stri
 			// refreshed at the next refresh.
 			c.log.Warn("CRM grant not refreshed; the session goes on", "tenant", p.Tenant.Slug, "user", p.User.Username, "session", s.ID, "err", err)
 		}
-	}
-	newToken, hash := auth.NewToken()
-	ns, err := c.store.RotateSession(ctx, cc.Rotation{SessionID: s.ID, OldHash: s.TokenHash, NewHash: hash, Now: now,
-		ExpiresAt: now.Add(c.opts.SessionTTL), GraceUntil: now.Add(c.opts.SessionGrace)})
-	if cc.IsCode(err, cc.ENOTFOUND) {
-		return "", nil, errSessionEnded
-	} else if cc.IsCode(err, cc.ECONFLICT) {
-		return "", nil, cc.WrapError(cc.ECONFLICT, err, "this token was already replaced by a refresh (another tab of the panel did it): use the newest token the panel shares, or sign in again")
-	} else if err != nil {
-		return "", nil, err
 	}
 	c.log.Debug("session refreshed", "tenant", p.Tenant.Slug, "user", p.User.Username, "session", s.ID, "expires", ns.ExpiresAt)
 	return newToken, &cc.Principal{Tenant: p.Tenant, User: p.User, Session: ns}, nil

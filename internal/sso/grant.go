@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -24,12 +26,24 @@ var _ cc.CRMGrants = (*Handler)(nil)
 // invalid_grant (the user was deactivated or the app's access revoked): the
 // grant is deleted. EUNAVAILABLE if the CRM could not be reached or failed:
 // the grant stays, for the next refresh.
+//
+// One user's sessions (several browsers) share the grant, and CRMs rotate
+// the refresh token on each use: refreshes of one user are serialized, one
+// within GrantRefreshInterval of the last is skipped, and an invalid_grant
+// for a token that is no longer the stored one (another Parley node rotated
+// it meanwhile) is not a refusal.
 func (h *Handler) RefreshGrant(ctx context.Context, t *cc.Tenant, u *cc.User) (err error) {
 	defer func() {
 		if err != nil {
 			err = fmt.Errorf("refresh the CRM grant of %s: %w", u.Username, err)
 		}
 	}()
+	key := t.ID + "/" + u.ID
+	unlock := h.grantLock(key)
+	defer unlock()
+	if at, ok := h.grantRefreshed(key); ok && h.clock().Sub(at) < GrantRefreshInterval {
+		return nil
+	}
 	tok, issuer, err := h.opts.Grants.CRMGrant(ctx, t.ID, u.ID, CRMSalesforce)
 	if cc.IsCode(err, cc.ENOTFOUND) {
 		return nil
@@ -44,6 +58,9 @@ func (h *Handler) RefreshGrant(ctx context.Context, t *cc.Tenant, u *cc.User) (e
 	var re *oauth2.RetrieveError
 	switch {
 	case errors.As(err, &re) && re.ErrorCode == "invalid_grant":
+		if now, _, rerr := h.opts.Grants.CRMGrant(ctx, t.ID, u.ID, CRMSalesforce); rerr == nil && string(now) != string(tok) {
+			return nil // rotated meanwhile by another node: that one is good
+		}
 		if derr := h.opts.Grants.DeleteCRMRefreshToken(ctx, t.ID, u.ID, CRMSalesforce); derr != nil {
 			h.log.Error("delete a refused CRM grant", "tenant", t.Slug, "user", u.Username, "err", derr)
 		}
@@ -57,7 +74,59 @@ func (h *Handler) RefreshGrant(ctx context.Context, t *cc.Tenant, u *cc.User) (e
 			return err
 		}
 	}
+	h.setGrantRefreshed(key, h.clock())
 	return nil
+}
+
+// GrantRefreshInterval is the least time between two refreshes of one
+// user's CRM grant: the sessions of several browsers refresh it no more
+// often than this.
+const GrantRefreshInterval = time.Minute
+
+// grantLock locks the grant of key (tenant/user) and returns the unlock.
+func (h *Handler) grantLock(key string) func() {
+	h.mu.Lock()
+	l := h.grantLocks[key]
+	if l == nil {
+		l = &grantState{}
+		h.grantLocks[key] = l
+	}
+	l.users++
+	h.mu.Unlock()
+	l.mu.Lock()
+	return func() {
+		l.mu.Unlock()
+		h.mu.Lock()
+		if l.users--; l.users == 0 && h.clock().Sub(l.refreshed) >= GrantRefreshInterval {
+			delete(h.grantLocks, key)
+		}
+		h.mu.Unlock()
+	}
+}
+
+func (h *Handler) grantRefreshed(key string) (time.Time, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if l := h.grantLocks[key]; l != nil && !l.refreshed.IsZero() {
+		return l.refreshed, true
+	}
+	return time.Time{}, false
+}
+
+func (h *Handler) setGrantRefreshed(key string, at time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if l := h.grantLocks[key]; l != nil {
+		l.refreshed = at
+	}
+}
+
+// grantState serializes the refreshes of one user's grant and remembers
+// the last.
+type grantState struct {
+	mu        sync.Mutex
+	users     int       // holders and waiters; guarded by Handler.mu
+	refreshed time.Time // guarded by Handler.mu
 }
 
 // RevokeGrant revokes the user's CRM refresh token at the issuer's

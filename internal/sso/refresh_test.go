@@ -27,6 +27,9 @@ func (op *testOP) unreachable(w http.ResponseWriter) bool {
 // refreshGrant answers grant_type=refresh_token: a known token is rotated
 // (the old one stops working), any other is invalid_grant.
 func (op *testOP) refreshGrant(w http.ResponseWriter, token string) {
+	if op.beforeRefresh != nil {
+		op.beforeRefresh()
+	}
 	op.mu.Lock()
 	ok := op.refresh[token]
 	next := "5Aep-" + cc.RandomToken(8)
@@ -95,7 +98,13 @@ func TestRefreshGrant(t *testing.T) {
 	if rotated == "" || rotated == "5Aep-refresh" {
 		t.Fatalf("after the refresh the stored token is %q, want the rotated one", rotated)
 	}
+	// Another browser's session refreshes soon after: the CRM is not asked
+	// again (it would rotate the token under the first one's feet).
+	if err := rg.h.RefreshGrant(ctx, rg.tenant, alice); err != nil || rg.grants.tokens[key] != rotated {
+		t.Fatalf("a second refresh within %s: %v, token %q (want %q kept)", GrantRefreshInterval, err, rg.grants.tokens[key], rotated)
+	}
 
+	rg.now = rg.now.Add(GrantRefreshInterval)
 	rg.op.setDown(true)
 	err := rg.h.RefreshGrant(ctx, rg.tenant, alice)
 	if !cc.IsCode(err, cc.EUNAVAILABLE) {
@@ -108,6 +117,23 @@ func TestRefreshGrant(t *testing.T) {
 	if err := rg.h.RefreshGrant(ctx, rg.tenant, alice); err != nil {
 		t.Fatalf("refresh after the outage: %v", err)
 	}
+	rg.now = rg.now.Add(GrantRefreshInterval)
+
+	// Another Parley node rotates the token while this one asks the CRM
+	// with the old one: invalid_grant for a token no longer stored is not
+	// a refusal, and the other node's token stays.
+	rg.op.beforeRefresh = func() {
+		rg.op.mu.Lock()
+		clear(rg.op.refresh)
+		rg.op.refresh["5Aep-other-node"] = true
+		rg.op.mu.Unlock()
+		rg.grants.tokens[key] = "5Aep-other-node"
+	}
+	if err := rg.h.RefreshGrant(ctx, rg.tenant, alice); err != nil || rg.grants.tokens[key] != "5Aep-other-node" {
+		t.Fatalf("refresh that raced with another node: %v, token %q", err, rg.grants.tokens[key])
+	}
+	rg.op.beforeRefresh = nil
+	rg.now = rg.now.Add(GrantRefreshInterval)
 
 	// The CRM user is deactivated: the CRM forgets the token.
 	rg.op.mu.Lock()

@@ -33,7 +33,11 @@ func TestSSOSessionLifetime(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	op := newTestOP(t, time.Now, publicURL+"/sso/callback")
+	now := time.Now()
+	clock := func() time.Time { return now }
+	op := newTestOP(t, clock, publicURL+"/sso/callback")
+	// Each refresh below asks the CRM: the grant is refreshed at most once
+	// a GrantRefreshInterval per user.
 	ten := &cc.Tenant{Slug: "acme", Region: "US", TimeZone: "UTC", Kind: cc.KindUnifiedLoginUC, CRMOrigins: []string{crmOrigin},
 		CRM: cc.CRMConnection{Kind: "salesforce", LoginURL: op.srv.URL, ClientID: "3MVG9api", ClientSecret: []byte("api-secret"),
 			SSOClientID: clientID, SSOClientSecret: []byte(clientSecret)}}
@@ -53,7 +57,7 @@ func TestSSOSessionLifetime(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
 	c := center.New(center.Options{Store: db, Bus: inmem.New(0), Logger: log, SessionTTL: time.Hour, SessionMax: 12 * time.Hour,
 		RefreshInterval: time.Hour, SweepInterval: time.Hour})
-	h, err := New(Options{PublicURL: publicURL, Tenants: db, Users: db, Sessions: c, Grants: db, Logger: log})
+	h, err := New(Options{PublicURL: publicURL, Tenants: db, Users: db, Sessions: c, Grants: db, Logger: log, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,6 +99,7 @@ func TestSSOSessionLifetime(t *testing.T) {
 		t.Fatalf("grant after the refresh %q, want the CRM's rotated one", g)
 	}
 
+	now = now.Add(GrantRefreshInterval)
 	op.setDown(true)
 	token, p, err = c.RefreshSession(ctx, p, token)
 	if err != nil {
@@ -106,6 +111,7 @@ func TestSSOSessionLifetime(t *testing.T) {
 	op.setDown(false)
 
 	// The CRM user is deactivated: the CRM refuses the grant.
+	now = now.Add(GrantRefreshInterval)
 	op.mu.Lock()
 	clear(op.refresh)
 	op.mu.Unlock()

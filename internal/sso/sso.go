@@ -137,6 +137,8 @@ type Handler struct {
 	providers map[string]*oidc.Provider // by issuer
 	nonces    map[string]time.Time      // used nonces until they expire
 	pending   map[string]*pendingSignIn // waiting for Parley's consent, by id
+	// grantLocks serialize CRM grant refreshes per tenant/user.
+	grantLocks map[string]*grantState
 }
 
 // pendingSignIn is a verified CRM user who has not yet given Parley's consent.
@@ -164,6 +166,7 @@ func New(opts Options) (*Handler, error) {
 	h := &Handler{
 		opts: opts, origin: u.Scheme + "://" + u.Host, log: opts.Logger, clock: opts.Clock, key: opts.CookieKey,
 		providers: map[string]*oidc.Provider{}, nonces: map[string]time.Time{}, pending: map[string]*pendingSignIn{},
+		grantLocks: map[string]*grantState{},
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)

@@ -47,6 +47,8 @@ type testOP struct {
 	// down makes the token and revocation endpoints drop the connection
 	// (a CRM that cannot be reached).
 	down bool
+	// beforeRefresh, when set, runs as a refresh_token request comes in.
+	beforeRefresh func()
 }
 
 type grant struct{ nonce, challenge, username string }

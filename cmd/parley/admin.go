@@ -33,6 +33,7 @@ Commands:
   tenant add|set|list         tenants (region, time zone, kind, reasons, dispositions)
   user add|set|list           users, roles, passwords, skills, SIP phone credentials
   user set-crm                map a user to the login it signs in to the CRM with
+  user sign-out               end every session of a user and revoke their CRM grant
   queue add|set|list          queues (priority, skills, wrap-up, offer timeout, max wait)
   entry-point add|remove|list numbers that reach a queue
   trunk add|set|list          SIP trunks allowed to send calls (by source network)
@@ -61,7 +62,7 @@ type adminEnv struct {
 func (e *adminEnv) commands() map[string]map[string]func(context.Context, []string) error {
 	return map[string]map[string]func(context.Context, []string) error{
 		"tenant":      {"add": e.tenantAdd, "set": e.tenantSet, "list": e.tenantList},
-		"user":        {"add": e.userAdd, "set": e.userSet, "list": e.userList, "set-crm": e.userSetCRM},
+		"user":        {"add": e.userAdd, "set": e.userSet, "list": e.userList, "set-crm": e.userSetCRM, "sign-out": e.userSignOut},
 		"queue":       {"add": e.queueAdd, "set": e.queueSet, "list": e.queueList},
 		"entry-point": {"add": e.entryAdd, "remove": e.entryRemove, "list": e.entryList},
 		"trunk":       {"add": e.trunkAdd, "set": e.trunkSet, "list": e.trunkList},
@@ -79,6 +80,7 @@ var adminSynopsis = map[string]string{
 	"user set":           "--tenant SLUG --username NAME [--role ROLES] [--password PW | --generate-password] [--sip-username U] [--sip-password PW | --generate-sip-password] [--skills S,...] [--display NAME] [--email ADDR] [--static-contact URI] [--endpoint browser|sip|external] [--external-number NUMBER] [--enable | --disable]",
 	"user list":          "--tenant SLUG",
 	"user set-crm":       "--tenant SLUG --user NAME [--crm salesforce] (--username LOGIN | --remove)",
+	"user sign-out":      "--tenant SLUG --user NAME",
 	"queue add":          "--tenant SLUG --name NAME [--skills S,...] [--priority N] [--wrap-up D] [--offer-timeout D] [--max-wait D] [--overflow QUEUE] [--service-level D] [--dispositions D,...] [--announcement FILE] [--hold FILE] [--screen-pop offer|answer] [--search-field KEY=Object.Field]...",
 	"queue set":          "--tenant SLUG --name NAME [--new-name NAME] [the flags of queue add]",
 	"queue list":         "--tenant SLUG",

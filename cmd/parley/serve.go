@@ -201,7 +201,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	lastAlive := readHeartbeat(heartbeat)
 	m.Center = center.New(center.Options{
 		Store: m.Store, Bus: m.Bus, CRM: m.CRM, Logger: m.Logger.With("component", "center"), LastAlive: lastAlive,
-		SessionTTL: c.Sessions.TTL.D(), LookupTimeout: c.CRM.LookupTimeout.D(), PriorityStep: c.Routing.PriorityStep.D(),
+		SessionTTL: c.Sessions.TTL.D(), SessionMax: c.Sessions.Max.D(), LookupTimeout: c.CRM.LookupTimeout.D(), PriorityStep: c.Routing.PriorityStep.D(),
 		Ready: []func(context.Context) error{m.SIP.Ready}, Dialer: m.SIP, BrowserAudio: m.Audio.hub,
 	})
 	center := m.Center
@@ -270,6 +270,9 @@ func (m *Main) newSSO() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Refreshing an SSO session refreshes its CRM grant; sign-out
+	// everywhere revokes it.
+	m.Center.UseCRMGrants(h)
 	return h, nil
 }
 

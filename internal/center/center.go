@@ -30,8 +30,17 @@ type Options struct {
 	CRM    cc.CRMProvider // nil: no tenant has a CRM
 	Clock  cc.Clock
 	Logger *slog.Logger
-	// SessionTTL is how long an API session lasts (default 12h).
-	SessionTTL time.Duration
+	// SessionTTL is how long an API session lasts without a refresh
+	// (default 1h); SessionMax is its absolute end, refreshes included
+	// (default 12h; never less than SessionTTL).
+	SessionTTL, SessionMax time.Duration
+	// SessionGrace is how long a token replaced by a refresh keeps working,
+	// for the requests other tabs sent with it meanwhile (default 30s).
+	SessionGrace time.Duration
+	// CRMGrants refreshes the CRM grants of SSO sessions when they are
+	// refreshed and revokes them on sign-out everywhere; nil: none (set it
+	// later with UseCRMGrants, as internal/sso needs the center first).
+	CRMGrants cc.CRMGrants
 	// LookupTimeout bounds the CRM search at call arrival (default 3s).
 	LookupTimeout time.Duration
 	// PriorityStep is what one point of queue priority is worth in waiting time.
@@ -72,6 +81,8 @@ type Center struct {
 	log    *slog.Logger
 	metric *metrics
 
+	grants cc.CRMGrants // nil: no SSO grants to refresh
+
 	mu       sync.Mutex
 	tenants  map[string]*tenantState // by tenant id
 	draining bool
@@ -100,7 +111,14 @@ func New(opts Options) *Center {
 		opts.Logger = slog.Default()
 	}
 	if opts.SessionTTL == 0 {
-		opts.SessionTTL = 12 * time.Hour
+		opts.SessionTTL = time.Hour
+	}
+	if opts.SessionMax == 0 {
+		opts.SessionMax = 12 * time.Hour
+	}
+	opts.SessionMax = max(opts.SessionMax, opts.SessionTTL)
+	if opts.SessionGrace == 0 {
+		opts.SessionGrace = 30 * time.Second
 	}
 	if opts.LookupTimeout == 0 {
 		opts.LookupTimeout = 3 * time.Second
@@ -128,6 +146,7 @@ func New(opts Options) *Center {
 		store:      opts.Store,
 		bus:        opts.Bus,
 		crm:        opts.CRM,
+		grants:     opts.CRMGrants,
 		clock:      opts.Clock,
 		log:        opts.Logger,
 		metric:     newMetrics(),

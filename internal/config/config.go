@@ -110,9 +110,11 @@ type Routing struct {
 	PriorityStep Duration `yaml:"priority_step" env:"PARLEY_ROUTING_PRIORITY_STEP"`
 }
 
-// Session tunes API sessions.
+// Session tunes API sessions: a session lasts TTL unless the panel
+// refreshes it (it does, before the expiry), and Max at most.
 type Session struct {
 	TTL Duration `yaml:"ttl" env:"PARLEY_SESSIONS_TTL"`
+	Max Duration `yaml:"max" env:"PARLEY_SESSIONS_MAX"`
 }
 
 // Log configures logging.
@@ -154,7 +156,7 @@ func Default() Config {
 		SIP:          SIP{UDP: "127.0.0.1:5060", TCP: "127.0.0.1:5060", Realm: "parley", RTPPorts: "20000-29999"},
 		CRM:          CRM{LookupTimeout: Duration(3 * time.Second)},
 		Routing:      Routing{PriorityStep: Duration(10 * time.Minute)},
-		Sessions:     Session{TTL: Duration(12 * time.Hour)},
+		Sessions:     Session{TTL: Duration(time.Hour), Max: Duration(12 * time.Hour)},
 		Log:          Log{Level: "info", Format: "text"},
 		Shutdown:     Drain{Timeout: Duration(30 * time.Second)},
 		WebRTC:       WebRTC{Grace: Duration(10 * time.Second)},
@@ -365,6 +367,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Sessions.TTL.D() < time.Minute || c.Sessions.TTL.D() > 30*24*time.Hour {
 		return fmt.Errorf("sessions.ttl %s: use 1m to 720h", c.Sessions.TTL.D())
+	}
+	if c.Sessions.Max.D() < c.Sessions.TTL.D() || c.Sessions.Max.D() > 90*24*time.Hour {
+		return fmt.Errorf("sessions.max %s: use sessions.ttl (%s) to 2160h: it is the longest a session lives, refreshes included", c.Sessions.Max.D(), c.Sessions.TTL.D())
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

@@ -60,6 +60,7 @@ func TestValidateNamesTheSetting(t *testing.T) {
 		"log.level":          func(c *Config) { c.Log.Level = "loud" },
 		"data_dir":           func(c *Config) { c.DataDir = " " },
 		"sessions.ttl":       func(c *Config) { c.Sessions.TTL = 0 },
+		"sessions.max":       func(c *Config) { c.Sessions.Max = Duration(time.Minute) },
 		"database_sync":      func(c *Config) { c.DatabaseSync = "off" },
 		"http.tls_cert":      func(c *Config) { c.HTTP.TLSCert = "cert.pem" },
 		"webrtc.ice_servers": func(c *Config) { c.WebRTC.ICEServers = "stun:ok:3478, http://x" },

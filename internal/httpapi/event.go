@@ -99,6 +99,13 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if p.Session != nil {
+		// Signed out since the ticket was issued (by an administrator, or
+		// on another node)?
+		if _, err := s.svc.SessionState(r.Context(), p); err != nil {
+			return fmt.Errorf("check session: %w", err)
+		}
+	}
 	c, err := websocket.Accept(w, r, nil)
 	if err != nil {
 		// Accept has written the response (bad handshake or foreign origin).
@@ -136,6 +143,12 @@ var (
 	closeShutdown  = &closeReason{websocket.StatusGoingAway, "server shutting down", "shutdown"} // the text gets after=<last seq>
 	closeSignedOut = &closeReason{websocket.StatusPolicyViolation, "signed out", "signed_out"}
 	closeExpired   = &closeReason{websocket.StatusPolicyViolation, "session expired: sign in again", "expired"}
+	// closeSignedOutEverywhere: DELETE /api/v1/me/sessions, in any tab or
+	// browser of the user.
+	closeSignedOutEverywhere = &closeReason{websocket.StatusPolicyViolation, "signed out everywhere: sign in again", "signed_out_everywhere"}
+	// closeSessionEnded: the session ended elsewhere (an administrator's
+	// sign-out, another Parley node, a CRM that refused the grant).
+	closeSessionEnded = &closeReason{websocket.StatusPolicyViolation, "signed out: the session ended, sign in again", "session_ended"}
 	// closeClientMessage: the socket only sends; requests go to the REST API.
 	closeClientMessage = &closeReason{websocket.StatusPolicyViolation, "this socket takes only softphone messages: use the REST API", "client_message"}
 	// Reasons without a code end the connection without a close handshake:
@@ -155,8 +168,9 @@ func closeFailed(what string, last int64) *closeReason {
 
 // socket is one open WebSocket, as the socket set sees it.
 type socket struct {
-	sessionID string
-	cancel    context.CancelCauseFunc
+	sessionID        string
+	tenantID, userID string
+	cancel           context.CancelCauseFunc
 }
 
 // stop ends the socket with reason.
@@ -169,7 +183,7 @@ func (k *socket) stop(reason *closeReason) { k.cancel(reason) }
 func (s *Server) serveSocket(ctx context.Context, c *websocket.Conn, p *cc.Principal, after int64, replay bool) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	k := &socket{sessionID: sessionKey(p), cancel: cancel}
+	k := &socket{sessionID: sessionKey(p), tenantID: p.Tenant.ID, userID: p.User.ID, cancel: cancel}
 	if !s.sockets.add(k) {
 		c.Close(closeShutdown.code, closeShutdown.text)
 		return
@@ -258,19 +272,60 @@ func (s *Server) stream(ctx context.Context, c *websocket.Conn, p *cc.Principal,
 
 	ping := time.NewTicker(s.pingInterval)
 	defer ping.Stop()
-	// The socket lives no longer than the session that opened it.
+	// The socket lives no longer than the session that opened it: at its
+	// expiry, and at each ping, the session is read again; a refresh moves
+	// the expiry on, a sign-out elsewhere ends the socket.
 	var expired <-chan time.Time
+	var expiry *time.Timer
+	var until time.Time // the expiry the timer is set for
 	if p.Session != nil && !p.Session.ExpiresAt.IsZero() {
-		t := time.NewTimer(p.Session.ExpiresAt.Sub(s.clock()))
-		defer t.Stop()
-		expired = t.C
+		until = p.Session.ExpiresAt
+		expiry = time.NewTimer(until.Sub(s.clock()))
+		defer expiry.Stop()
+		expired = expiry.C
+	}
+	// recheck reads the session; atExpiry says the timer set for until
+	// fired, so the session ended unless a refresh moved its expiry on.
+	recheck := func(atExpiry bool) *closeReason {
+		if expiry == nil {
+			return nil
+		}
+		se, err := s.svc.SessionState(wctx, p)
+		switch {
+		case cc.IsCode(err, cc.EUNAUTHORIZED):
+			if atExpiry {
+				return closeExpired
+			}
+			return closeSessionEnded
+		case err != nil:
+			if r := ended(); r != nil {
+				return r
+			}
+			// The store is busy: keep the socket, check at the next ping.
+			s.log.WarnContext(ctx, "websocket session check", "user", p.User.ID, "err", err)
+			if atExpiry {
+				expiry.Reset(s.pingInterval)
+			}
+			return nil
+		}
+		if !se.ExpiresAt.After(until) {
+			if atExpiry {
+				return closeExpired
+			}
+			return nil
+		}
+		until = se.ExpiresAt
+		expiry.Reset(until.Sub(s.clock()))
+		return nil
 	}
 	for {
 		select {
 		case <-wctx.Done():
 			return ended(), last
 		case <-expired:
-			return closeExpired, last
+			if r := recheck(true); r != nil {
+				return r, last
+			}
 		case e, ok := <-live:
 			if !ok {
 				return closeFellBehind(last), last
@@ -292,6 +347,9 @@ func (s *Server) stream(ctx context.Context, c *websocket.Conn, p *cc.Principal,
 				}
 				s.log.InfoContext(ctx, "websocket ping unanswered", "user", p.User.ID, "err", err)
 				return closePingTimeout, last
+			}
+			if r := recheck(false); r != nil {
+				return r, last
 			}
 		}
 	}

@@ -341,6 +341,43 @@ func (f *fakeService) SignOut(ctx context.Context, p *cc.Principal) error {
 	return nil
 }
 
+func (f *fakeService) RefreshSession(ctx context.Context, p *cc.Principal, token string) (string, *cc.Principal, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.sessions[token] == nil {
+		return "", nil, cc.Errorf(cc.EUNAUTHORIZED, "the session ended: sign in again")
+	}
+	delete(f.sessions, token)
+	tok := cc.RandomToken(32)
+	se := *p.Session
+	se.ExpiresAt = f.clock.Now().Add(sessionHours * time.Hour)
+	np := &cc.Principal{Tenant: p.Tenant, User: p.User, Session: &se}
+	f.sessions[tok] = np
+	return tok, np, nil
+}
+
+func (f *fakeService) SignOutEverywhere(ctx context.Context, p *cc.Principal) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for tok, q := range f.sessions {
+		if q.Tenant.ID == p.Tenant.ID && q.User.ID == p.User.ID {
+			delete(f.sessions, tok)
+		}
+	}
+	return nil
+}
+
+func (f *fakeService) SessionState(ctx context.Context, p *cc.Principal) (*cc.Session, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, q := range f.sessions {
+		if q.Session.ID == p.Session.ID && f.clock.Now().Before(q.Session.ExpiresAt) {
+			return q.Session, nil
+		}
+	}
+	return nil, cc.Errorf(cc.EUNAUTHORIZED, "the session ended: sign in again")
+}
+
 func (f *fakeService) Presence(ctx context.Context, p *cc.Principal) (*cc.Presence, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -164,6 +164,8 @@ type authedFunc func(w http.ResponseWriter, r *http.Request, p *cc.Principal) er
 func (s *Server) register() {
 	s.handle("POST /api/v1/sessions", nil, s.signIn)
 	s.handle("DELETE /api/v1/sessions/current", nil, s.authed(s.signOut))
+	s.handle("POST /api/v1/sessions/current/refresh", nil, s.authed(s.refreshSession))
+	s.handle("DELETE /api/v1/me/sessions", nil, s.authed(s.signOutEverywhere))
 	s.handle("GET /api/v1/me", nil, s.authed(s.me))
 	s.handle("PUT /api/v1/me/state", nil, s.authed(s.setState))
 	s.handle("GET /api/v1/queues", nil, s.authed(s.queues))
@@ -379,13 +381,24 @@ func (ss *socketSet) remove(k *socket) {
 	}
 }
 
-// closeSession ends the sockets opened by one session.
-func (ss *socketSet) closeSession(sessionID string) {
+// closeSession ends the sockets opened by one session with reason.
+func (ss *socketSet) closeSession(sessionID string, reason *closeReason) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	for k := range ss.m {
 		if k.sessionID == sessionID {
-			k.stop(closeSignedOut)
+			k.stop(reason)
+		}
+	}
+}
+
+// closeUser ends the sockets of every session of a user with reason.
+func (ss *socketSet) closeUser(tenantID, userID string, reason *closeReason) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	for k := range ss.m {
+		if k.tenantID == tenantID && k.userID == userID {
+			k.stop(reason)
 		}
 	}
 }

@@ -19,6 +19,19 @@ type Service interface {
 	Authenticate(ctx context.Context, token string) (*cc.Principal, error)
 	// SignOut ends the principal's session.
 	SignOut(ctx context.Context, p *cc.Principal) error
+	// RefreshSession replaces the session's token (the one p authenticated
+	// with) by a new one with a later expiry; the old one keeps working for
+	// a short grace. ECONFLICT if token was already replaced (another tab
+	// refreshed first), EFORBIDDEN at the session's longest life,
+	// EUNAUTHORIZED if the session ended (for SSO: the CRM refused the
+	// grant).
+	RefreshSession(ctx context.Context, p *cc.Principal, token string) (string, *cc.Principal, error)
+	// SignOutEverywhere ends every session of the principal's user and
+	// revokes their CRM grant.
+	SignOutEverywhere(ctx context.Context, p *cc.Principal) error
+	// SessionState returns the principal's session as stored now (its
+	// expiry moves with refreshes); EUNAUTHORIZED once it ended.
+	SessionState(ctx context.Context, p *cc.Principal) (*cc.Session, error)
 	// Presence returns the principal's own agent presence.
 	Presence(ctx context.Context, p *cc.Principal) (*cc.Presence, error)
 	// SetState changes the principal's agent state (available, not_ready

@@ -36,11 +36,24 @@ func (q *signInRequest) validate() error {
 	return nil
 }
 
-// sessionView is the body of a successful sign-in.
+// sessionView is the body of a successful sign-in or refresh.
 type sessionView struct {
 	Token     string    `json:"token"`
 	ExpiresAt time.Time `json:"expires_at"`
-	User      userView  `json:"user"`
+	// MaxExpiresAt is the absolute end: no refresh moves ExpiresAt past it.
+	MaxExpiresAt *time.Time `json:"max_expires_at,omitempty"`
+	// Method is how the user signed in: password or sso.
+	Method string   `json:"method,omitempty"`
+	User   userView `json:"user"`
+}
+
+func newSessionView(token string, p *cc.Principal) sessionView {
+	v := sessionView{Token: token, ExpiresAt: p.Session.ExpiresAt.UTC(), Method: p.Session.Method, User: newUserView(p.User)}
+	if !p.Session.MaxExpiresAt.IsZero() {
+		m := p.Session.MaxExpiresAt.UTC()
+		v.MaxExpiresAt = &m
+	}
+	return v
 }
 
 // userView is a user as the API shows it: never its password hash, SIP
@@ -90,11 +103,46 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) error {
 	if token == "" || p == nil || p.User == nil || p.Session == nil {
 		return cc.Errorf(cc.EINTERNAL, "sign in returned no session")
 	}
-	s.writeJSON(w, r, http.StatusCreated, sessionView{
-		Token:     token,
-		ExpiresAt: p.Session.ExpiresAt.UTC(),
-		User:      newUserView(p.User),
-	})
+	s.writeJSON(w, r, http.StatusCreated, newSessionView(token, p))
+	return nil
+}
+
+// refreshSession handles POST /api/v1/sessions/current/refresh: a new token
+// for the session, with a later expiry. The old token keeps working for a
+// short grace, so that the requests other tabs sent with it meanwhile
+// succeed. A session the refresh ends (the CRM refused the grant) has its
+// WebSockets closed.
+func (s *Server) refreshSession(w http.ResponseWriter, r *http.Request, p *cc.Principal) error {
+	token, err := bearerToken(r)
+	if err != nil {
+		return err
+	}
+	nt, np, err := s.svc.RefreshSession(r.Context(), p, token)
+	if cc.IsCode(err, cc.EUNAUTHORIZED) {
+		s.tickets.dropSession(sessionKey(p))
+		s.sockets.closeSession(sessionKey(p), closeSessionEnded)
+	}
+	if err != nil {
+		return fmt.Errorf("refresh session: %w", err)
+	}
+	if nt == "" || np == nil || np.Session == nil || np.User == nil {
+		return cc.Errorf(cc.EINTERNAL, "refresh returned no session")
+	}
+	s.writeJSON(w, r, http.StatusOK, newSessionView(nt, np))
+	return nil
+}
+
+// signOutEverywhere handles DELETE /api/v1/me/sessions: it ends every
+// session of the caller (every tab, every browser), their tickets and their
+// open WebSockets (closed with "signed out everywhere"), and revokes the
+// CRM grant.
+func (s *Server) signOutEverywhere(w http.ResponseWriter, r *http.Request, p *cc.Principal) error {
+	if err := s.svc.SignOutEverywhere(r.Context(), p); err != nil {
+		return fmt.Errorf("sign out everywhere: %w", err)
+	}
+	s.tickets.dropUser(p.Tenant.ID, p.User.ID)
+	s.sockets.closeUser(p.Tenant.ID, p.User.ID, closeSignedOutEverywhere)
+	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
@@ -105,7 +153,7 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request, p *cc.Principal
 		return fmt.Errorf("sign out: %w", err)
 	}
 	s.tickets.dropSession(sessionKey(p))
-	s.sockets.closeSession(sessionKey(p))
+	s.sockets.closeSession(sessionKey(p), closeSignedOut)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

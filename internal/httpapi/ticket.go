@@ -83,6 +83,18 @@ func (ts *ticketStore) dropSession(session string) {
 	}
 }
 
+// dropUser forgets the tickets of every session of a user (on sign-out
+// everywhere).
+func (ts *ticketStore) dropUser(tenantID, userID string) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	for k, t := range ts.m {
+		if t.p.Tenant.ID == tenantID && t.p.User.ID == userID {
+			delete(ts.m, k)
+		}
+	}
+}
+
 // sessionKey identifies the principal's session for tickets and sockets.
 func sessionKey(p *cc.Principal) string {
 	if p.Session != nil && p.Session.ID != "" {

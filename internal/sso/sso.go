@@ -15,6 +15,12 @@
 // per user and CRM origin (GET|POST /sso/consent), stores the CRM refresh
 // token sealed, creates a Parley session and hands it to the panel with
 // window.opener.postMessage to Parley's own origin.
+//
+// The Handler also keeps the CRM grant alive for the center (cc.CRMGrants):
+// every refresh of an SSO session refreshes the CRM refresh token at the
+// issuer that gave it (RefreshGrant: invalid_grant ends the session, an
+// unreachable CRM does not), and sign-out everywhere revokes it at the
+// CRM's revocation endpoint (RevokeGrant).
 package sso
 
 import (
@@ -92,8 +98,15 @@ type Grants interface {
 	HasSSOConsent(ctx context.Context, tenantID, userID, origin string) (bool, error)
 	// PutSSOConsent remembers that consent.
 	PutSSOConsent(ctx context.Context, tenantID, userID, origin string, at time.Time) error
-	// PutCRMRefreshToken stores the user's CRM refresh token sealed at rest.
-	PutCRMRefreshToken(ctx context.Context, tenantID, userID, crm string, token []byte, at time.Time) error
+	// PutCRMGrant stores the user's CRM refresh token sealed at rest, with
+	// the issuer that gave it.
+	PutCRMGrant(ctx context.Context, tenantID, userID, crm, issuer string, token []byte, at time.Time) error
+	// CRMGrant returns the user's CRM refresh token and its issuer ("" if
+	// unknown). ENOTFOUND if none is stored.
+	CRMGrant(ctx context.Context, tenantID, userID, crm string) (token []byte, issuer string, err error)
+	// DeleteCRMRefreshToken forgets the user's CRM refresh token. Absent is
+	// not an error.
+	DeleteCRMRefreshToken(ctx context.Context, tenantID, userID, crm string) error
 }
 
 // Options configure a Handler.
@@ -133,6 +146,8 @@ type Handler struct {
 	providers map[string]*oidc.Provider // by issuer
 	nonces    map[string]time.Time      // used nonces until they expire
 	pending   map[string]*pendingSignIn // waiting for Parley's consent, by id
+	// grantLocks serialize CRM grant refreshes per tenant/user.
+	grantLocks map[string]*grantState
 }
 
 // pendingSignIn is a verified CRM user who has not yet given Parley's consent.
@@ -142,6 +157,7 @@ type pendingSignIn struct {
 	origin       string
 	crmUsername  string
 	refreshToken string
+	issuer       string // the CRM login host that gave refreshToken
 	csrf         string
 	expires      time.Time
 }
@@ -159,6 +175,7 @@ func New(opts Options) (*Handler, error) {
 	h := &Handler{
 		opts: opts, origin: u.Scheme + "://" + u.Host, log: opts.Logger, clock: opts.Clock,
 		providers: map[string]*oidc.Provider{}, nonces: map[string]time.Time{}, pending: map[string]*pendingSignIn{},
+		grantLocks: map[string]*grantState{},
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -450,7 +467,7 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ps := &pendingSignIn{tenant: t, user: u, origin: f.Origin, crmUsername: crmUser, refreshToken: tok.RefreshToken,
-		csrf: cc.RandomToken(32), expires: h.clock().Add(ConsentTTL)}
+		issuer: LoginHost(&t.CRM, f.Sandbox), csrf: cc.RandomToken(32), expires: h.clock().Add(ConsentTTL)}
 	ok, err := h.opts.Grants.HasSSOConsent(ctx, t.ID, u.ID, f.Origin)
 	if err != nil {
 		h.fail(w, r, err)
@@ -547,12 +564,12 @@ func (h *Handler) consent(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) finish(w http.ResponseWriter, r *http.Request, ps *pendingSignIn) {
 	ctx := r.Context()
 	if ps.refreshToken != "" {
-		if err := h.opts.Grants.PutCRMRefreshToken(ctx, ps.tenant.ID, ps.user.ID, CRMSalesforce, []byte(ps.refreshToken), h.clock()); err != nil {
+		if err := h.opts.Grants.PutCRMGrant(ctx, ps.tenant.ID, ps.user.ID, CRMSalesforce, ps.issuer, []byte(ps.refreshToken), h.clock()); err != nil {
 			h.fail(w, r, err)
 			return
 		}
 	}
-	token, pr, err := h.opts.Sessions.StartSession(ctx, ps.tenant, ps.user, "sso")
+	token, pr, err := h.opts.Sessions.StartSession(ctx, ps.tenant, ps.user, cc.SessionSSO)
 	if err != nil {
 		h.fail(w, r, err)
 		return

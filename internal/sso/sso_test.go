@@ -41,6 +41,15 @@ type testOP struct {
 	username string
 	// userinfo is what /services/oauth2/userinfo answers.
 	userinfo map[string]any
+	// refresh holds the refresh tokens the CRM accepts; a refresh rotates
+	// the token it takes (refresh_test.go). revoked lists revoked tokens.
+	refresh map[string]bool
+	revoked []string
+	// down makes the token and revocation endpoints drop the connection
+	// (a CRM that cannot be reached).
+	down bool
+	// beforeRefresh, when set, runs as a refresh_token request comes in.
+	beforeRefresh func()
 }
 
 type grant struct{ nonce, challenge, username string }
@@ -54,7 +63,7 @@ const (
 
 func newTestOP(t *testing.T, now func() time.Time, redirect string) *testOP {
 	t.Helper()
-	op := &testOP{t: t, now: now, codes: map[string]grant{}, redirect: redirect}
+	op := &testOP{t: t, now: now, codes: map[string]grant{}, redirect: redirect, refresh: map[string]bool{"5Aep-refresh": true}}
 	var err error
 	if op.key, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
 		t.Fatal(err)
@@ -69,6 +78,7 @@ func newTestOP(t *testing.T, now func() time.Time, redirect string) *testOP {
 			"issuer": u, "authorization_endpoint": u + "/services/oauth2/authorize",
 			"token_endpoint": u + "/services/oauth2/token", "jwks_uri": u + "/id/keys",
 			"userinfo_endpoint":        u + "/services/oauth2/userinfo",
+			"revocation_endpoint":      u + "/services/oauth2/revoke",
 			"response_types_supported": []string{"code"}, "subject_types_supported": []string{"public"},
 			"id_token_signing_alg_values_supported": []string{"RS256"},
 		})
@@ -77,6 +87,7 @@ func newTestOP(t *testing.T, now func() time.Time, redirect string) *testOP {
 		json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &op.key.PublicKey, KeyID: "190", Algorithm: "RS256", Use: "sig"}}})
 	})
 	mux.HandleFunc("POST /services/oauth2/token", op.token)
+	mux.HandleFunc("POST /services/oauth2/revoke", op.revoke)
 	mux.HandleFunc("GET /services/oauth2/userinfo", func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "Bearer 00Daccess" {
 			http.Error(w, "bad token", http.StatusUnauthorized)
@@ -109,6 +120,13 @@ func (op *testOP) token(w http.ResponseWriter, r *http.Request) {
 	}
 	if id != clientID || secret != clientSecret {
 		oauthError(w, "invalid_client", "invalid client credentials")
+		return
+	}
+	if op.unreachable(w) {
+		return
+	}
+	if r.PostForm.Get("grant_type") == "refresh_token" {
+		op.refreshGrant(w, r.PostForm.Get("refresh_token"))
 		return
 	}
 	if r.PostForm.Get("redirect_uri") != op.redirect {
@@ -213,6 +231,7 @@ func (f *fakeSessions) StartSession(_ context.Context, t *cc.Tenant, u *cc.User,
 type fakeGrants struct {
 	consents map[string]bool
 	tokens   map[string]string
+	issuers  map[string]string
 }
 
 func (f *fakeGrants) HasSSOConsent(_ context.Context, tenantID, userID, origin string) (bool, error) {
@@ -224,8 +243,25 @@ func (f *fakeGrants) PutSSOConsent(_ context.Context, tenantID, userID, origin s
 	return nil
 }
 
-func (f *fakeGrants) PutCRMRefreshToken(_ context.Context, tenantID, userID, crm string, token []byte, _ time.Time) error {
+func (f *fakeGrants) PutCRMGrant(_ context.Context, tenantID, userID, crm, issuer string, token []byte, _ time.Time) error {
 	f.tokens[tenantID+" "+userID+" "+crm] = string(token)
+	if f.issuers == nil {
+		f.issuers = map[string]string{}
+	}
+	f.issuers[tenantID+" "+userID+" "+crm] = issuer
+	return nil
+}
+
+func (f *fakeGrants) CRMGrant(_ context.Context, tenantID, userID, crm string) ([]byte, string, error) {
+	k := tenantID + " " + userID + " " + crm
+	if tok, ok := f.tokens[k]; ok {
+		return []byte(tok), f.issuers[k], nil
+	}
+	return nil, "", cc.Errorf(cc.ENOTFOUND, "no %s refresh token stored for user %s", crm, userID)
+}
+
+func (f *fakeGrants) DeleteCRMRefreshToken(_ context.Context, tenantID, userID, crm string) error {
+	delete(f.tokens, tenantID+" "+userID+" "+crm)
 	return nil
 }
 

@@ -12,11 +12,14 @@ export class APIError extends Error {
 
 /** API calls Parley's REST API with the session's bearer token. */
 export class API {
-  // onUnauthorized is called when a signed-in request gets 401 (the
-  // session expired or was ended elsewhere).
-  constructor(getToken, onUnauthorized) { this.getToken = getToken; this.onUnauthorized = onUnauthorized || (() => {}); }
+  // onUnauthorized(message, token) is called when a signed-in request
+  // gets 401 with token (the session expired or was ended elsewhere, or
+  // another tab replaced the token by a refresh). It returns true when a
+  // newer token is there to retry with (another tab's refresh), else it
+  // signs the panel out.
+  constructor(getToken, onUnauthorized) { this.getToken = getToken; this.onUnauthorized = onUnauthorized || (() => false); }
 
-  async request(method, path, body, what) {
+  async request(method, path, body, what, retried) {
     const headers = { Accept: 'application/json' };
     const token = this.getToken();
     if (token) headers.Authorization = 'Bearer ' + token;
@@ -36,7 +39,9 @@ export class API {
     const err = data && data.error;
     const message = err && err.message ? err.message : `${method} ${path} answered ${res.status}`;
     const code = err && err.code ? err.code : '';
-    if (res.status === 401 && token) this.onUnauthorized(message);
+    if (res.status === 401 && token) {
+      if (!retried && this.onUnauthorized(message, token)) return this.request(method, path, body, what, true);
+    }
     // A route this server does not have: another part of Parley is newer
     // than the server. Say what is missing instead of failing silently.
     if (res.status === 404 && /^no route /.test(message)) {

@@ -16,7 +16,8 @@ const sessionKey = `parley.session.${config.tenant}`;
 
 const state = {
   cti: null,
-  session: null, // {token, user}
+  session: null, // {token, user, expires_at, max_expires_at}
+  refreshTimer: null,
   me: null,
   presence: null,
   interaction: null, // the current one (offered, connected or in wrap-up)
@@ -32,8 +33,14 @@ const state = {
   recordNames: new Map(),
 };
 
-const api = new API(() => state.session && state.session.token, () => {
-  if (state.session) signedOut('Your session ended: sign in again.');
+// A 401 signs the panel out with the server's reason, unless another tab
+// has refreshed the token meanwhile: then the request is sent again with
+// the new one.
+const api = new API(() => state.session && state.session.token, (msg, token) => {
+  if (!state.session) return false;
+  if (state.session.token !== token || adoptSession(loadSession())) return true;
+  signedOut(sentence(msg) || 'Your session ended: sign in again.');
+  return false;
 });
 const tabs = new Tabs(config.tenant);
 window.parleyPanel = { state, tabs }; // for diagnosis in the browser console
@@ -85,6 +92,14 @@ function option(value, label, selected, disabled) {
   o.selected = !!selected;
   o.disabled = !!disabled;
   return o;
+}
+
+// sentence makes a server message ("signed out everywhere: sign in again")
+// a sentence to show.
+function sentence(msg) {
+  if (!msg) return '';
+  const s = String(msg).trim();
+  return s.charAt(0).toUpperCase() + s.slice(1) + (/[.!?]$/.test(s) ? '' : '.');
 }
 
 function describeError(e) { return e instanceof APIError || (e && e.message) ? e.message : String(e); }
@@ -225,7 +240,7 @@ function renderPresence() {
   for (const r of reasons) sel.append(option(`not_ready:${r}`, `Not ready: ${r}`, p.state === 'not_ready' && p.reason === r));
   if (p.state === 'not_ready' && !reasons.includes(p.reason)) sel.append(option(`not_ready:${p.reason || ''}`, `Not ready: ${p.reason || 'system'}`, true, true));
   sel.append(option('logged_out', 'Logged out', p.state === 'logged_out'));
-  sel.append(option('signout', 'Sign out of the panel', false));
+  sel.append(option('signout', 'Sign out (every tab and browser)', false));
   text($('presence-since'), p.pending_state ? `then ${p.pending_state.replace('_', ' ')}` : '');
   updateLabel();
 }
@@ -493,7 +508,7 @@ function onFrame(f) {
 function onEventsState(s, msg) {
   if (s === 'up') { status(''); return; }
   if (state.softphone) state.softphone.socketDown();
-  if (s === 'unauthorized') { signedOut(msg || 'Your session ended: sign in again.'); return; }
+  if (s === 'unauthorized') { signedOut(sentence(msg) || 'Your session ended: sign in again.'); return; }
   status(`Live updates paused: ${msg}. Reconnecting…`, true);
 }
 
@@ -507,6 +522,78 @@ function loadSession() {
   try { return JSON.parse(localStorage.getItem(sessionKey) || 'null'); } catch { return null; }
 }
 
+// --- session lifetime. Sessions are short-lived (sessions.ttl): before
+// the expiry one tab refreshes the token (a Web Lock picks it; the others
+// find the new token stored when they get the lock) and shares it through
+// localStorage and the tabs' channel. The replaced token keeps working on
+// the server for a few seconds, for the requests other tabs sent with it.
+
+const REFRESH_LOCK = `parley.refresh.${config.tenant}`;
+
+// refreshDelay is how long until the session is refreshed: a quarter of
+// what is left, at most five minutes, before the expiry.
+function refreshDelay(s) {
+  const exp = Date.parse((s && s.expires_at) || '');
+  if (!exp) return 1000; // a session stored without its expiry: learn it
+  const left = exp - Date.now();
+  return Math.max(0, left - Math.min(300e3, left / 4));
+}
+
+function scheduleRefresh(delay) {
+  clearTimeout(state.refreshTimer);
+  state.refreshTimer = null;
+  if (!state.session || state.session.final) return;
+  state.refreshTimer = setTimeout(refreshSession, delay === undefined ? refreshDelay(state.session) : delay);
+}
+
+// adoptSession takes up a newer token of this tab's session (another tab
+// refreshed it); false if s is not one (another user's, or older: messages
+// may come out of order).
+function adoptSession(s) {
+  if (!state.session || !s || !s.token || s.token === state.session.token) return false;
+  if (s.user && state.session.user && s.user.id !== state.session.user.id) return false;
+  if (Date.parse(s.expires_at || '') < Date.parse(state.session.expires_at || '')) return false;
+  state.session = s;
+  scheduleRefresh();
+  return true;
+}
+
+async function refreshSession() {
+  const run = async () => {
+    if (!state.session) return;
+    // Another tab refreshed while this one waited for the lock (and this
+    // one may have taken up its token already: then it is not due yet).
+    if (adoptSession(loadSession())) return;
+    if (refreshDelay(state.session) > 1000) { scheduleRefresh(); return; }
+    try {
+      const s = await api.post('/sessions/current/refresh', {}, 'Staying signed in');
+      // The answer's token is the session's newest, whatever this tab
+      // took up meanwhile.
+      if (!state.session) return;
+      state.session = { token: s.token, user: s.user, expires_at: s.expires_at, max_expires_at: s.max_expires_at };
+      saveSession(state.session);
+      tabs.broadcast({ type: 'refresh', session: state.session });
+      scheduleRefresh();
+    } catch (e) {
+      if (!state.session) return; // a 401: signed out with the reason
+      if (e.status === 409 && adoptSession(loadSession())) return;
+      if (e.status === 403) {
+        // The session's longest life (sessions.max): it ends at its expiry.
+        state.session.final = true;
+        status(sentence(describeError(e)), true);
+        return;
+      }
+      if (e.status === 404) { state.session.final = true; console.warn('session refresh', e); return; } // an older server
+      // Parley or the network is down: try again while the session lasts.
+      const left = Date.parse(state.session.expires_at || '') - Date.now();
+      console.warn('session refresh', e);
+      scheduleRefresh(left > 0 ? Math.max(1000, Math.min(15000, left / 2)) : 15000);
+    }
+  };
+  if (navigator.locks) await navigator.locks.request(REFRESH_LOCK, run);
+  else await run();
+}
+
 async function start() {
   try {
     state.me = await api.get('/me');
@@ -515,6 +602,7 @@ async function start() {
     status(describeError(e), true);
     return;
   }
+  scheduleRefresh();
   show($('signin'), false);
   show($('main'), true);
   text($('who'), `${state.me.user.display_name} · ${state.me.tenant.display_name}`);
@@ -553,6 +641,7 @@ function signedOut(msg) {
   if (state.events) { state.events.stop(); state.events = null; }
   show($('audio'), false);
   clearInterval(state.timer);
+  clearTimeout(state.refreshTimer);
   const had = state.session;
   state.session = null;
   state.me = null;
@@ -595,7 +684,7 @@ async function signIn(ev) {
 // signedIn keeps a new session (from the password or the CRM sign-in),
 // tells the other tabs and starts the panel.
 async function signedIn(s) {
-  state.session = { token: s.token, user: s.user };
+  state.session = { token: s.token, user: s.user, expires_at: s.expires_at, max_expires_at: s.max_expires_at };
   saveSession(state.session);
   // The session goes with the message: another tab's read of
   // localStorage may not see this write yet.
@@ -617,10 +706,18 @@ async function signInSSO() {
   }
 }
 
+// signOut signs the agent out everywhere: every session (every tab, every
+// browser) ends, their sockets close and the CRM grant is revoked.
 async function signOut() {
-  try { await api.del('/sessions/current'); } catch (e) { console.warn('sign out', e); }
+  try {
+    await api.del('/me/sessions', 'Signing out everywhere');
+  } catch (e) {
+    // An older server has no sign-out everywhere: this session at least.
+    if (e.status === 404) await api.del('/sessions/current').catch(e2 => console.warn('sign out', e2));
+    else console.warn('sign out', e);
+  }
   tabs.broadcast({ type: 'signout' });
-  signedOut('Signed out.');
+  signedOut('Signed out in every tab and browser.');
 }
 
 // --- actions
@@ -746,13 +843,14 @@ function wire() {
   tabs.onMessage(m => {
     if (m.type === 'signout' && state.session) signedOut('Signed out in another tab.');
     if (m.type === 'signin') joinSession(m.session);
+    if (m.type === 'refresh') adoptSession(m.session);
   });
   // The session in localStorage is the source of truth across tabs: its
   // storage event reaches every other tab even when a BroadcastChannel
   // message does not (seen with background tabs in Chromium).
   addEventListener('storage', ev => {
     if (ev.key !== sessionKey) return;
-    if (ev.newValue) joinSession();
+    if (ev.newValue) { if (state.session) adoptSession(loadSession()); else joinSession(); }
     else if (state.session) signedOut('Signed out in another tab.');
   });
 }

@@ -95,4 +95,24 @@ func TestSSOConsentAndRefreshToken(t *testing.T) {
 	if err := db.PutCRMRefreshToken(ctx, ten.ID, u.ID, "salesforce", nil, now); cc.ErrorCode(err) != cc.EINVALID {
 		t.Errorf("empty token: %v, want EINVALID", err)
 	}
+
+	// The issuer goes with the grant; a rotated token keeps it.
+	if err := db.PutCRMGrant(ctx, ten.ID, u.ID, "salesforce", "https://test.salesforce.com", []byte("plaintext-refresh-3"), now); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PutCRMRefreshToken(ctx, ten.ID, u.ID, "salesforce", []byte("plaintext-refresh-4"), now); err != nil {
+		t.Fatal(err)
+	}
+	got, issuer, err := db.CRMGrant(ctx, ten.ID, u.ID, "salesforce")
+	if err != nil || string(got) != "plaintext-refresh-4" || issuer != "https://test.salesforce.com" {
+		t.Fatalf("grant = %q %q, %v; want the rotated token with the sign-in's issuer", got, issuer, err)
+	}
+	for range 2 { // absent is not an error
+		if err := db.DeleteCRMRefreshToken(ctx, ten.ID, u.ID, "salesforce"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := db.CRMGrant(ctx, ten.ID, u.ID, "salesforce"); cc.ErrorCode(err) != cc.ENOTFOUND {
+		t.Errorf("grant after delete: %v, want ENOTFOUND", err)
+	}
 }

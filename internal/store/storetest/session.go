@@ -53,6 +53,52 @@ func testSessions(f *fixture) {
 	got, err = f.s.SessionByTokenHash(f.ctx, "hash-6", t0)
 	f.must(err, "read another user's session")
 	f.equal(got, s4, "another user's session")
+
+	testSessionRotation(f, acme, bob)
+}
+
+// testSessionRotation: a refresh replaces the token, the old one works
+// during its grace only, a second refresh with the old token is refused,
+// and the expiry never passes the absolute end.
+func testSessionRotation(f *fixture, acme *cc.Tenant, u *cc.User) {
+	s := &cc.Session{TenantID: acme.ID, UserID: u.ID, TokenHash: "rot-1", Method: cc.SessionSSO, CreatedAt: t0,
+		ExpiresAt: at(time.Hour), MaxExpiresAt: at(90 * time.Minute)}
+	f.must(f.s.CreateSession(f.ctx, s), "create a session with an absolute end")
+	got, err := f.s.SessionByID(f.ctx, s.ID, t0)
+	f.must(err, "session by id")
+	f.equal(got, s, "session by id")
+	f.wantCode(f.s.CreateSession(f.ctx, &cc.Session{TenantID: acme.ID, UserID: u.ID, TokenHash: "rot-x", Method: "magic", ExpiresAt: at(time.Hour)}),
+		cc.EINVALID, "create a session with an unknown method")
+	f.wantCode(f.s.CreateSession(f.ctx, &cc.Session{TenantID: acme.ID, UserID: u.ID, TokenHash: "rot-y", ExpiresAt: at(2 * time.Hour), MaxExpiresAt: at(time.Hour)}),
+		cc.EINVALID, "create a session that expires after its absolute end")
+
+	r := cc.Rotation{SessionID: s.ID, OldHash: "rot-1", NewHash: "rot-2", Now: at(50 * time.Minute),
+		ExpiresAt: at(110 * time.Minute), GraceUntil: at(50*time.Minute + 30*time.Second)}
+	rot, err := f.s.RotateSession(f.ctx, r)
+	f.must(err, "rotate")
+	want := *s
+	want.TokenHash, want.PrevTokenHash, want.PrevValidUntil = "rot-2", "rot-1", r.GraceUntil
+	want.ExpiresAt, want.RefreshedAt = at(90*time.Minute), r.Now // capped at the absolute end
+	f.equal(rot, &want, "session after a refresh")
+	got, err = f.s.SessionByTokenHash(f.ctx, "rot-2", r.Now)
+	f.must(err, "read by the new token")
+	f.equal(got, &want, "session by the new token")
+	got, err = f.s.SessionByTokenHash(f.ctx, "rot-1", at(50*time.Minute+29*time.Second))
+	f.must(err, "read by the old token in its grace")
+	f.equal(got, &want, "session by the old token in its grace")
+	_, err = f.s.SessionByTokenHash(f.ctx, "rot-1", r.GraceUntil)
+	f.wantCode(err, cc.ENOTFOUND, "read by the old token after its grace")
+
+	_, err = f.s.RotateSession(f.ctx, cc.Rotation{SessionID: s.ID, OldHash: "rot-1", NewHash: "rot-3", Now: r.Now, ExpiresAt: r.ExpiresAt, GraceUntil: r.GraceUntil})
+	f.wantCode(err, cc.ECONFLICT, "refresh with a token a refresh replaced")
+	_, err = f.s.SessionByTokenHash(f.ctx, "rot-2", r.Now)
+	f.must(err, "the new token after a refused second refresh")
+	_, err = f.s.RotateSession(f.ctx, cc.Rotation{SessionID: s.ID, OldHash: "rot-2", NewHash: "rot-4", Now: at(90 * time.Minute), ExpiresAt: at(3 * time.Hour), GraceUntil: at(91 * time.Minute)})
+	f.wantCode(err, cc.ENOTFOUND, "refresh at the absolute end")
+	_, err = f.s.SessionByID(f.ctx, s.ID, at(90*time.Minute))
+	f.wantCode(err, cc.ENOTFOUND, "session by id at its end")
+	_, err = f.s.RotateSession(f.ctx, cc.Rotation{SessionID: s.ID, OldHash: "rot-2", NewHash: "rot-2"})
+	f.wantCode(err, cc.EINVALID, "refresh to the same token")
 }
 
 func testRegistrations(f *fixture) {

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -95,7 +97,7 @@ func TestSSOFromTheCRMConsole(t *testing.T) {
 		t.Error("Parley did not log the SSO sign-in")
 	}
 
-	e.crmRefreshWorks(t, "alice")
+	e.crmRefreshWorks(t, ctx, "alice")
 
 	// A reload keeps the session: signed in with no prompt.
 	if err := chromedp.Do(ctx, chromedp.Reload()); err != nil {
@@ -110,8 +112,16 @@ func TestSSOFromTheCRMConsole(t *testing.T) {
 	// secret in devcrm); signed out, the CRM sign-in again: no devcrm
 	// consent, no Parley consent; the popup finishes and closes by itself.
 	e.restartParley()
+	grant := e.crmGrant(t, "alice")
 	frameState(t, ctx, softphoneFrame, "signout")
 	inFrame[bool](t, ctx, softphoneFrame, "signed out", `!document.getElementById('signin').hidden`)
+	// Sign-out everywhere revoked the CRM grant at devcrm and forgot it.
+	if left := e.crmGrant(t, "alice"); left != nil {
+		t.Errorf("Parley still holds alice's CRM grant after sign-out")
+	}
+	if e.crmTakes(t, grant) {
+		t.Errorf("devcrm still takes alice's refresh token after the sign-out revoked it")
+	}
 	clickSSO(t, ctx)
 	if who := ssoSignedIn(t, ctx); !strings.Contains(who, "Alice") {
 		t.Errorf("the second sign-in is %q, want Alice", who)
@@ -245,10 +255,9 @@ func TestSSOLegacyTenant(t *testing.T) {
 	}
 }
 
-// crmRefreshWorks checks that the sign-in left the user's CRM refresh token
-// sealed in Parley's store and that devcrm's token endpoint takes it with
-// the SSO app's credentials (what refreshing the CRM grant does).
-func (e *testEnv) crmRefreshWorks(t *testing.T, username string) {
+// crmGrant returns the user's CRM refresh token as Parley keeps it (sealed
+// in the store); nil when there is none.
+func (e *testEnv) crmGrant(t *testing.T, username string) []byte {
 	t.Helper()
 	ten, err := e.m.Store.TenantBySlug(e.ctx, demoTenant)
 	if err != nil {
@@ -259,20 +268,65 @@ func (e *testEnv) crmRefreshWorks(t *testing.T, username string) {
 		t.Fatal(err)
 	}
 	rt, err := e.m.Store.CRMRefreshToken(e.ctx, ten.ID, u.ID, cc.CRMSalesforce)
-	if err != nil || len(rt) == 0 {
-		t.Fatalf("%s's CRM refresh token: %q, %v", username, rt, err)
+	if cc.IsCode(err, cc.ENOTFOUND) {
+		return nil
+	} else if err != nil {
+		t.Fatal(err)
 	}
+	return rt
+}
+
+// crmTakes reports whether devcrm's token endpoint takes the refresh token
+// with the SSO app's credentials. devcrm rotates refresh tokens, so a taken
+// token is spent: only ask about tokens Parley no longer holds.
+func (e *testEnv) crmTakes(t *testing.T, rt []byte) bool {
+	t.Helper()
 	resp, err := http.PostForm(e.crm.URL()+"/services/oauth2/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {string(rt)},
 		"client_id": {e.info.SSOClient.ID}, "client_secret": {e.info.SSOClient.Secret}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var tok struct {
-		AccessToken  string `json:"access_token"`
-		RefreshToken string `json:"refresh_token"`
+	io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode == http.StatusOK
+}
+
+// crmRefreshWorks checks that the sign-in left the user's CRM refresh token
+// sealed in Parley's store and that Parley's own session refresh (the
+// panel's token, POST /api/v1/sessions/current/refresh) refreshes it at
+// devcrm: devcrm rotates it, Parley keeps the new one, the old one is
+// spent.
+func (e *testEnv) crmRefreshWorks(t *testing.T, ctx context.Context, username string) {
+	t.Helper()
+	before := e.crmGrant(t, username)
+	if len(before) == 0 {
+		t.Fatalf("%s has no CRM refresh token after the SSO sign-in", username)
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || resp.StatusCode != http.StatusOK || tok.AccessToken == "" {
-		t.Fatalf("devcrm refused %s's refresh token: %d %+v %v", username, resp.StatusCode, tok, err)
+	token := inFrame[string](t, ctx, softphoneFrame, "the panel's session", `JSON.parse(localStorage.getItem('parley.session.`+demoTenant+`')).token`)
+	req, _ := http.NewRequest(http.MethodPost, e.http+"/api/v1/sessions/current/refresh", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
 	}
+	var s struct {
+		Token  string `json:"token"`
+		Method string `json:"method"`
+	}
+	json.NewDecoder(resp.Body).Decode(&s)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || s.Token == "" || s.Method != "sso" {
+		t.Fatalf("refresh of the SSO session: %d %+v", resp.StatusCode, s)
+	}
+	after := e.crmGrant(t, username)
+	if len(after) == 0 || string(after) == string(before) {
+		t.Fatalf("the session refresh did not rotate %s's CRM grant at devcrm", username)
+	}
+	if e.crmTakes(t, before) {
+		t.Errorf("devcrm still takes the refresh token Parley replaced")
+	}
+	// Hand the new token to the panel as another tab's refresh would (the
+	// old one lasts only the grace period).
+	inFrame[bool](t, ctx, softphoneFrame, "take the refreshed session", `(() => { const k = 'parley.session.`+demoTenant+`';
+		const v = JSON.parse(localStorage.getItem(k)); v.token = `+strconv.Quote(s.Token)+`; localStorage.setItem(k, JSON.stringify(v)); return true; })()`)
 }

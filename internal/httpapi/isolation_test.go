@@ -56,16 +56,18 @@ type isoCase struct {
 // objects, and no answer may carry any id or name of B's (beyond what the
 // request itself sent).
 var isolationTable = map[string][]isoCase{
-	"POST /api/v1/sessions":                {{body: `{"tenant":"acme","username":"ann","password":"password-ann"}`, want: 201}, {body: `{"tenant":"acme","username":"ginaglobex","password":"password-ginaglobex"}`, want: 401}},
-	"DELETE /api/v1/sessions/current":      {{want: 204, fresh: true}},
-	"GET /api/v1/me":                       {{want: 200, contains: []string{"{A.user}", "{A.tenant}"}}},
-	"PUT /api/v1/me/state":                 {{body: `{"state":"not_ready","reason":"break"}`, want: 200}},
-	"GET /api/v1/queues":                   {{want: 200, contains: []string{"{A.queue}"}}},
-	"GET /api/v1/interactions":             {{want: 200, contains: []string{"{A.interaction}"}}, {url: "?queue_id={B.queue}", want: 200}},
-	"GET /api/v1/interactions/{id}":        {{want: 404}},
-	"GET /api/v1/interactions/{id}/log":    {{want: 404}},
-	"PUT /api/v1/interactions/{id}/wrapup": {{body: `{"notes":"x","disposition":"Sale"}`, want: 404}},
-	"PUT /api/v1/interactions/{id}/link":   {{body: `{"record_id":"{B.record}"}`, want: 404}},
+	"POST /api/v1/sessions":                 {{body: `{"tenant":"acme","username":"ann","password":"password-ann"}`, want: 201}, {body: `{"tenant":"acme","username":"ginaglobex","password":"password-ginaglobex"}`, want: 401}},
+	"DELETE /api/v1/sessions/current":       {{want: 204, fresh: true}},
+	"POST /api/v1/sessions/current/refresh": {{want: 200, fresh: true}},
+	"DELETE /api/v1/me/sessions":            {{want: 204, as: "ada"}},
+	"GET /api/v1/me":                        {{want: 200, contains: []string{"{A.user}", "{A.tenant}"}}},
+	"PUT /api/v1/me/state":                  {{body: `{"state":"not_ready","reason":"break"}`, want: 200}},
+	"GET /api/v1/queues":                    {{want: 200, contains: []string{"{A.queue}"}}},
+	"GET /api/v1/interactions":              {{want: 200, contains: []string{"{A.interaction}"}}, {url: "?queue_id={B.queue}", want: 200}},
+	"GET /api/v1/interactions/{id}":         {{want: 404}},
+	"GET /api/v1/interactions/{id}/log":     {{want: 404}},
+	"PUT /api/v1/interactions/{id}/wrapup":  {{body: `{"notes":"x","disposition":"Sale"}`, want: 404}},
+	"PUT /api/v1/interactions/{id}/link":    {{body: `{"record_id":"{B.record}"}`, want: 404}},
 	// Without a SIP side click-to-dial is refused before anything else;
 	// the record id is the CRM's (A's CRM page gives it), not Parley's.
 	"POST /api/v1/calls":                      {{body: `{"to":"+15550109","record_id":"{B.record}","object_type":"Contact"}`, want: 503}},

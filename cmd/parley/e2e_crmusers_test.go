@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -161,6 +162,18 @@ func TestAdminPageInChromium(t *testing.T) {
 		t.Error("the page does not keep its token in localStorage only")
 	}
 	browser.Screenshot(t, ctx, "", "admin-call-center-users")
+
+	// A session near its end (sessions.ttl is short) is refreshed by the
+	// admin's next action: a new token, and the action works.
+	old := browser.Eval[string](t, ctx, `(() => { const s = JSON.parse(localStorage.getItem('parley.admin.session'));
+		if (!s.expires_at) return ''; s.expires_at = new Date(Date.now() + 60000).toISOString();
+		localStorage.setItem('parley.admin.session', JSON.stringify(s)); document.getElementById('reload').click(); return s.token; })()`)
+	if old == "" {
+		t.Fatal("the page does not keep its session's expiry")
+	}
+	browser.Until(t, ctx, "the session refreshed", `(() => { const s = JSON.parse(localStorage.getItem('parley.admin.session'));
+		return s.token !== `+strconv.Quote(old)+` && Date.parse(s.expires_at) - Date.now() > 30 * 60000; })()`)
+	browser.Until(t, ctx, "alice still listed", aliceRow+`?.cells[2].textContent === 'alice'`)
 
 	mapped := func() string {
 		t.Helper()

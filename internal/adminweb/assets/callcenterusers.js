@@ -21,8 +21,28 @@ function status(text, isError) {
   el.classList.toggle('error', !!isError);
 }
 
+// Sessions are short-lived (sessions.ttl): while the admin works, a call
+// made with less than this left first refreshes the session (a new token,
+// POST /sessions/current/refresh); an idle page's session runs out.
+const REFRESH_BEFORE_MS = 15 * 60 * 1000;
+
+async function refreshIfDue(s) {
+  if (!s || !s.token || !s.expires_at) return;
+  if (Date.parse(s.expires_at) - Date.now() > REFRESH_BEFORE_MS) return;
+  let res;
+  try {
+    res = await fetch('/api/v1/sessions/current/refresh', { method: 'POST', headers: { Accept: 'application/json', Authorization: 'Bearer ' + s.token }, cache: 'no-store' });
+  } catch {
+    return; // the call itself says Parley cannot be reached
+  }
+  if (!res.ok) return; // at the session's longest life: the call's 401 asks to sign in again
+  const data = await res.json();
+  saveSession({ ...s, token: data.token, expires_at: data.expires_at });
+}
+
 // api calls the REST API; it throws an Error with the API's message.
 async function api(method, path, body) {
+  if (path !== '/sessions') await refreshIfDue(loadSession());
   const s = loadSession();
   const headers = { Accept: 'application/json' };
   if (s && s.token) headers.Authorization = 'Bearer ' + s.token;
@@ -135,7 +155,7 @@ $('sign-in').addEventListener('submit', async (ev) => {
   try {
     saveSession(null);
     const res = await api('POST', '/sessions', { tenant: f.get('tenant'), username: f.get('username'), password: f.get('password') });
-    saveSession({ token: res.token, tenant: res.tenant ? res.tenant.slug : f.get('tenant'), username: res.user ? res.user.username : f.get('username') });
+    saveSession({ token: res.token, expires_at: res.expires_at, tenant: res.tenant ? res.tenant.slug : f.get('tenant'), username: res.user ? res.user.username : f.get('username') });
     ev.target.elements.password.value = '';
     show();
   } catch (e) {

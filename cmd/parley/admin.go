@@ -1369,7 +1369,11 @@ func (e *adminEnv) crmSet(ctx context.Context, args []string) error {
 			c.BaseURL = *base
 		}
 		if isSet(fs, "sso-client-id") {
-			c.SSOClientID = strings.TrimSpace(*ssoID)
+			id := strings.TrimSpace(*ssoID)
+			if id != "" && c.SSOClientID != "" && id != c.SSOClientID && *ssoSecretFile == "" {
+				return cc.Errorf(cc.EINVALID, "--sso-client-id %s replaces %s: give the new connected app's consumer secret too (--sso-client-secret-file FILE); the old app's secret does not sign in with it", id, c.SSOClientID)
+			}
+			c.SSOClientID = id
 			if c.SSOClientID == "" {
 				c.SSOClientSecret = nil
 			}
@@ -1406,6 +1410,14 @@ func (e *adminEnv) crmSet(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "CRM of %s set: %s %s\n", t.Slug, t.CRM.Kind, t.CRM.LoginURL)
+	switch {
+	case t.CRM.SSOClientID != "" && t.CRM.MyDomain != "":
+		fmt.Fprintf(e.stdout, "single sign-on: on (connected app %s, signing in at the My Domain %s)\n", t.CRM.SSOClientID, t.CRM.MyDomain)
+	case t.CRM.SSOClientID != "":
+		fmt.Fprintf(e.stdout, "single sign-on: on (connected app %s, signing in at %s)\n", t.CRM.SSOClientID, t.CRM.LoginURL)
+	case t.Kind.SSO() && t.CRM.Kind != "":
+		fmt.Fprintf(e.stdout, "single sign-on: off (give the agents' connected app with --sso-client-id KEY --sso-client-secret-file FILE)\n")
+	}
 	return nil
 }
 

@@ -271,11 +271,17 @@ func TestAdminCRMSetSSO(t *testing.T) {
 		{a("tenant", "add", "--name", "oldco", "--kind", "1"), 0, []string{"tenant oldco created"}},
 		{a(append([]string{"crm", "set", "--tenant", "oldco", "--sso-client-id", "3MVG9sso"}, crm...)...), 1, []string{"legacy (kind 1) tenant: single sign-on is not available for legacy tenants"}},
 		{a(append([]string{"crm", "set", "--tenant", "acme", "--sso-client-id", "3MVG9sso", "--sso-client-secret-file", empty}, crm...)...), 1, []string{"--sso-client-secret-file", "is empty"}},
-		{a(append([]string{"crm", "set", "--tenant", "acme", "--sso-client-id", "3MVG9sso", "--my-domain", "acme.my.salesforce.com"}, crm...)...), 1, []string{`My Domain "acme.my.salesforce.com"`}},
-		{a(append([]string{"crm", "set", "--tenant", "acme", "--sso-client-id", "3MVG9sso", "--sso-client-secret-file", secretFile, "--my-domain", "https://acme.my.salesforce.com/"}, crm...)...), 0, []string{"CRM of acme set"}},
+		{a(append([]string{"crm", "set", "--tenant", "acme", "--sso-client-id", "3MVG9sso", "--sso-client-secret-file", secretFile, "--my-domain", "acme.my.salesforce.com"}, crm...)...), 1, []string{`My Domain "acme.my.salesforce.com"`}},
+		{a(append([]string{"crm", "set", "--tenant", "acme", "--sso-client-id", "3MVG9sso", "--sso-client-secret-file", secretFile, "--my-domain", "http://evil.example"}, crm...)...), 1, []string{`My Domain "http://evil.example": use https`}},
+		{a(append([]string{"crm", "set", "--tenant", "acme", "--sso-client-id", "3MVG9sso", "--sso-client-secret-file", secretFile, "--my-domain", "https://acme.my.salesforce.com/path?x=1"}, crm...)...), 1, []string{"without a path, query or user"}},
+		{a(append([]string{"crm", "set", "--tenant", "acme", "--sso-client-id", "3MVG9sso"}, crm...)...), 1, []string{"SSO client id 3MVG9sso has no consumer secret", "--sso-client-secret-file"}},
+		{a(append([]string{"crm", "set", "--tenant", "acme", "--sso-client-id", "3MVG9\nsso", "--sso-client-secret-file", secretFile}, crm...)...), 1, []string{"space or control character"}},
+		{a(append([]string{"crm", "set", "--tenant", "acme", "--sso-client-id", "3MVG9sso", "--sso-client-secret-file", secretFile, "--my-domain", "https://acme.my.salesforce.com/"}, crm...)...), 0, []string{"CRM of acme set", "single sign-on: on (connected app 3MVG9sso, signing in at the My Domain https://acme.my.salesforce.com)"}},
 		{a("crm", "show", "--tenant", "acme"), 0, []string{"SSO client id: 3MVG9sso", "SSO client secret: set (sealed at rest)", "My Domain: https://acme.my.salesforce.com\n"}},
-		{a("crm", "set", "--tenant", "acme", "--sso-client-id", ""), 0, []string{"CRM of acme set"}},
+		{a("crm", "set", "--tenant", "acme", "--sso-client-id", "3MVG9other"), 1, []string{"--sso-client-id 3MVG9other replaces 3MVG9sso: give the new connected app's consumer secret too"}},
+		{a("crm", "set", "--tenant", "acme", "--sso-client-id", ""), 0, []string{"CRM of acme set", "single sign-on: off"}},
 		{a("crm", "show", "--tenant", "acme"), 0, []string{"SSO client id: \n", "SSO client secret: not set"}},
+		{a("crm", "set", "--tenant", "acme", "--sso-client-id", "3MVG9sso"), 1, []string{"has no consumer secret"}},
 	}
 	runCLISteps(t, steps, "plaintext-sso-secret")
 }

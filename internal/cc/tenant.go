@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // TenantKind is the sign-in family of a tenant, the reference product's "vccmode".
@@ -221,14 +222,17 @@ func (t *Tenant) AllowsCRMOrigin(origin string) bool {
 // .force.com or .salesforce.com: Lightning, My Domain, Visualforce), or
 // http or https on loopback (127.0.0.1, [::1], localhost) for devcrm and
 // the demo. EINVALID says what to change.
-func ParseCRMOrigin(s string) (string, error) {
+func ParseCRMOrigin(s string) (string, error) { return parseOrigin("CRM origin", s) }
+
+// parseOrigin is ParseCRMOrigin with what names the value in messages.
+func parseOrigin(what, s string) (string, error) {
 	s = strings.TrimSpace(s)
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" || u.Opaque != "" {
-		return "", Errorf(EINVALID, "CRM origin %q: use scheme://host[:port], such as https://acme.lightning.force.com", s)
+		return "", Errorf(EINVALID, "%s %q: use scheme://host[:port], such as https://acme.lightning.force.com", what, s)
 	}
 	if u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(s, "?") || strings.HasSuffix(s, "#") {
-		return "", Errorf(EINVALID, "CRM origin %q: give only scheme://host[:port], without a path, query or user, such as https://acme.lightning.force.com", s)
+		return "", Errorf(EINVALID, "%s %q: give only scheme://host[:port], without a path, query or user, such as https://acme.lightning.force.com", what, s)
 	}
 	scheme := strings.ToLower(u.Scheme)
 	host := strings.ToLower(u.Hostname())
@@ -237,7 +241,7 @@ func ParseCRMOrigin(s string) (string, error) {
 		n := 0
 		for _, r := range port {
 			if r < '0' || r > '9' {
-				return "", Errorf(EINVALID, "CRM origin %q: the port must be a number 1-65535", s)
+				return "", Errorf(EINVALID, "%s %q: the port must be a number 1-65535", what, s)
 			}
 			n = n*10 + int(r-'0')
 			if n > 65535 {
@@ -245,7 +249,7 @@ func ParseCRMOrigin(s string) (string, error) {
 			}
 		}
 		if n < 1 || n > 65535 {
-			return "", Errorf(EINVALID, "CRM origin %q: the port must be a number 1-65535", s)
+			return "", Errorf(EINVALID, "%s %q: the port must be a number 1-65535", what, s)
 		}
 	}
 	loopback := host == "localhost" || host == "::1" || strings.HasPrefix(host, "127.")
@@ -253,11 +257,11 @@ func ParseCRMOrigin(s string) (string, error) {
 	case scheme == "https" && (loopback || salesforceHost(host)):
 	case scheme == "http" && loopback:
 	case scheme == "http":
-		return "", Errorf(EINVALID, "CRM origin %q: use https (plain http is allowed only on loopback, for devcrm)", s)
+		return "", Errorf(EINVALID, "%s %q: use https (plain http is allowed only on loopback, for devcrm)", what, s)
 	case scheme == "https":
-		return "", Errorf(EINVALID, "CRM origin %q: the host must be a Salesforce host ending in .force.com or .salesforce.com (Lightning, My Domain or Visualforce), or loopback for devcrm", s)
+		return "", Errorf(EINVALID, "%s %q: the host must be a Salesforce host ending in .force.com or .salesforce.com (Lightning, My Domain or Visualforce), or loopback for devcrm", what, s)
 	default:
-		return "", Errorf(EINVALID, "CRM origin %q: use https://host, such as https://acme.lightning.force.com", s)
+		return "", Errorf(EINVALID, "%s %q: use https://host, such as https://acme.lightning.force.com", what, s)
 	}
 	if (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
 		port = ""
@@ -329,6 +333,9 @@ func (c *CRMConnection) Validate() error {
 	if c.ClientID == "" {
 		return Errorf(EINVALID, "CRM client id is empty: give the connected app's consumer key")
 	}
+	if err := checkConsumerKey("CRM client id", c.ClientID); err != nil {
+		return err
+	}
 	if len(c.PrivateKey) == 0 && len(c.ClientSecret) == 0 {
 		return Errorf(EINVALID, "CRM credentials missing: give a private key (JWT bearer) or a client secret")
 	}
@@ -341,12 +348,37 @@ func (c *CRMConnection) Validate() error {
 	if len(c.SSOClientSecret) > 0 && c.SSOClientID == "" {
 		return Errorf(EINVALID, "CRM SSO client secret given without an SSO client id: give the connected app's consumer key too")
 	}
-	if c.MyDomain != "" && !validHTTPURL(c.MyDomain) {
-		return Errorf(EINVALID, "CRM My Domain %q: use an absolute http(s) URL such as https://acme.my.salesforce.com", c.MyDomain)
+	if c.SSOClientID != "" {
+		if err := checkConsumerKey("CRM SSO client id", c.SSOClientID); err != nil {
+			return err
+		}
+		if len(c.SSOClientSecret) == 0 {
+			return Errorf(EINVALID, "CRM SSO client id %s has no consumer secret: give the secret of that connected app too "+
+				"(parley admin crm set --sso-client-secret-file FILE); without it the CRM refuses every sign-in", c.SSOClientID)
+		}
+	}
+	if c.MyDomain != "" {
+		if _, err := parseOrigin("CRM My Domain", c.MyDomain); err != nil {
+			return err
+		}
 	}
 	if c.BaseURL != "" {
 		if !validHTTPURL(c.BaseURL) {
 			return Errorf(EINVALID, "Parley base URL %q: use an absolute http(s) URL such as https://parley.example.com", c.BaseURL)
+		}
+	}
+	return nil
+}
+
+// checkConsumerKey checks a connected app's consumer key as given by an
+// administrator: one token of printable characters, as the CRM shows it.
+func checkConsumerKey(what, key string) error {
+	if len(key) > 255 {
+		return Errorf(EINVALID, "%s is %d bytes long: a consumer key is at most 255; copy it again from the connected app", what, len(key))
+	}
+	for _, r := range key {
+		if r <= ' ' || r == 0x7f || !unicode.IsPrint(r) {
+			return Errorf(EINVALID, "%s %.60q holds a space or control character: copy the consumer key again from the connected app", what, key)
 		}
 	}
 	return nil

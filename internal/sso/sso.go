@@ -325,7 +325,16 @@ func (h *Handler) tenantConfig(ctx context.Context, slug, origin string, sandbox
 	if t.CRM.Kind == "" || t.CRM.SSOClientID == "" {
 		return nil, nil, cc.Errorf(cc.EFORBIDDEN, "tenant %s has no SSO connected app: an administrator runs parley admin crm set --tenant %s --sso-client-id ID --sso-client-secret-file FILE", t.Slug, t.Slug)
 	}
+	isSandbox, known := t.CRM.Sandbox()
+	if sandbox && known && !isSandbox && t.CRM.MyDomain == "" {
+		return nil, nil, cc.Errorf(cc.EINVALID, "sandbox=true, but tenant %s's CRM is a production org (it signs in at %s): the call center's CTI adapter URL must not say sandbox=true; an administrator prints the right one with parley admin cti-url --tenant %s --sso", t.Slug, t.CRM.LoginURL, t.Slug)
+	}
 	p, err := h.provider(ctx, LoginHost(&t.CRM, sandbox))
+	if err != nil && sandbox && !known && t.CRM.MyDomain == "" && cc.ErrorCode(err) == cc.EUNAVAILABLE {
+		// A CRM Parley cannot tell apart (devcrm): its sandbox issuer is
+		// LoginURL/sandbox, which a production org does not have.
+		return nil, nil, cc.WrapError(cc.EUNAVAILABLE, err, "the CRM at %s has no sandbox sign-in (%s did not answer OpenID discovery): if tenant %s's org is not a sandbox, the CTI adapter URL must not say sandbox=true (parley admin cti-url --tenant %s --sso prints it); if it is, retry later", t.CRM.LoginURL, LoginHost(&t.CRM, sandbox), t.Slug, t.Slug)
+	}
 	if err != nil {
 		return nil, nil, err
 	}

@@ -445,6 +445,7 @@ func TestStartRefuses(t *testing.T) {
 		{"unknown tenant", "tenant=nope&origin=" + url.QueryEscape(crmOrigin), `there is no tenant "nope"`},
 		{"legacy tenant", "tenant=oldco&origin=" + url.QueryEscape(crmOrigin), "legacy (kind 1) tenant: single sign-on is not available for legacy tenants"},
 		{"bad sandbox", "tenant=acme&origin=" + url.QueryEscape(crmOrigin) + "&sandbox=yes", `sandbox="yes"`},
+		{"sandbox on a CRM without one", "tenant=acme&origin=" + url.QueryEscape(crmOrigin) + "&sandbox=true", "has no sandbox sign-in"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res := rg.do("GET", "/sso/start?"+tc.query, nil, nil)
@@ -456,6 +457,19 @@ func TestStartRefuses(t *testing.T) {
 				t.Fatalf("a refused start redirected or set a cookie: %v %v", res.Header, res.Cookies())
 			}
 		})
+	}
+}
+
+// TestStartSandboxForProduction: sandbox=true for a tenant whose CRM is a
+// known production org is refused with the command that prints the right
+// adapter URL, before Parley asks the CRM anything.
+func TestStartSandboxForProduction(t *testing.T) {
+	rg := newRig(t)
+	rg.tenant.CRM.LoginURL = "https://login.salesforce.com"
+	res := rg.do("GET", "/sso/start?tenant=acme&sandbox=true&origin="+url.QueryEscape(crmOrigin), nil, nil)
+	text := body(t, res)
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(text, "CRM is a production org") || !strings.Contains(text, "parley admin cti-url --tenant acme --sso") {
+		t.Fatalf("%d %s", res.StatusCode, text)
 	}
 }
 

@@ -451,6 +451,9 @@ func TestOIDCDenyAndRememberedConsent(t *testing.T) {
 	if !strings.Contains(p.body, "Allow <strong>Parley &lt;SSO&gt;</strong> to access your devcrm data?") {
 		t.Fatalf("consent page: %s", p.body)
 	}
+	if strings.Contains(p.body, "offline_access") || !strings.Contains(p.body, "refresh_token") {
+		t.Errorf("the consent page lists other scopes than the app asked for: %s", p.body)
+	}
 	// Another browser (no session) cannot answer alice's consent.
 	if p := do(t, ssoBrowser(t), http.MethodPost, base+"/services/oauth2/consent", url.Values{"id": {id}, "decision": {"allow"}}); p.status != http.StatusForbidden {
 		t.Errorf("consent from another browser: %d", p.status)

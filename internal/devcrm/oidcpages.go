@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -137,7 +138,7 @@ func (s *Server) continueToConsent(w http.ResponseWriter, r *http.Request, db *s
 		s.writePageError(w, r, cc.Errorf(cc.EINTERNAL, "load user %s: %v", req.userID, err))
 		return
 	}
-	s.renderOAuth(w, http.StatusOK, "oauth-consent", &oauthPage{ID: req.id, AppName: app.displayName(), Scopes: req.scopes,
+	s.renderOAuth(w, http.StatusOK, "oauth-consent", &oauthPage{ID: req.id, AppName: app.displayName(), Scopes: askedScopes(req.scopes),
 		User: &uiUser{ID: req.userID, Username: text(u["Username"]), Name: text(u["Name"])}})
 }
 
@@ -227,4 +228,13 @@ func (s *Server) denyRequest(w http.ResponseWriter, r *http.Request, req *authRe
 		return
 	}
 	op.AuthRequestError(w, r, req, e, s.provider)
+}
+
+// askedScopes are the scopes as the app asked for them: without the
+// offline_access devcrm adds for Salesforce's refresh_token.
+func askedScopes(scopes []string) []string {
+	if !slices.Contains(scopes, "refresh_token") {
+		return scopes
+	}
+	return slices.DeleteFunc(slices.Clone(scopes), func(s string) bool { return s == oidc.ScopeOfflineAccess })
 }

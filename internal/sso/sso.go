@@ -251,6 +251,9 @@ type flow struct {
 	Nonce    string `json:"n"`
 	Verifier string `json:"v"`
 	Expires  int64  `json:"e"`
+	// Used marks the cookie the callback leaves in place of the flow: it
+	// holds nothing else, and says "already used" to a second callback.
+	Used bool `json:"u,omitempty"`
 }
 
 // start checks the parameters and redirects to the CRM's authorize endpoint.
@@ -325,7 +328,7 @@ func (h *Handler) tenantConfig(ctx context.Context, slug, origin string, sandbox
 	if t.CRM.Kind == "" || t.CRM.SSOClientID == "" {
 		return nil, nil, cc.Errorf(cc.EFORBIDDEN, "tenant %s has no SSO connected app: an administrator runs parley admin crm set --tenant %s --sso-client-id ID --sso-client-secret-file FILE", t.Slug, t.Slug)
 	}
-	p, err := h.provider(ctx, LoginHost(&t.CRM, sandbox))
+	p, err := h.provider(ctx, t, LoginHost(&t.CRM, sandbox))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -339,8 +342,9 @@ func (h *Handler) tenantConfig(ctx context.Context, slug, origin string, sandbox
 	}, nil
 }
 
-// provider returns the discovered provider of issuer, cached.
-func (h *Handler) provider(ctx context.Context, issuer string) (*oidc.Provider, error) {
+// provider returns the discovered provider of issuer (the SSO login host
+// of tenant t, named in errors), cached.
+func (h *Handler) provider(ctx context.Context, t *cc.Tenant, issuer string) (*oidc.Provider, error) {
 	h.mu.Lock()
 	p := h.providers[issuer]
 	h.mu.Unlock()
@@ -352,7 +356,7 @@ func (h *Handler) provider(ctx context.Context, issuer string) (*oidc.Provider, 
 		if named := h.discoveredIssuer(ctx, issuer); named != "" && named != issuer {
 			// Another spelling of the same CRM (localhost for 127.0.0.1,
 			// http for https, a path): the id_tokens would all be refused.
-			return nil, cc.WrapError(cc.EFORBIDDEN, err, "the CRM at %s names its issuer %s: the tenant's CRM login URL (or My Domain) must be exactly that; an administrator runs parley admin crm set --tenant TENANT --login-url %s (or --my-domain)", issuer, named, named)
+			return nil, cc.WrapError(cc.EFORBIDDEN, err, "the CRM at %s names its issuer %s: the tenant's CRM login URL (or My Domain) must be exactly that; an administrator runs parley admin crm set --tenant %s --login-url %s (or --my-domain)", issuer, named, t.Slug, named)
 		}
 		return nil, cc.WrapError(cc.EUNAVAILABLE, err, "the CRM's sign-in service at %s did not answer OpenID discovery: check the tenant's CRM login URL or My Domain, or retry later", issuer)
 	}
@@ -397,7 +401,12 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.clearCookie(w, cookiePrefix+state)
+	// The flow is spent: the cookie becomes a sealed marker with nothing
+	// of the flow in it, so that the same callback again is told it was
+	// used rather than that this browser never started it.
+	if err := h.setFlowCookie(w, state, &flow{Used: true, Expires: f.Expires}); err != nil {
+		h.clearCookie(w, cookiePrefix+state)
+	}
 	if e := q.Get("error"); e != "" {
 		h.fail(w, r, cc.Errorf(cc.EFORBIDDEN, "the CRM refused the sign-in: %s %s", e, q.Get("error_description")))
 		return
@@ -427,7 +436,7 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, cc.Errorf(cc.EUNAUTHORIZED, "the CRM returned no id_token: the connected app must allow the openid scope"))
 		return
 	}
-	p, err := h.provider(ctx, LoginHost(&t.CRM, f.Sandbox))
+	p, err := h.provider(ctx, t, LoginHost(&t.CRM, f.Sandbox))
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -666,7 +675,12 @@ func (h *Handler) setFlowCookie(w http.ResponseWriter, state string, f *flow) er
 	if _, err := rand.Read(nonce); err != nil {
 		return fmt.Errorf("seal SSO flow: %w", err)
 	}
-	h.setCookie(w, cookiePrefix+state, base64.RawURLEncoding.EncodeToString(h.aead.Seal(nonce, nonce, b, []byte(state))), FlowTTL)
+	ttl := FlowTTL
+	if f.Used {
+		// The marker lives as long as the flow could have been presented.
+		ttl = min(max(time.Unix(f.Expires, 0).Sub(h.clock()), time.Second), FlowTTL)
+	}
+	h.setCookie(w, cookiePrefix+state, base64.RawURLEncoding.EncodeToString(h.aead.Seal(nonce, nonce, b, []byte(state))), ttl)
 	return nil
 }
 
@@ -688,6 +702,9 @@ func (h *Handler) flowCookie(r *http.Request, state string) (*flow, error) {
 	var f flow
 	if json.Unmarshal(b, &f) != nil {
 		return nil, cc.Errorf(cc.EINVALID, "the sign-in cookie is unreadable: start the sign-in again from the panel")
+	}
+	if f.Used {
+		return nil, cc.Errorf(cc.EINVALID, "this sign-in was already used (this page was loaded again, or the CRM's answer replayed): close this window and start the sign-in again from the panel")
 	}
 	if h.clock().Unix() > f.Expires {
 		return nil, cc.Errorf(cc.EINVALID, "this sign-in took longer than %s and expired: start it again from the panel", FlowTTL)

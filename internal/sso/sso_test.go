@@ -510,6 +510,44 @@ func TestReplayedNonce(t *testing.T) {
 	}
 }
 
+// TestCallbackUsedTwice: the callback of a finished sign-in, loaded again
+// in the same browser (a reload, the back button, a replay), says the
+// sign-in was already used, not that the browser did not start it; the
+// marker the cookie becomes holds nothing of the flow.
+func TestCallbackUsedTwice(t *testing.T) {
+	rg := newRig(t)
+	rg.grants.consents["ten_acme usr_alice "+crmOrigin] = true
+	loc, cookies := rg.start(t)
+	cb := rg.op.authorize(t, loc, "alice@acme.example")
+	first := rg.do("GET", cb, nil, cookies)
+	if first.StatusCode != 200 {
+		t.Fatalf("first callback: %d %s", first.StatusCode, body(t, first))
+	}
+	var marker *http.Cookie
+	for _, c := range first.Cookies() {
+		if c.Name == cookies[0].Name {
+			marker = c
+		}
+	}
+	if marker == nil || marker.Value == "" || marker.Value == cookies[0].Value || marker.MaxAge <= 0 {
+		t.Fatalf("the callback left no used marker in place of the flow cookie: %+v", first.Cookies())
+	}
+	res := rg.do("GET", cb, nil, []*http.Cookie{marker})
+	if text := body(t, res); res.StatusCode != http.StatusBadRequest || !strings.Contains(text, "this sign-in was already used") || strings.Contains(text, "did not start") {
+		t.Fatalf("callback again: %d %s", res.StatusCode, text)
+	}
+	// The marker is bound to its state like the flow cookie.
+	_, other := rg.start(t)
+	moved := &http.Cookie{Name: other[0].Name, Value: marker.Value}
+	otherCB := strings.Replace(cb, strings.TrimPrefix(cookies[0].Name, cookiePrefix), strings.TrimPrefix(other[0].Name, cookiePrefix), 1)
+	if res := rg.do("GET", otherCB, nil, []*http.Cookie{moved}); !strings.Contains(body(t, res), "does not belong to this state") {
+		t.Fatalf("a marker moved to another state is not refused: %d", res.StatusCode)
+	}
+	if len(rg.sessions.started) != 1 {
+		t.Fatalf("sessions: %v", rg.sessions.started)
+	}
+}
+
 func TestStateMismatch(t *testing.T) {
 	rg := newRig(t)
 	loc, cookies := rg.start(t)
@@ -709,7 +747,7 @@ func TestIssuerSpelledOtherwise(t *testing.T) {
 	rg.tenant.CRM.LoginURL = strings.Replace(issuer, "127.0.0.1", "localhost", 1)
 	res := rg.do("GET", "/sso/start?tenant=acme&origin="+url.QueryEscape(crmOrigin), nil, nil)
 	text := body(t, res)
-	want := "the CRM at " + rg.tenant.CRM.LoginURL + " names its issuer " + issuer + ": the tenant's CRM login URL (or My Domain) must be exactly that; an administrator runs parley admin crm set --tenant TENANT --login-url " + issuer
+	want := "the CRM at " + rg.tenant.CRM.LoginURL + " names its issuer " + issuer + ": the tenant's CRM login URL (or My Domain) must be exactly that; an administrator runs parley admin crm set --tenant acme --login-url " + issuer
 	if res.StatusCode != http.StatusForbidden || !strings.Contains(text, want) {
 		t.Fatalf("%d %s, want 403 with %q", res.StatusCode, text, want)
 	}

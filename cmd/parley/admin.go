@@ -156,9 +156,9 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := m.configure(*cfgFile, *data, "", ""); err != nil {
 		return err
 	}
-	keyring, err := secret.Load(m.Config.KeyFilePath(), true)
+	keyring, err := loadKeyring(ctx, &m.Config)
 	if err != nil {
-		return err
+		return exitError{1, cc.ErrorMessage(err)}
 	}
 	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
 		return err

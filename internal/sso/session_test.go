@@ -2,7 +2,6 @@ package sso
 
 import (
 	"log/slog"
-	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -64,12 +63,7 @@ func TestSSOSessionLifetime(t *testing.T) {
 	c.UseCRMGrants(h)
 	rg := &rig{op: op, h: h}
 
-	res := rg.signIn(t, "alice@acme.example")
-	page := body(t, res)
-	token := between(page, `"token":"`, `"`)
-	if res.StatusCode != http.StatusOK || token == "" {
-		t.Fatalf("sign-in: %d %s", res.StatusCode, page)
-	}
+	token := rg.signedInToken(t, "alice@acme.example")
 	p, err := c.Authenticate(ctx, token)
 	if err != nil || p.Session.Method != cc.SessionSSO {
 		t.Fatalf("the SSO session: %+v, %v", p, err)
@@ -127,7 +121,7 @@ func TestSSOSessionLifetime(t *testing.T) {
 	}
 
 	// Signed in again; sign-out everywhere revokes the new grant.
-	token = between(body(t, rg.signIn(t, "alice@acme.example")), `"token":"`, `"`)
+	token = rg.signedInToken(t, "alice@acme.example")
 	p, err = c.Authenticate(ctx, token)
 	if err != nil {
 		t.Fatal(err)

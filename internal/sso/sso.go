@@ -686,18 +686,42 @@ func (h *Handler) useNonce(nonce string, exp time.Time) bool {
 	return true
 }
 
+// putPending keeps ps under a new id and drops the sign-ins that expired.
+// The CRM refresh tokens of expired handoffs (a page that never took or
+// cancelled its sign-in: the window closed first) are revoked at the CRM
+// in the background.
 func (h *Handler) putPending(ps *pendingSignIn) string {
 	id := cc.RandomToken(32)
 	now := h.clock()
+	var unclaimed []*pendingSignIn
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	for k, p := range h.pending {
 		if now.After(p.expires) {
 			delete(h.pending, k)
+			if p.consented && p.refreshToken != "" {
+				unclaimed = append(unclaimed, p)
+			}
 		}
 	}
 	h.pending[id] = ps
+	h.mu.Unlock()
+	if len(unclaimed) > 0 {
+		go h.revokeUnclaimed(unclaimed)
+	}
 	return id
+}
+
+// revokeUnclaimed revokes the CRM refresh tokens of sign-ins no page took.
+func (h *Handler) revokeUnclaimed(ps []*pendingSignIn) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, p := range ps {
+		if err := h.revoke(ctx, p.tenant, p.issuer, p.refreshToken); err != nil {
+			h.log.Warn("the refresh token of a sign-in no panel took was not revoked at the CRM", "tenant", p.tenant.Slug, "user", p.user.Username, "err", err)
+		} else {
+			h.log.Info("revoked the CRM refresh token of a sign-in no panel took", "tenant", p.tenant.Slug, "user", p.user.Username)
+		}
+	}
 }
 
 func (h *Handler) takePending(id string) {

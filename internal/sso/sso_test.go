@@ -474,6 +474,21 @@ func TestHandoffWithoutOpener(t *testing.T) {
 	if len(rg.sessions.started) != 0 {
 		t.Fatalf("sessions: %v", rg.sessions.started)
 	}
+	// The next sign-in sweeps it: its refresh token is revoked at the CRM.
+	rg.signIn(t, "alice@acme.example")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		rg.op.mu.Lock()
+		n := len(rg.op.revoked)
+		rg.op.mu.Unlock()
+		if n == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the refresh token of an expired handoff was not revoked at the CRM: %d revoked", n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func between(s, from, to string) string {

@@ -132,4 +132,20 @@ func TestSSOSessionLifetime(t *testing.T) {
 	if len(op.revoked) != 1 || op.revoked[0] != "5Aep-refresh" || grant() != "" {
 		t.Errorf("after sign-out everywhere: the CRM revoked %v, Parley keeps %q", op.revoked, grant())
 	}
+
+	// Signed in again, then the tenant becomes legacy: the SSO session is
+	// refused (the panel's refresh too) saying to use the password, and
+	// its grant is revoked at the CRM.
+	token = rg.signedInToken(t, "alice@acme.example")
+	legacy := *ten
+	legacy.Kind = cc.KindLegacy
+	if err := db.UpdateTenant(ctx, &legacy); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Authenticate(ctx, token); !cc.IsCode(err, cc.EUNAUTHORIZED) || !strings.Contains(cc.ErrorMessage(err), "sign in with your Parley username and password") {
+		t.Fatalf("an SSO session of a tenant made legacy: %v, want EUNAUTHORIZED saying to sign in with the password", err)
+	}
+	if len(op.revoked) != 2 || grant() != "" {
+		t.Errorf("after the tenant dropped SSO: the CRM revoked %v, Parley keeps %q", op.revoked, grant())
+	}
 }

@@ -156,9 +156,9 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := m.configure(*cfgFile, *data, "", ""); err != nil {
 		return err
 	}
-	keyring, err := secret.Load(m.Config.KeyFilePath(), true)
+	keyring, err := loadKeyring(ctx, &m.Config)
 	if err != nil {
-		return err
+		return exitError{1, cc.ErrorMessage(err)}
 	}
 	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
 		return err
@@ -541,7 +541,7 @@ func (e *adminEnv) userFlags(fs *flag.FlagSet) userFlags {
 		static:      fs.String("static-contact", "", "SIP `URI` to ring instead of a registered phone (\"\" clears)"),
 		endpoint:    fs.String("endpoint", "", "`where` the agent takes calls: browser (the panel's softphone), sip (the SIP phone or static contact) or external (--external-number through the tenant's outbound trunk); user add defaults to sip with --sip-username or --static-contact, else browser"),
 		external:    fs.String("external-number", "", "phone `number` Parley calls for --endpoint external (national numbers read with the tenant's region; \"\" clears)"),
-		disable:     fs.Bool("disable", false, "disable the user"),
+		disable:     fs.Bool("disable", false, "disable the user: every session of theirs ends and their CRM grant is revoked"),
 		enable:      fs.Bool("enable", false, "enable the user"),
 	}
 }
@@ -707,6 +707,7 @@ func (e *adminEnv) userSet(ctx context.Context, args []string) error {
 	if err != nil {
 		return cc.Errorf(cc.ENOTFOUND, "no user %q in tenant %s", *f.username, t.Slug)
 	}
+	wasDisabled := u.Disabled
 	shown, err := e.applyUser(fs, f, t, u)
 	if err != nil {
 		return err
@@ -715,6 +716,12 @@ func (e *adminEnv) userSet(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "user %s updated (%s)\n", u.Username, describeEndpoint(u))
+	if u.Disabled && !wasDisabled {
+		// Disabled ends their sessions: enabling them again brings none back.
+		if err := e.signOutUser(ctx, t, u); err != nil {
+			return err
+		}
+	}
 	e.warnEndpoint(ctx, t, u)
 	for _, s := range shown {
 		fmt.Fprintln(e.stdout, "  "+s)

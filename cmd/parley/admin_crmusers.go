@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -45,7 +46,7 @@ func (e *adminEnv) userSetCRM(ctx context.Context, args []string) error {
 			return cc.Errorf(cc.EINVALID, "give --username, the login %s signs in to %s with (e.g. --username %s@acme.example), or --remove", *user, in.CRM, *user)
 		}
 		if err := in.Validate(); err != nil {
-			return err
+			return echoTyped(err, in.Username, *username)
 		}
 	}
 	u, err := e.store.UserByUsername(ctx, t.ID, *user)
@@ -55,7 +56,7 @@ func (e *adminEnv) userSetCRM(ctx context.Context, args []string) error {
 	old, had := u.Integration(in.CRM)
 	u.SetIntegration(in.CRM, in.Username)
 	if err := e.store.UpdateUser(ctx, u); err != nil {
-		return err
+		return echoTyped(err, in.Username, *username)
 	}
 	switch {
 	case *remove && !had:
@@ -66,6 +67,19 @@ func (e *adminEnv) userSetCRM(ctx context.Context, args []string) error {
 		fmt.Fprintf(e.stdout, "%s is mapped to %s user %s\n", u.Username, in.CRM, in.Username)
 	}
 	return nil
+}
+
+// echoTyped returns err with the normalised CRM username it quotes put
+// back as the admin typed it (trimmed), so that the message shows what
+// they gave: usernames are compared lowercased, but "alice@acme.example"
+// answering --username ALICE@Acme.example reads as someone else's input.
+func echoTyped(err error, normalized, typed string) error {
+	typed = strings.TrimSpace(typed)
+	msg := cc.ErrorMessage(err)
+	if typed == normalized || !strings.Contains(msg, strconv.Quote(normalized)) {
+		return err
+	}
+	return cc.WrapError(cc.ErrorCode(err), err, "%s", strings.ReplaceAll(msg, strconv.Quote(normalized), strconv.Quote(typed)))
 }
 
 // describeIntegrations renders a user's CRM usernames for user list.

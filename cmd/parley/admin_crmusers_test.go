@@ -17,10 +17,10 @@ func TestAdminUserSetCRM(t *testing.T) {
 		{a("user", "add", "--tenant", "globex", "--username", "gail", "--role", "agent", "--password", "long enough"), 0, nil},
 		{a("user", "set-crm", "--tenant", "acme", "--user", "alice", "--crm", "salesforce", "--username", "Alice@Acme.Example"), 0, []string{"alice is mapped to salesforce user alice@acme.example"}},
 		{a("user", "list", "--tenant", "acme"), 0, []string{"CRM USERNAMES", "salesforce:alice@acme.example"}},
-		{a("user", "set-crm", "--tenant", "acme", "--user", "bob", "--username", "ALICE@acme.example"), 1, []string{`salesforce username "alice@acme.example" already belongs to user alice in tenant acme`}},
+		{a("user", "set-crm", "--tenant", "acme", "--user", "bob", "--username", "ALICE@acme.example"), 1, []string{`salesforce username "ALICE@acme.example" already belongs to user alice in tenant acme`}},
 		{a("user", "set-crm", "--tenant", "globex", "--user", "gail", "--username", "alice@acme.example"), 0, []string{"gail is mapped"}}, // per tenant
 		{a("user", "set-crm", "--tenant", "acme", "--user", "bob", "--username", "bob"), 1, []string{"e-mail form"}},
-		{a("user", "set-crm", "--tenant", "acme", "--user", "bob", "--username", "bob smith@acme.example"), 1, []string{"spaces"}},
+		{a("user", "set-crm", "--tenant", "acme", "--user", "bob", "--username", "Bob Smith@acme.example"), 1, []string{"spaces", `"Bob Smith@acme.example"`}},
 		{a("user", "set-crm", "--tenant", "acme", "--user", "bob", "--crm", "hubspot", "--username", "bob@acme.example"), 1, []string{`CRM "hubspot": use salesforce`}},
 		{a("user", "set-crm", "--tenant", "acme", "--user", "bob"), 1, []string{"give --username", "or --remove"}},
 		{a("user", "set-crm", "--tenant", "acme", "--user", "bob", "--username", "b@acme.example", "--remove"), 1, []string{"not both"}},

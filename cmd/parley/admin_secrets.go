@@ -17,13 +17,15 @@ import (
 const secretsUsage = `Usage: parley admin [--config FILE] [--data DIR] secrets status|rotate [--drop-old]
 
   status            the keyring's keys (the active one first) and how many
-                    sealed values each key sealed
+                    sealed values each key sealed; exits 1 when values are
+                    sealed with a key the keyring lacks
   rotate            put a new key first in the keyring file and re-seal every
                     sealed value with it (CRM private keys and client secrets,
                     SSO client secrets, CRM refresh tokens); the old keys stay
                     in the file so that nothing is lost if it stops half-way
-  rotate --drop-old the same, then remove the old keys from the file; refused
-                    while any value still opens only with an old key
+  rotate --drop-old adds a new key first, re-seals every value with it, then
+                    drops the old keys from the file; refused while any value
+                    still opens only with an old key
 
 Stop the server first: it knows only the keys it started with. With the
 keyring in PARLEY_SECRET_KEY the file is not used: put a new key line
@@ -44,7 +46,7 @@ func runAdminSecrets(ctx context.Context, m *Main, cfgFile, data string, args []
 	switch verb {
 	case "status":
 	case "rotate":
-		fs.BoolVar(&dropOld, "drop-old", false, "remove the old keys from the keyring file once nothing needs them")
+		fs.BoolVar(&dropOld, "drop-old", false, "after adding a new key first and re-sealing every value with it, drop the old keys from the keyring file (refused while a value still needs one)")
 	default:
 		fmt.Fprintf(stderr, "parley admin: unknown command \"secrets %s\" (secrets takes status, rotate)\n\n%s", verb, secretsUsage)
 		return errUsage
@@ -117,6 +119,9 @@ func (s *secretsCmd) status(ctx context.Context) error {
 		return err
 	}
 	s.printStatus(k, counts)
+	if msg := missingKeys(k, s.source(), counts); msg != "" {
+		return cc.Errorf(cc.ENOTFOUND, "%s", msg)
+	}
 	return nil
 }
 

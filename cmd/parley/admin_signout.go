@@ -34,6 +34,12 @@ func (e *adminEnv) userSignOut(ctx context.Context, args []string) error {
 	} else if err != nil {
 		return err
 	}
+	return e.signOutUser(ctx, t, u)
+}
+
+// signOutUser ends every session of u and revokes their CRM grant
+// (center's SignOutUser), for user sign-out and user set --disable.
+func (e *adminEnv) signOutUser(ctx context.Context, t *cc.Tenant, u *cc.User) error {
 	// Warnings (a CRM that cannot be reached) go to stderr.
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	c := center.New(center.Options{Store: e.store, Logger: log})

@@ -25,7 +25,6 @@ import (
 	"github.com/parley-cc/parley/internal/callcenter"
 	"github.com/parley-cc/parley/internal/cc"
 	"github.com/parley-cc/parley/internal/devcrm"
-	"github.com/parley-cc/parley/internal/secret"
 	"github.com/parley-cc/parley/internal/store/sqlite"
 )
 
@@ -276,7 +275,7 @@ func demoHTTPAddr(addr string) (string, error) {
 // seedDemo creates the demo tenants on first start and makes sure the
 // credentials in demo.json work on every start.
 func seedDemo(ctx context.Context, m *Main, crm *devcrm.Server) (*demoFile, error) {
-	keyring, err := secret.Load(m.Config.KeyFilePath(), true)
+	keyring, err := loadKeyring(ctx, &m.Config)
 	if err != nil {
 		return nil, err
 	}

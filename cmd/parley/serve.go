@@ -175,11 +175,16 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			return err
 		}
 	}
-	if m.Keyring, err = secret.Load(c.KeyFilePath(), true); err != nil {
+	if m.Keyring, err = loadKeyring(ctx, &c); err != nil {
 		return err
 	}
 	if m.Store, err = sqlite.Open(ctx, c.DatabasePath(), sqlite.Options{Sealer: m.Keyring, Logger: m.Logger, Synchronous: c.DatabaseSync}); err != nil {
 		return fmt.Errorf("open database %s: %w", c.DatabasePath(), err)
+	}
+	if counts, err := m.Store.SealedCounts(ctx, secret.KeyID); err != nil {
+		return err
+	} else if msg := missingKeys(m.Keyring, keyringSource(&c), counts); msg != "" {
+		m.Logger.Warn(msg)
 	}
 	m.Registry = prometheus.NewRegistry()
 	m.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

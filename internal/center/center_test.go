@@ -496,10 +496,16 @@ func TestSignInAndSessions(t *testing.T) {
 }
 
 // TestStartSession checks the sessions single sign-on starts: the same as a
-// password sign-in's, and none for a disabled user.
+// password sign-in's, none for a disabled user, and none for a tenant that
+// does not offer single sign-on.
 func TestStartSession(t *testing.T) {
 	f := newFixture(t)
 	alice := f.users["alice"]
+	if _, _, err := f.c.StartSession(f.ctx, f.tenant, alice, "sso"); !cc.IsCode(err, cc.EFORBIDDEN) || !strings.Contains(cc.ErrorMessage(err), "legacy") {
+		t.Fatalf("SSO session for a legacy tenant: %v, want EFORBIDDEN naming the kind", err)
+	}
+	f.tenant.Kind, f.tenant.CRM.SSOClientID = cc.KindUnifiedLogin, "3MVG9sso"
+	must(t, f.store.UpdateTenant(f.ctx, f.tenant))
 	tok, p, err := f.c.StartSession(f.ctx, f.tenant, alice, "sso")
 	must(t, err)
 	got, err := f.c.Authenticate(f.ctx, tok)

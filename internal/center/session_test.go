@@ -41,6 +41,7 @@ type sessionEnv struct {
 	ctx    context.Context
 	c      *center.Center
 	grants *testGrants
+	store  *sqlite.DB
 	tenant *cc.Tenant
 	alice  *cc.User
 	bob    *cc.User
@@ -54,8 +55,11 @@ func newSessionEnv(t *testing.T) *sessionEnv {
 	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"), sqlite.Options{Sealer: plainSealer{}})
 	must(t, err)
 	t.Cleanup(func() { store.Close() })
-	e := &sessionEnv{t: t, ctx: ctx, grants: &testGrants{}, now: time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)}
-	e.tenant = &cc.Tenant{ID: cc.NewID("ten"), Slug: "acme", Region: "US", TimeZone: "UTC", CreatedAt: e.now}
+	e := &sessionEnv{t: t, ctx: ctx, grants: &testGrants{}, store: store, now: time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)}
+	// A tenant that offers single sign-on (its kind and its SSO app).
+	e.tenant = &cc.Tenant{ID: cc.NewID("ten"), Slug: "acme", Kind: cc.KindUnifiedLogin, Region: "US", TimeZone: "UTC", CreatedAt: e.now,
+		CRM: cc.CRMConnection{Kind: "salesforce", LoginURL: "https://login.salesforce.com", ClientID: "3MVG9", ClientSecret: []byte("secret"),
+			SSOClientID: "3MVG9sso", SSOClientSecret: []byte("sso-secret")}}
 	e.tenant.Normalize()
 	must(t, store.CreateTenant(ctx, e.tenant))
 	for _, name := range []string{"alice", "bob"} {
@@ -210,4 +214,102 @@ func containsAll(s string, subs ...string) bool {
 		}
 	}
 	return true
+}
+
+// TestSSOSessionsEndWhenTheTenantDropsSSO: once the tenant's kind no
+// longer offers single sign-on, or its SSO app is removed, its SSO
+// sessions are refused (use and refresh) with a message that says to sign
+// in with the password, and ended: turning SSO on again does not bring
+// them back. Password sessions go on.
+func TestSSOSessionsEndWhenTheTenantDropsSSO(t *testing.T) {
+	for _, c := range []struct {
+		name, want string
+		drop       func(*cc.Tenant)
+	}{
+		{"legacy kind", "tenant acme is a legacy (kind 1) tenant now", func(t *cc.Tenant) { t.Kind = cc.KindLegacy }},
+		{"SSO app removed", "tenant acme has no SSO connected app any more", func(t *cc.Tenant) { t.CRM.SSOClientID, t.CRM.SSOClientSecret = "", nil }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newSessionEnv(t)
+			tokSSO, _, err := e.c.StartSession(e.ctx, e.tenant, e.alice, cc.SessionSSO)
+			must(t, err)
+			_, pSocket, err := e.c.StartSession(e.ctx, e.tenant, e.alice, cc.SessionSSO) // another tab, its socket open
+			must(t, err)
+			tokPW, _, err := e.c.StartSession(e.ctx, e.tenant, e.alice, cc.SessionPassword)
+			must(t, err)
+			before := *e.tenant
+			changed := *e.tenant
+			c.drop(&changed)
+			must(t, e.store.UpdateTenant(e.ctx, &changed))
+
+			_, err = e.c.SessionState(e.ctx, pSocket)
+			e.wantCode(err, cc.EUNAUTHORIZED, "an open socket's SSO session after the tenant dropped SSO")
+			_, err = e.c.Authenticate(e.ctx, tokSSO)
+			e.wantCode(err, cc.EUNAUTHORIZED, "an SSO session's token after the tenant dropped SSO")
+			if msg := cc.ErrorMessage(err); !containsAll(msg, c.want, "sign in with your Parley username and password") {
+				t.Errorf("message %q: want %q and to say to sign in with the password", msg, c.want)
+			}
+			if _, err := e.c.Authenticate(e.ctx, tokPW); err != nil {
+				t.Fatalf("a password session ended with SSO: %v", err)
+			}
+			if len(e.grants.revoked) == 0 || e.grants.revoked[0] != "alice" {
+				t.Errorf("revoked %v, want alice's CRM grant revoked", e.grants.revoked)
+			}
+			// SSO back: the ended session stays ended.
+			must(t, e.store.UpdateTenant(e.ctx, &before))
+			_, err = e.c.Authenticate(e.ctx, tokSSO)
+			e.wantCode(err, cc.EUNAUTHORIZED, "the ended SSO session once SSO is back")
+		})
+	}
+}
+
+// TestDisabledUserSessionsEnd: a disabled user's sessions are refused and
+// ended, their CRM grant revoked: enabling the user again does not bring
+// the old tokens back.
+func TestDisabledUserSessionsEnd(t *testing.T) {
+	e := newSessionEnv(t)
+	tok, p, err := e.c.StartSession(e.ctx, e.tenant, e.alice, cc.SessionSSO)
+	must(t, err)
+	tokBob, _, err := e.c.StartSession(e.ctx, e.tenant, e.bob, cc.SessionPassword)
+	must(t, err)
+	disabled := *e.alice
+	disabled.Disabled = true
+	must(t, e.store.UpdateUser(e.ctx, &disabled))
+	_, err = e.c.Authenticate(e.ctx, tok)
+	e.wantCode(err, cc.EUNAUTHORIZED, "a disabled user's token")
+	if msg := cc.ErrorMessage(err); !containsAll(msg, "alice is disabled") {
+		t.Errorf("message %q: want it to say the user is disabled", msg)
+	}
+	_, err = e.c.SessionState(e.ctx, p)
+	e.wantCode(err, cc.EUNAUTHORIZED, "an open socket's session of a disabled user")
+	if len(e.grants.revoked) != 1 || e.grants.revoked[0] != "alice" {
+		t.Errorf("revoked %v, want alice's CRM grant revoked", e.grants.revoked)
+	}
+	must(t, e.store.UpdateUser(e.ctx, e.alice))
+	_, err = e.c.Authenticate(e.ctx, tok)
+	e.wantCode(err, cc.EUNAUTHORIZED, "the token of a user disabled then enabled again")
+	if _, err := e.c.Authenticate(e.ctx, tokBob); err != nil {
+		t.Fatalf("another user's session ended: %v", err)
+	}
+}
+
+// TestDisabledUserOpenSocket: the keep-alive of an open socket (its
+// session's state) sees the user disabled and ends their sessions.
+func TestDisabledUserOpenSocket(t *testing.T) {
+	e := newSessionEnv(t)
+	tok, _, err := e.c.StartSession(e.ctx, e.tenant, e.alice, cc.SessionPassword)
+	must(t, err)
+	_, p, err := e.c.StartSession(e.ctx, e.tenant, e.alice, cc.SessionSSO)
+	must(t, err)
+	disabled := *e.alice
+	disabled.Disabled = true
+	must(t, e.store.UpdateUser(e.ctx, &disabled))
+	_, err = e.c.SessionState(e.ctx, p)
+	e.wantCode(err, cc.EUNAUTHORIZED, "an open socket's session of a disabled user")
+	must(t, e.store.UpdateUser(e.ctx, e.alice))
+	_, err = e.c.Authenticate(e.ctx, tok)
+	e.wantCode(err, cc.EUNAUTHORIZED, "another session of the user once enabled again")
+	if len(e.grants.revoked) != 1 {
+		t.Errorf("revoked %v, want alice's CRM grant revoked", e.grants.revoked)
+	}
 }

@@ -51,10 +51,16 @@ func (c *Center) SignIn(ctx context.Context, tenant, username, password string) 
 // StartSession creates a session for a user whose identity was proven by
 // method (cc.SessionPassword, cc.SessionSSO), as sign-in does, and returns
 // its bearer token. The session lasts SessionTTL unless refreshed, and
-// SessionMax at most. EUNAUTHORIZED if the user is disabled.
+// SessionMax at most. EUNAUTHORIZED if the user is disabled; EFORBIDDEN
+// for an SSO session of a tenant that does not offer single sign-on.
 func (c *Center) StartSession(ctx context.Context, t *cc.Tenant, u *cc.User, method string) (string, *cc.Principal, error) {
 	if u.Disabled {
 		return "", nil, cc.Errorf(cc.EUNAUTHORIZED, "user %s is disabled: ask an administrator", u.Username)
+	}
+	if method == cc.SessionSSO {
+		if why := ssoGone(t); why != "" {
+			return "", nil, cc.Errorf(cc.EFORBIDDEN, "no single sign-on session: %s; sign in with your Parley username and password", why)
+		}
 	}
 	token, hash := auth.NewToken()
 	now := c.clock()
@@ -82,24 +88,66 @@ func (c *Center) Authenticate(ctx context.Context, token string) (*cc.Principal,
 	return c.principal(ctx, s)
 }
 
-// principal loads the tenant and user of a session.
+// principal loads the tenant and user of a session and checks that the
+// session may still be used. A session that may not is ended, so that it
+// does not come back when what refused it changes back: a user who no
+// longer exists; a disabled user (every session of theirs ends and their
+// CRM grant is revoked, as SignOutUser does); an SSO session of a tenant
+// that no longer offers single sign-on (its kind, or its SSO app removed;
+// the user's CRM grant is revoked too).
 func (c *Center) principal(ctx context.Context, s *cc.Session) (*cc.Principal, error) {
 	t, err := c.store.Tenant(ctx, s.TenantID)
 	if err != nil {
 		return nil, err
 	}
 	u, err := c.store.User(ctx, t.ID, s.UserID)
-	if cc.IsCode(err, cc.ENOTFOUND) || (err == nil && u.Disabled) {
-		return nil, cc.Errorf(cc.EUNAUTHORIZED, "the user of this session no longer exists or is disabled")
+	if cc.IsCode(err, cc.ENOTFOUND) {
+		if derr := c.store.DeleteSession(ctx, s.ID); derr != nil {
+			return nil, derr
+		}
+		return nil, cc.Errorf(cc.EUNAUTHORIZED, "the user of this session no longer exists: sign in again")
 	} else if err != nil {
 		return nil, err
+	}
+	if u.Disabled {
+		if err := c.SignOutUser(ctx, t, u); err != nil {
+			return nil, err
+		}
+		return nil, cc.Errorf(cc.EUNAUTHORIZED, "user %s is disabled, and their sessions ended: ask an administrator", u.Username)
+	}
+	if s.Method == cc.SessionSSO {
+		if why := ssoGone(t); why != "" {
+			if err := c.store.DeleteSession(ctx, s.ID); err != nil {
+				return nil, err
+			}
+			if c.grants != nil {
+				if err := c.grants.RevokeGrant(ctx, t, u); err != nil {
+					c.log.Warn("CRM grant not revoked at the CRM", "tenant", t.Slug, "user", u.Username, "err", err)
+				}
+			}
+			c.log.Info("SSO session ended: the tenant no longer offers single sign-on", "tenant", t.Slug, "user", u.Username, "session", s.ID, "why", why)
+			return nil, cc.Errorf(cc.EUNAUTHORIZED, "this session was signed in with the CRM, but %s, so it ended: sign in with your Parley username and password", why)
+		}
 	}
 	return &cc.Principal{Tenant: t, User: u, Session: s}, nil
 }
 
+// ssoGone says why tenant t no longer offers single sign-on ("tenant acme
+// is a legacy tenant now"), or "" when it does.
+func ssoGone(t *cc.Tenant) string {
+	switch {
+	case !t.Kind.SSO():
+		return "tenant " + t.Slug + " is a " + t.Kind.String() + " tenant now (single sign-on needs kind 2 or 3)"
+	case t.CRM.Kind == "" || t.CRM.SSOClientID == "":
+		return "tenant " + t.Slug + " has no SSO connected app any more"
+	}
+	return ""
+}
+
 // SessionState returns the principal's session as it is now (an open
 // WebSocket follows its refreshes and its end with it). EUNAUTHORIZED if
-// it ended.
+// it ended, or may no longer be used (as Authenticate checks: the user
+// disabled, single sign-on no longer offered), which ends it.
 func (c *Center) SessionState(ctx context.Context, p *cc.Principal) (*cc.Session, error) {
 	if p.Session == nil {
 		return nil, errSessionEnded
@@ -107,8 +155,13 @@ func (c *Center) SessionState(ctx context.Context, p *cc.Principal) (*cc.Session
 	s, err := c.store.SessionByID(ctx, p.Session.ID, c.clock())
 	if cc.IsCode(err, cc.ENOTFOUND) {
 		return nil, errSessionEnded
+	} else if err != nil {
+		return nil, err
 	}
-	return s, err
+	if _, err := c.principal(ctx, s); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // RefreshSession replaces the principal's session token (token, the one

@@ -52,8 +52,8 @@ type Options struct {
 	// (internal/adminweb). It sets its own headers.
 	Admin http.Handler
 	// SSO, when set, serves single sign-on from the CRM under /sso/
-	// (GET /sso/start, /sso/callback, /sso/consent and POST /sso/consent;
-	// internal/sso). It sets its own headers.
+	// (GET /sso/start, /sso/callback, /sso/consent, POST /sso/consent and
+	// /sso/handoff; internal/sso). It sets its own headers.
 	SSO http.Handler
 	// Softphone, when set, answers the panel's browser audio over the
 	// events WebSocket (softphone.offer messages).
@@ -203,6 +203,7 @@ func (s *Server) register() {
 		// Pages too: the sign-in popup's.
 		s.mux.Handle("GET /sso/", s.sso)
 		s.mux.Handle("POST /sso/consent", s.sso)
+		s.mux.Handle("POST /sso/handoff", s.sso)
 	}
 }
 

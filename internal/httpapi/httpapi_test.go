@@ -505,6 +505,7 @@ func TestSSOMounted(t *testing.T) {
 		{"GET", "/sso/start", "sso GET /sso/start"},
 		{"GET", "/sso/callback", "sso GET /sso/callback"},
 		{"POST", "/sso/consent", "sso POST /sso/consent"},
+		{"POST", "/sso/handoff", "sso POST /sso/handoff"},
 		{"POST", "/sso/start", "method POST is not allowed"},
 	} {
 		w := httptest.NewRecorder()

@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/parley-cc/parley/internal/cc"
@@ -102,6 +103,51 @@ func Load(path string, create bool) (*Keyring, error) {
 	}
 	k, _, err := loadFile(path)
 	return k, err
+}
+
+// LoadOrCreate loads the keyring as Load does, from EnvVar when set, else
+// from the file at path. When neither exists it writes a new key file
+// only if sealedWith is empty: sealedWith are the ids of the keys that
+// sealed the values already stored (the database's), which a new key
+// could never open. Then it returns ENOTFOUND saying to restore the file
+// from a backup or set EnvVar, and naming the keys needed.
+func LoadOrCreate(path string, sealedWith []string) (*Keyring, error) {
+	if !FromEnv() && len(sealedWith) > 0 {
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return nil, cc.Errorf(cc.ENOTFOUND, "the secret key file %s is missing, but the database holds values sealed with %s: "+
+				"restore %s from a backup (mode 600), or set %s to the keyring that holds them; "+
+				"Parley does not create a new key, which would open none of them",
+				path, keysPhrase(sortedUnique(sealedWith)), path, EnvVar)
+		}
+	}
+	return Load(path, true)
+}
+
+// Missing returns the ids of ids the keyring does not hold, sorted, each
+// once: keys that sealed stored values but cannot open them here.
+func (k *Keyring) Missing(ids []string) []string {
+	var out []string
+	for _, id := range sortedUnique(ids) {
+		if _, ok := k.aead[id]; !ok {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// sortedUnique returns ids sorted, each once.
+func sortedUnique(ids []string) []string {
+	out := slices.Clone(ids)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// keysPhrase names key ids for a message: "key k1", "keys k1, k3".
+func keysPhrase(ids []string) string {
+	if len(ids) == 1 {
+		return "key " + ids[0]
+	}
+	return "keys " + strings.Join(ids, ", ")
 }
 
 // Seal encrypts plaintext with the active key. The result names the key.

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -37,27 +38,7 @@ window.ready = true;
 // asks its consent once, and the popup posts the session to the page and
 // closes. The flow cookie must survive the cross-site redirects.
 func TestBrowserPopupSignIn(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// localhost: a secure context over http, where Secure cookies are kept.
-	parley := "http://localhost:" + fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
-	rg := newRigAt(t, parley, cc.SystemClock)
-	rg.op.username = "alice@acme.example"
-	mux := http.NewServeMux()
-	mux.Handle("/sso/", rg.h)
-	mux.Handle("GET /cti/", panel.New(panel.Options{Tenants: fakeTenants{"acme": rg.tenant}}))
-	mux.HandleFunc("GET /test.html", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprintf(w, testPage, crmOrigin)
-	})
-	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: mux}}
-	srv.Start()
-	t.Cleanup(srv.Close)
+	rg, parley := newBrowserRig(t)
 
 	ctx := browser.New(t, browser.Options{})
 	if _, err := chromedp.Run(ctx, chromedp.Navigate(parley+"/test.html")); err != nil {
@@ -111,4 +92,63 @@ func TestBrowserPopupSignIn(t *testing.T) {
 	if len(rg.sessions.started) != 2 {
 		t.Fatalf("sessions started: %v", rg.sessions.started)
 	}
+}
+
+// TestBrowserSignInWithoutOpener opens /sso/start in a tab of its own, as
+// a user who pastes the link would: the sign-in runs to its end, but with
+// no panel to receive it the page keeps nothing (no session, no CRM grant;
+// the CRM's refresh token is revoked) and says why.
+func TestBrowserSignInWithoutOpener(t *testing.T) {
+	rg, parley := newBrowserRig(t)
+	rg.grants.consents["ten_acme usr_alice "+crmOrigin] = true
+
+	ctx := browser.New(t, browser.Options{})
+	if _, err := chromedp.Run(ctx, chromedp.Navigate(parley+"/sso/start?tenant=acme&origin="+url.QueryEscape(crmOrigin))); err != nil {
+		t.Fatal(err)
+	}
+	browser.Until(t, ctx, "the page says nothing was kept", `document.getElementById('message') && document.getElementById('message').textContent.includes('no session was kept')`)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		rg.op.mu.Lock()
+		revoked := len(rg.op.revoked)
+		rg.op.mu.Unlock()
+		if revoked == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the unused refresh token was not revoked at the CRM")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if len(rg.sessions.started) != 0 || len(rg.grants.tokens) != 0 {
+		t.Fatalf("a sign-in no panel received kept a session or grant: %v %v", rg.sessions.started, rg.grants.tokens)
+	}
+}
+
+// newBrowserRig serves the rig's Parley on localhost (a secure context
+// over http, where Secure cookies are kept) with the panel's assets and
+// the test page, for alice to sign in; it skips in -short.
+func newBrowserRig(t *testing.T) (*rig, string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser test")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	parley := "http://localhost:" + fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
+	rg := newRigAt(t, parley, cc.SystemClock)
+	rg.op.username = "alice@acme.example"
+	mux := http.NewServeMux()
+	mux.Handle("/sso/", rg.h)
+	mux.Handle("GET /cti/", panel.New(panel.Options{Tenants: fakeTenants{"acme": rg.tenant}}))
+	mux.HandleFunc("GET /test.html", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, testPage, crmOrigin)
+	})
+	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: mux}}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return rg, parley
 }

@@ -156,7 +156,7 @@ func (h *Handler) revoke(ctx context.Context, t *cc.Tenant, issuer, token string
 	if err != nil {
 		return err
 	}
-	p, err := h.provider(ctx, issuer)
+	p, err := h.provider(ctx, t, issuer)
 	if err != nil {
 		return err
 	}
@@ -193,7 +193,7 @@ func (h *Handler) grantConfig(ctx context.Context, t *cc.Tenant, issuer string) 
 	if issuer == "" {
 		issuer = LoginHost(&t.CRM, false)
 	}
-	p, err := h.provider(ctx, issuer)
+	p, err := h.provider(ctx, t, issuer)
 	if err != nil {
 		return nil, "", err
 	}

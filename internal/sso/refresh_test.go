@@ -73,9 +73,7 @@ func (op *testOP) setDown(down bool) {
 func (rg *rig) signedIn(t *testing.T) {
 	t.Helper()
 	rg.grants.consents["ten_acme usr_alice "+crmOrigin] = true
-	if res := rg.signIn(t, "alice@acme.example"); res.StatusCode != http.StatusOK {
-		t.Fatalf("sign-in: %d %s", res.StatusCode, body(t, res))
-	}
+	rg.signedInToken(t, "alice@acme.example")
 	if rg.grants.issuers["ten_acme usr_alice salesforce"] != rg.op.srv.URL {
 		t.Fatalf("grant stored with issuer %q, want %s", rg.grants.issuers["ten_acme usr_alice salesforce"], rg.op.srv.URL)
 	}

@@ -2,7 +2,6 @@ package sso
 
 import (
 	"log/slog"
-	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -64,12 +63,7 @@ func TestSSOSessionLifetime(t *testing.T) {
 	c.UseCRMGrants(h)
 	rg := &rig{op: op, h: h}
 
-	res := rg.signIn(t, "alice@acme.example")
-	page := body(t, res)
-	token := between(page, `"token":"`, `"`)
-	if res.StatusCode != http.StatusOK || token == "" {
-		t.Fatalf("sign-in: %d %s", res.StatusCode, page)
-	}
+	token := rg.signedInToken(t, "alice@acme.example")
 	p, err := c.Authenticate(ctx, token)
 	if err != nil || p.Session.Method != cc.SessionSSO {
 		t.Fatalf("the SSO session: %+v, %v", p, err)
@@ -127,7 +121,7 @@ func TestSSOSessionLifetime(t *testing.T) {
 	}
 
 	// Signed in again; sign-out everywhere revokes the new grant.
-	token = between(body(t, rg.signIn(t, "alice@acme.example")), `"token":"`, `"`)
+	token = rg.signedInToken(t, "alice@acme.example")
 	p, err = c.Authenticate(ctx, token)
 	if err != nil {
 		t.Fatal(err)
@@ -137,5 +131,21 @@ func TestSSOSessionLifetime(t *testing.T) {
 	}
 	if len(op.revoked) != 1 || op.revoked[0] != "5Aep-refresh" || grant() != "" {
 		t.Errorf("after sign-out everywhere: the CRM revoked %v, Parley keeps %q", op.revoked, grant())
+	}
+
+	// Signed in again, then the tenant becomes legacy: the SSO session is
+	// refused (the panel's refresh too) saying to use the password, and
+	// its grant is revoked at the CRM.
+	token = rg.signedInToken(t, "alice@acme.example")
+	legacy := *ten
+	legacy.Kind = cc.KindLegacy
+	if err := db.UpdateTenant(ctx, &legacy); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Authenticate(ctx, token); !cc.IsCode(err, cc.EUNAUTHORIZED) || !strings.Contains(cc.ErrorMessage(err), "sign in with your Parley username and password") {
+		t.Fatalf("an SSO session of a tenant made legacy: %v, want EUNAUTHORIZED saying to sign in with the password", err)
+	}
+	if len(op.revoked) != 2 || grant() != "" {
+		t.Errorf("after the tenant dropped SSO: the CRM revoked %v, Parley keeps %q", op.revoked, grant())
 	}
 }

@@ -12,9 +12,12 @@
 // verifier, verifies the id_token with coreos/go-oidc (issuer, audience,
 // expiry, signature, nonce; a nonce is accepted once), maps its
 // preferred_username to a Parley user, asks once for Parley's own consent
-// per user and CRM origin (GET|POST /sso/consent), stores the CRM refresh
-// token sealed, creates a Parley session and hands it to the panel with
-// window.opener.postMessage to Parley's own origin.
+// per user and CRM origin (GET|POST /sso/consent), and answers a handoff
+// page. Only when that page has an opener (the panel) does its script take
+// the sign-in (POST /sso/handoff): then Parley stores the CRM refresh token
+// sealed, creates a Parley session and the page hands it to the panel with
+// window.opener.postMessage to Parley's own origin. With no opener the page
+// cancels: nothing is kept and the CRM's refresh token is revoked.
 //
 // The Handler also keeps the CRM grant alive for the center (cc.CRMGrants):
 // every refresh of an SSO session refreshes the CRM refresh token at the
@@ -63,6 +66,12 @@ const (
 	cookiePrefix = "parley_sso_"
 	// consentCookie holds the id of a sign-in waiting for Parley's consent.
 	consentCookie = "parley_sso_consent"
+	// handoffCookie holds the id of a sign-in waiting for its page to
+	// hand it to the panel.
+	handoffCookie = "parley_sso_handoff"
+	// HandoffTTL is how long a finished sign-in waits for its page to take
+	// it (POST /sso/handoff); unclaimed, nothing of it is kept.
+	HandoffTTL = 2 * time.Minute
 	// StartsPerMinute is how many sign-ins one client address (its /64
 	// for IPv6) may start in a minute, as many as password sign-in
 	// attempts: an office behind one NAT address signs its agents in at
@@ -131,8 +140,8 @@ type Options struct {
 	CookieKey []byte
 }
 
-// Handler serves /sso/start, /sso/callback and /sso/consent. Create it with
-// New.
+// Handler serves /sso/start, /sso/callback, /sso/consent and
+// /sso/handoff. Create it with New.
 type Handler struct {
 	opts   Options
 	origin string // Parley's own origin
@@ -160,6 +169,8 @@ type pendingSignIn struct {
 	issuer       string // the CRM login host that gave refreshToken
 	csrf         string
 	expires      time.Time
+	// consented: waiting for the handoff (finish), not for the consent.
+	consented bool
 }
 
 // New returns a Handler. It does no I/O.
@@ -208,6 +219,7 @@ func New(opts Options) (*Handler, error) {
 	h.mux.HandleFunc("GET /sso/callback", h.callback)
 	h.mux.HandleFunc("GET /sso/consent", h.consentPage)
 	h.mux.HandleFunc("POST /sso/consent", h.consent)
+	h.mux.HandleFunc("POST /sso/handoff", h.handoff)
 	return h, nil
 }
 
@@ -251,6 +263,9 @@ type flow struct {
 	Nonce    string `json:"n"`
 	Verifier string `json:"v"`
 	Expires  int64  `json:"e"`
+	// Used marks the cookie the callback leaves in place of the flow: it
+	// holds nothing else, and says "already used" to a second callback.
+	Used bool `json:"u,omitempty"`
 }
 
 // start checks the parameters and redirects to the CRM's authorize endpoint.
@@ -329,7 +344,7 @@ func (h *Handler) tenantConfig(ctx context.Context, slug, origin string, sandbox
 	if sandbox && known && !isSandbox && t.CRM.MyDomain == "" {
 		return nil, nil, cc.Errorf(cc.EINVALID, "sandbox=true, but tenant %s's CRM is a production org (it signs in at %s): the call center's CTI adapter URL must not say sandbox=true; an administrator prints the right one with parley admin cti-url --tenant %s --sso", t.Slug, t.CRM.LoginURL, t.Slug)
 	}
-	p, err := h.provider(ctx, LoginHost(&t.CRM, sandbox))
+	p, err := h.provider(ctx, t, LoginHost(&t.CRM, sandbox))
 	if err != nil && sandbox && !known && t.CRM.MyDomain == "" && cc.ErrorCode(err) == cc.EUNAVAILABLE {
 		// A CRM Parley cannot tell apart (devcrm): its sandbox issuer is
 		// LoginURL/sandbox, which a production org does not have.
@@ -348,8 +363,9 @@ func (h *Handler) tenantConfig(ctx context.Context, slug, origin string, sandbox
 	}, nil
 }
 
-// provider returns the discovered provider of issuer, cached.
-func (h *Handler) provider(ctx context.Context, issuer string) (*oidc.Provider, error) {
+// provider returns the discovered provider of issuer (the SSO login host
+// of tenant t, named in errors), cached.
+func (h *Handler) provider(ctx context.Context, t *cc.Tenant, issuer string) (*oidc.Provider, error) {
 	h.mu.Lock()
 	p := h.providers[issuer]
 	h.mu.Unlock()
@@ -361,7 +377,7 @@ func (h *Handler) provider(ctx context.Context, issuer string) (*oidc.Provider, 
 		if named := h.discoveredIssuer(ctx, issuer); named != "" && named != issuer {
 			// Another spelling of the same CRM (localhost for 127.0.0.1,
 			// http for https, a path): the id_tokens would all be refused.
-			return nil, cc.WrapError(cc.EFORBIDDEN, err, "the CRM at %s names its issuer %s: the tenant's CRM login URL (or My Domain) must be exactly that; an administrator runs parley admin crm set --tenant TENANT --login-url %s (or --my-domain)", issuer, named, named)
+			return nil, cc.WrapError(cc.EFORBIDDEN, err, "the CRM at %s names its issuer %s: the tenant's CRM login URL (or My Domain) must be exactly that; an administrator runs parley admin crm set --tenant %s --login-url %s (or --my-domain)", issuer, named, t.Slug, named)
 		}
 		return nil, cc.WrapError(cc.EUNAVAILABLE, err, "the CRM's sign-in service at %s did not answer OpenID discovery: check the tenant's CRM login URL or My Domain, or retry later", issuer)
 	}
@@ -406,7 +422,12 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.clearCookie(w, cookiePrefix+state)
+	// The flow is spent: the cookie becomes a sealed marker with nothing
+	// of the flow in it, so that the same callback again is told it was
+	// used rather than that this browser never started it.
+	if err := h.setFlowCookie(w, state, &flow{Used: true, Expires: f.Expires}); err != nil {
+		h.clearCookie(w, cookiePrefix+state)
+	}
 	if e := q.Get("error"); e != "" {
 		h.fail(w, r, cc.Errorf(cc.EFORBIDDEN, "the CRM refused the sign-in: %s %s", e, q.Get("error_description")))
 		return
@@ -436,7 +457,7 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, cc.Errorf(cc.EUNAUTHORIZED, "the CRM returned no id_token: the connected app must allow the openid scope"))
 		return
 	}
-	p, err := h.provider(ctx, LoginHost(&t.CRM, f.Sandbox))
+	p, err := h.provider(ctx, t, LoginHost(&t.CRM, f.Sandbox))
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -522,7 +543,7 @@ func crmUsername(ctx context.Context, p *oidc.Provider, idt *oidc.IDToken, tok *
 
 // consentPage shows Parley's consent for the sign-in waiting for it.
 func (h *Handler) consentPage(w http.ResponseWriter, r *http.Request) {
-	ps, _, err := h.pendingFromCookie(r)
+	ps, _, err := h.pendingFromCookie(r, consentCookie, false)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -540,7 +561,7 @@ func (h *Handler) consent(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, cc.Errorf(cc.EINVALID, "the consent form could not be read: answer it again"))
 		return
 	}
-	ps, id, err := h.pendingFromCookie(r)
+	ps, id, err := h.pendingFromCookie(r, consentCookie, false)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -568,26 +589,72 @@ func (h *Handler) consent(w http.ResponseWriter, r *http.Request) {
 	h.finish(w, r, ps)
 }
 
-// finish stores the CRM refresh token, creates the Parley session and hands
-// it to the panel.
+// finish ends the sign-in on a page that hands it to the panel. Nothing is
+// kept yet: the page's script takes the session (POST /sso/handoff) only
+// when the panel that opened it is there to receive it, and otherwise
+// cancels, so that a sign-in opened in a tab of its own leaves no session
+// and no CRM grant behind.
 func (h *Handler) finish(w http.ResponseWriter, r *http.Request, ps *pendingSignIn) {
+	ps.consented, ps.csrf, ps.expires = true, cc.RandomToken(32), h.clock().Add(HandoffTTL)
+	id := h.putPending(ps)
+	h.setCookie(w, handoffCookie, id, HandoffTTL)
+	h.log.Info("SSO verified; waiting for the handoff", "tenant", ps.tenant.Slug, "user", ps.user.Username, "crm_user", ps.crmUsername, "origin", ps.origin)
+	h.page(w, http.StatusOK, page{Title: "Signed in", Message: "Signing in to Parley as " + ps.user.Username + ". This window closes itself.",
+		Claim: ps.csrf, TargetOrigin: h.origin})
+}
+
+// handoff is POST /sso/handoff, the handoff page's script: answer=take
+// stores the CRM refresh token, creates the Parley session and answers
+// the message the page posts to the panel (JSON); answer=cancel (the page
+// has no opener) revokes the CRM's refresh token at the CRM and keeps
+// nothing. Either way the sign-in is spent.
+func (h *Handler) handoff(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
+	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+	if err := r.ParseForm(); err != nil {
+		h.failJSON(w, r, cc.Errorf(cc.EINVALID, "the handoff could not be read: sign in again from the panel"))
+		return
+	}
+	ps, id, err := h.pendingFromCookie(r, handoffCookie, true)
+	if err != nil {
+		h.failJSON(w, r, err)
+		return
+	}
+	if subtle.ConstantTimeCompare([]byte(r.PostForm.Get("csrf")), []byte(ps.csrf)) != 1 {
+		h.failJSON(w, r, cc.Errorf(cc.EFORBIDDEN, "the handoff's CSRF token is missing or wrong: sign in again from the panel"))
+		return
+	}
+	answer := r.PostForm.Get("answer")
+	if answer != "take" && answer != "cancel" {
+		h.failJSON(w, r, cc.Errorf(cc.EINVALID, "the handoff answer must be take or cancel"))
+		return
+	}
+	h.takePending(id)
+	h.clearCookie(w, handoffCookie)
+	if answer == "cancel" {
+		if ps.refreshToken != "" {
+			if err := h.revoke(ctx, ps.tenant, ps.issuer, ps.refreshToken); err != nil {
+				h.log.Warn("the refresh token of a sign-in no panel received was not revoked at the CRM", "tenant", ps.tenant.Slug, "user", ps.user.Username, "err", err)
+			}
+		}
+		h.log.Info("SSO sign-in dropped: no panel opened its window", "tenant", ps.tenant.Slug, "user", ps.user.Username)
+		h.json(w, http.StatusOK, map[string]string{"type": "parley.sso.cancelled"})
+		return
+	}
 	if ps.refreshToken != "" {
 		if err := h.opts.Grants.PutCRMGrant(ctx, ps.tenant.ID, ps.user.ID, CRMSalesforce, ps.issuer, []byte(ps.refreshToken), h.clock()); err != nil {
-			h.fail(w, r, err)
+			h.failJSON(w, r, err)
 			return
 		}
 	}
 	token, pr, err := h.opts.Sessions.StartSession(ctx, ps.tenant, ps.user, cc.SessionSSO)
 	if err != nil {
-		h.fail(w, r, err)
+		h.failJSON(w, r, err)
 		return
 	}
 	h.log.Info("SSO signed in", "tenant", ps.tenant.Slug, "user", ps.user.Username, "crm_user", ps.crmUsername, "origin", ps.origin)
-	h.page(w, http.StatusOK, page{Title: "Signed in", Message: "Signed in to Parley as " + ps.user.Username + ". This window closes itself.",
-		Handoff: &handoff{Type: "parley.sso", Token: token, ExpiresAt: pr.Session.ExpiresAt.UTC().Format(time.RFC3339),
-			User: handoffUser{ID: ps.user.ID, Username: ps.user.Username, DisplayName: ps.user.DisplayName, Tenant: ps.tenant.Slug}},
-		TargetOrigin: h.origin})
+	h.json(w, http.StatusOK, &handoff{Type: "parley.sso", Token: token, ExpiresAt: pr.Session.ExpiresAt.UTC().Format(time.RFC3339),
+		User: handoffUser{ID: ps.user.ID, Username: ps.user.Username, DisplayName: ps.user.DisplayName, Tenant: ps.tenant.Slug}})
 }
 
 // handoff is the message the popup posts to the panel.
@@ -628,18 +695,42 @@ func (h *Handler) useNonce(nonce string, exp time.Time) bool {
 	return true
 }
 
+// putPending keeps ps under a new id and drops the sign-ins that expired.
+// The CRM refresh tokens of expired handoffs (a page that never took or
+// cancelled its sign-in: the window closed first) are revoked at the CRM
+// in the background.
 func (h *Handler) putPending(ps *pendingSignIn) string {
 	id := cc.RandomToken(32)
 	now := h.clock()
+	var unclaimed []*pendingSignIn
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	for k, p := range h.pending {
 		if now.After(p.expires) {
 			delete(h.pending, k)
+			if p.consented && p.refreshToken != "" {
+				unclaimed = append(unclaimed, p)
+			}
 		}
 	}
 	h.pending[id] = ps
+	h.mu.Unlock()
+	if len(unclaimed) > 0 {
+		go h.revokeUnclaimed(unclaimed)
+	}
 	return id
+}
+
+// revokeUnclaimed revokes the CRM refresh tokens of sign-ins no page took.
+func (h *Handler) revokeUnclaimed(ps []*pendingSignIn) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, p := range ps {
+		if err := h.revoke(ctx, p.tenant, p.issuer, p.refreshToken); err != nil {
+			h.log.Warn("the refresh token of a sign-in no panel took was not revoked at the CRM", "tenant", p.tenant.Slug, "user", p.user.Username, "err", err)
+		} else {
+			h.log.Info("revoked the CRM refresh token of a sign-in no panel took", "tenant", p.tenant.Slug, "user", p.user.Username)
+		}
+	}
 }
 
 func (h *Handler) takePending(id string) {
@@ -648,16 +739,22 @@ func (h *Handler) takePending(id string) {
 	h.mu.Unlock()
 }
 
-func (h *Handler) pendingFromCookie(r *http.Request) (*pendingSignIn, string, error) {
-	c, err := r.Cookie(consentCookie)
+// pendingFromCookie returns the sign-in the cookie names: waiting for the
+// consent, or (consented) for the handoff.
+func (h *Handler) pendingFromCookie(r *http.Request, cookie string, consented bool) (*pendingSignIn, string, error) {
+	waiting, page := "your consent", "this consent page expired or was already answered"
+	if consented {
+		waiting, page = "its handoff to the panel", "this sign-in expired or was already handed to the panel"
+	}
+	c, err := r.Cookie(cookie)
 	if err != nil || c.Value == "" {
-		return nil, "", cc.Errorf(cc.EINVALID, "no sign-in is waiting for your consent (the cookie is missing): start the sign-in again from the panel")
+		return nil, "", cc.Errorf(cc.EINVALID, "no sign-in is waiting for %s (the cookie is missing): start the sign-in again from the panel", waiting)
 	}
 	h.mu.Lock()
 	ps := h.pending[c.Value]
 	h.mu.Unlock()
-	if ps == nil || h.clock().After(ps.expires) {
-		return nil, "", cc.Errorf(cc.EINVALID, "this consent page expired or was already answered: start the sign-in again from the panel")
+	if ps == nil || ps.consented != consented || h.clock().After(ps.expires) {
+		return nil, "", cc.Errorf(cc.EINVALID, "%s: start the sign-in again from the panel", page)
 	}
 	return ps, c.Value, nil
 }
@@ -675,7 +772,12 @@ func (h *Handler) setFlowCookie(w http.ResponseWriter, state string, f *flow) er
 	if _, err := rand.Read(nonce); err != nil {
 		return fmt.Errorf("seal SSO flow: %w", err)
 	}
-	h.setCookie(w, cookiePrefix+state, base64.RawURLEncoding.EncodeToString(h.aead.Seal(nonce, nonce, b, []byte(state))), FlowTTL)
+	ttl := FlowTTL
+	if f.Used {
+		// The marker lives as long as the flow could have been presented.
+		ttl = min(max(time.Unix(f.Expires, 0).Sub(h.clock()), time.Second), FlowTTL)
+	}
+	h.setCookie(w, cookiePrefix+state, base64.RawURLEncoding.EncodeToString(h.aead.Seal(nonce, nonce, b, []byte(state))), ttl)
 	return nil
 }
 
@@ -697,6 +799,9 @@ func (h *Handler) flowCookie(r *http.Request, state string) (*flow, error) {
 	var f flow
 	if json.Unmarshal(b, &f) != nil {
 		return nil, cc.Errorf(cc.EINVALID, "the sign-in cookie is unreadable: start the sign-in again from the panel")
+	}
+	if f.Used {
+		return nil, cc.Errorf(cc.EINVALID, "this sign-in was already used (this page was loaded again, or the CRM's answer replayed): close this window and start the sign-in again from the panel")
 	}
 	if h.clock().Unix() > f.Expires {
 		return nil, cc.Errorf(cc.EINVALID, "this sign-in took longer than %s and expired: start it again from the panel", FlowTTL)

@@ -349,6 +349,36 @@ func (rg *rig) signIn(t *testing.T, username string) *http.Response {
 	return rg.do("GET", rg.op.authorize(t, loc, username), nil, cookies)
 }
 
+// handoff answers the handoff page text (set with cookies) as its script
+// does: POST /sso/handoff with the page's CSRF token and answer (take, or
+// cancel when the page has no opener).
+func (rg *rig) handoff(t *testing.T, text string, cookies []*http.Cookie, answer string) *http.Response {
+	t.Helper()
+	csrf := between(text, `data-handoff="`, `"`)
+	if csrf == "" {
+		t.Fatalf("not a handoff page: %s", text)
+	}
+	return rg.do("POST", "/sso/handoff", url.Values{"csrf": {csrf}, "answer": {answer}}, cookies)
+}
+
+// signedInToken runs a whole sign-in (consent already given) and the
+// handoff, and returns the Parley token handed to the panel.
+func (rg *rig) signedInToken(t *testing.T, username string) string {
+	t.Helper()
+	res := rg.signIn(t, username)
+	text := body(t, res)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("sign-in: %d %s", res.StatusCode, text)
+	}
+	h := rg.handoff(t, text, res.Cookies(), "take")
+	hb := body(t, h)
+	token := between(hb, `"token":"`, `"`)
+	if h.StatusCode != http.StatusOK || token == "" {
+		t.Fatalf("handoff: %d %s", h.StatusCode, hb)
+	}
+	return token
+}
+
 func TestFlowConsentThenHandoff(t *testing.T) {
 	rg := newRig(t)
 	res := rg.signIn(t, "Alice@Acme.example")
@@ -370,16 +400,29 @@ func TestFlowConsentThenHandoff(t *testing.T) {
 	}
 	done := rg.do("POST", "/sso/consent", url.Values{"csrf": {csrf}, "answer": {"allow"}}, consentCookies)
 	text = body(t, done)
-	if done.StatusCode != 200 || !strings.Contains(text, `"token":"prl_token"`) || !strings.Contains(text, `"type":"parley.sso"`) ||
-		!strings.Contains(text, `postMessage(m,"`+publicURL+`")`) || !strings.Contains(text, "window.close()") {
+	// The page holds no session: its script takes it from /sso/handoff
+	// only when the panel that opened it is there to receive it.
+	if done.StatusCode != 200 || strings.Contains(text, "prl_token") || !strings.Contains(text, `fetch("/sso/handoff"`) ||
+		!strings.Contains(text, `postMessage(b,o)`) || !strings.Contains(text, "window.close()") || !strings.Contains(text, `o="`+publicURL+`"`) {
 		t.Fatalf("handoff page: %d %s", done.StatusCode, text)
 	}
-	if strings.Contains(text, "Alice <Agent>") {
-		t.Fatalf("the handoff page shows the display name unescaped: %s", text)
-	}
 	csp := done.Header.Get("Content-Security-Policy")
-	if !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "script-src 'nonce-") || !strings.Contains(csp, "frame-ancestors 'none'") {
-		t.Fatalf("CSP %q is not strict", csp)
+	if !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "script-src 'nonce-") || !strings.Contains(csp, "frame-ancestors 'none'") ||
+		!strings.Contains(csp, "connect-src 'self'") {
+		t.Fatalf("CSP %q is not strict, or does not let the page reach /sso/handoff", csp)
+	}
+	if len(rg.sessions.started) != 0 || len(rg.grants.tokens) != 0 {
+		t.Fatalf("a session or a CRM grant was kept before the page handed it off: %v %v", rg.sessions.started, rg.grants.tokens)
+	}
+	// Without the page's CSRF token: nothing.
+	if res := rg.do("POST", "/sso/handoff", url.Values{"answer": {"take"}}, done.Cookies()); res.StatusCode != http.StatusForbidden || len(rg.sessions.started) != 0 {
+		t.Fatalf("handoff without the CSRF token: %d %s", res.StatusCode, body(t, res))
+	}
+	h := rg.handoff(t, text, done.Cookies(), "take")
+	hb := body(t, h)
+	if h.StatusCode != 200 || !strings.Contains(hb, `"token":"prl_token"`) || !strings.Contains(hb, `"type":"parley.sso"`) ||
+		!strings.HasPrefix(h.Header.Get("Content-Type"), "application/json") || h.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("handoff: %d %v %s", h.StatusCode, h.Header, hb)
 	}
 	if got := rg.sessions.started; len(got) != 1 || got[0] != "alice sso" {
 		t.Fatalf("sessions started: %v", got)
@@ -387,10 +430,64 @@ func TestFlowConsentThenHandoff(t *testing.T) {
 	if tok := rg.grants.tokens["ten_acme usr_alice salesforce"]; tok != "5Aep-refresh" {
 		t.Fatalf("refresh token stored %q", tok)
 	}
+	// Handed off once only.
+	if again := rg.handoff(t, text, done.Cookies(), "take"); again.StatusCode != http.StatusBadRequest || len(rg.sessions.started) != 1 {
+		t.Fatalf("second handoff: %d %s", again.StatusCode, body(t, again))
+	}
 	// The second time there is no consent page: straight to the handoff.
+	if tok := rg.signedInToken(t, "alice@acme.example"); tok != "prl_token" {
+		t.Fatalf("second sign-in: %q", tok)
+	}
+}
+
+// TestHandoffWithoutOpener: a sign-in opened in a tab of its own (no
+// panel opened it) keeps nothing: the page cancels, no session is created,
+// no CRM grant stored, and the CRM's refresh token is revoked at the CRM.
+func TestHandoffWithoutOpener(t *testing.T) {
+	rg := newRig(t)
+	rg.grants.consents["ten_acme usr_alice "+crmOrigin] = true
+	res := rg.signIn(t, "alice@acme.example")
+	text := body(t, res)
+	if res.StatusCode != 200 || !strings.Contains(text, "window.opener") {
+		t.Fatalf("callback: %d %s", res.StatusCode, text)
+	}
+	c := rg.handoff(t, text, res.Cookies(), "cancel")
+	if cb := body(t, c); c.StatusCode != 200 || strings.Contains(cb, "token") {
+		t.Fatalf("cancel: %d %s", c.StatusCode, cb)
+	}
+	if len(rg.sessions.started) != 0 || len(rg.grants.tokens) != 0 {
+		t.Fatalf("a sign-in no panel received kept a session or grant: %v %v", rg.sessions.started, rg.grants.tokens)
+	}
+	if len(rg.op.revoked) != 1 || rg.op.revoked[0] != "5Aep-refresh" {
+		t.Fatalf("the CRM revoked %v, want the unused refresh token", rg.op.revoked)
+	}
+	if again := rg.handoff(t, text, res.Cookies(), "take"); again.StatusCode != http.StatusBadRequest || len(rg.sessions.started) != 0 {
+		t.Fatalf("take after cancel: %d", again.StatusCode)
+	}
+	// An unanswered handoff expires with nothing kept.
 	res = rg.signIn(t, "alice@acme.example")
-	if text := body(t, res); res.StatusCode != 200 || !strings.Contains(text, `"token":"prl_token"`) {
-		t.Fatalf("second sign-in: %d %s", res.StatusCode, text)
+	text = body(t, res)
+	rg.now = rg.now.Add(HandoffTTL + time.Second)
+	if late := rg.handoff(t, text, res.Cookies(), "take"); late.StatusCode != http.StatusBadRequest || !strings.Contains(body(t, late), "expired") {
+		t.Fatalf("late handoff: %d", late.StatusCode)
+	}
+	if len(rg.sessions.started) != 0 {
+		t.Fatalf("sessions: %v", rg.sessions.started)
+	}
+	// The next sign-in sweeps it: its refresh token is revoked at the CRM.
+	rg.signIn(t, "alice@acme.example")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		rg.op.mu.Lock()
+		n := len(rg.op.revoked)
+		rg.op.mu.Unlock()
+		if n == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the refresh token of an expired handoff was not revoked at the CRM: %d revoked", n)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
@@ -510,14 +607,53 @@ func TestReplayedNonce(t *testing.T) {
 	rg := newRig(t)
 	rg.grants.consents["ten_acme usr_alice "+crmOrigin] = true
 	loc, cookies := rg.start(t)
-	if res := rg.do("GET", rg.op.authorize(t, loc, "alice@acme.example"), nil, cookies); res.StatusCode != 200 {
-		t.Fatalf("first callback: %d %s", res.StatusCode, body(t, res))
+	first := rg.do("GET", rg.op.authorize(t, loc, "alice@acme.example"), nil, cookies)
+	if text := body(t, first); first.StatusCode != 200 || rg.handoff(t, text, first.Cookies(), "take").StatusCode != 200 {
+		t.Fatalf("first callback: %d %s", first.StatusCode, text)
 	}
 	// The same cookie and state with a fresh code whose id_token carries
 	// the same nonce: a replay.
 	res := rg.do("GET", rg.op.authorize(t, loc, "alice@acme.example"), nil, cookies)
 	if text := body(t, res); res.StatusCode != http.StatusUnauthorized || !strings.Contains(text, "its nonce was already used") {
 		t.Fatalf("replay: %d %s", res.StatusCode, text)
+	}
+	if len(rg.sessions.started) != 1 {
+		t.Fatalf("sessions: %v", rg.sessions.started)
+	}
+}
+
+// TestCallbackUsedTwice: the callback of a finished sign-in, loaded again
+// in the same browser (a reload, the back button, a replay), says the
+// sign-in was already used, not that the browser did not start it; the
+// marker the cookie becomes holds nothing of the flow.
+func TestCallbackUsedTwice(t *testing.T) {
+	rg := newRig(t)
+	rg.grants.consents["ten_acme usr_alice "+crmOrigin] = true
+	loc, cookies := rg.start(t)
+	cb := rg.op.authorize(t, loc, "alice@acme.example")
+	first := rg.do("GET", cb, nil, cookies)
+	if text := body(t, first); first.StatusCode != 200 || rg.handoff(t, text, first.Cookies(), "take").StatusCode != 200 {
+		t.Fatalf("first callback: %d %s", first.StatusCode, text)
+	}
+	var marker *http.Cookie
+	for _, c := range first.Cookies() {
+		if c.Name == cookies[0].Name {
+			marker = c
+		}
+	}
+	if marker == nil || marker.Value == "" || marker.Value == cookies[0].Value || marker.MaxAge <= 0 {
+		t.Fatalf("the callback left no used marker in place of the flow cookie: %+v", first.Cookies())
+	}
+	res := rg.do("GET", cb, nil, []*http.Cookie{marker})
+	if text := body(t, res); res.StatusCode != http.StatusBadRequest || !strings.Contains(text, "this sign-in was already used") || strings.Contains(text, "did not start") {
+		t.Fatalf("callback again: %d %s", res.StatusCode, text)
+	}
+	// The marker is bound to its state like the flow cookie.
+	_, other := rg.start(t)
+	moved := &http.Cookie{Name: other[0].Name, Value: marker.Value}
+	otherCB := strings.Replace(cb, strings.TrimPrefix(cookies[0].Name, cookiePrefix), strings.TrimPrefix(other[0].Name, cookiePrefix), 1)
+	if res := rg.do("GET", otherCB, nil, []*http.Cookie{moved}); !strings.Contains(body(t, res), "does not belong to this state") {
+		t.Fatalf("a marker moved to another state is not refused: %d", res.StatusCode)
 	}
 	if len(rg.sessions.started) != 1 {
 		t.Fatalf("sessions: %v", rg.sessions.started)
@@ -662,7 +798,7 @@ func TestCallbackRedirectsNowhere(t *testing.T) {
 	csrf := between(body(t, page), `name="csrf" value="`, `"`)
 	done := rg.do("POST", "/sso/consent?next=https://evil.example", url.Values{"csrf": {csrf}, "answer": {"allow"}, "redirect_uri": {"https://evil.example"}}, res.Cookies())
 	text := body(t, done)
-	if done.Header.Get("Location") != "" || strings.Contains(text, "evil.example") || !strings.Contains(text, `postMessage(m,"`+publicURL+`")`) {
+	if done.Header.Get("Location") != "" || strings.Contains(text, "evil.example") || !strings.Contains(text, `o="`+publicURL+`"`) {
 		t.Fatalf("consent: %d Location %q %s", done.StatusCode, done.Header.Get("Location"), text)
 	}
 }
@@ -704,8 +840,8 @@ func TestUsernameFromUserinfo(t *testing.T) {
 	rg.grants.consents["ten_acme usr_alice "+crmOrigin] = true
 	rg.op.mutate = func(c map[string]any) { delete(c, "preferred_username") }
 	rg.op.userinfo = map[string]any{"sub": rg.op.srv.URL + "/id/00D/005", "preferred_username": "Alice@acme.example"}
-	if res := rg.signIn(t, ""); res.StatusCode != 200 || len(rg.sessions.started) != 1 {
-		t.Fatalf("userinfo username: %d %s", res.StatusCode, body(t, res))
+	if rg.signedInToken(t, ""); len(rg.sessions.started) != 1 {
+		t.Fatalf("userinfo username: sessions %v", rg.sessions.started)
 	}
 	rg.op.userinfo["sub"] = rg.op.srv.URL + "/id/00D/other"
 	res := rg.signIn(t, "")
@@ -723,7 +859,7 @@ func TestIssuerSpelledOtherwise(t *testing.T) {
 	rg.tenant.CRM.LoginURL = strings.Replace(issuer, "127.0.0.1", "localhost", 1)
 	res := rg.do("GET", "/sso/start?tenant=acme&origin="+url.QueryEscape(crmOrigin), nil, nil)
 	text := body(t, res)
-	want := "the CRM at " + rg.tenant.CRM.LoginURL + " names its issuer " + issuer + ": the tenant's CRM login URL (or My Domain) must be exactly that; an administrator runs parley admin crm set --tenant TENANT --login-url " + issuer
+	want := "the CRM at " + rg.tenant.CRM.LoginURL + " names its issuer " + issuer + ": the tenant's CRM login URL (or My Domain) must be exactly that; an administrator runs parley admin crm set --tenant acme --login-url " + issuer
 	if res.StatusCode != http.StatusForbidden || !strings.Contains(text, want) {
 		t.Fatalf("%d %s, want 403 with %q", res.StatusCode, text, want)
 	}

@@ -504,7 +504,7 @@ func TestStartSession(t *testing.T) {
 	if _, _, err := f.c.StartSession(f.ctx, f.tenant, alice, "sso"); !cc.IsCode(err, cc.EFORBIDDEN) || !strings.Contains(cc.ErrorMessage(err), "legacy") {
 		t.Fatalf("SSO session for a legacy tenant: %v, want EFORBIDDEN naming the kind", err)
 	}
-	f.tenant.Kind, f.tenant.CRM.SSOClientID = cc.KindUnifiedLogin, "3MVG9sso"
+	f.tenant.Kind, f.tenant.CRM.SSOClientID, f.tenant.CRM.SSOClientSecret = cc.KindUnifiedLogin, "3MVG9sso", []byte("sso-secret")
 	must(t, f.store.UpdateTenant(f.ctx, f.tenant))
 	tok, p, err := f.c.StartSession(f.ctx, f.tenant, alice, "sso")
 	must(t, err)

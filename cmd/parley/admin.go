@@ -486,6 +486,9 @@ func (e *adminEnv) tenantSet(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "tenant %s updated\n", t.Slug)
+	if !t.Kind.SSO() && t.CRM.SSOClientID != "" {
+		fmt.Fprintf(e.stdout, "note: tenant %s is now %s: single sign-on is off; its agents' SSO sessions end at their next use and they sign in with their Parley password (the SSO app stays set for a change back to kind 2 or 3)\n", t.Slug, t.Kind)
+	}
 	return nil
 }
 

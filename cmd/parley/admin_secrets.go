@@ -90,7 +90,7 @@ func (s *secretsCmd) source() string {
 func (s *secretsCmd) open(ctx context.Context) (*secret.Keyring, *sqlite.DB, error) {
 	if !secret.FromEnv() {
 		if _, err := os.Stat(s.path); err != nil {
-			return nil, nil, cc.Errorf(cc.ENOTFOUND, "no keyring at %s (%v): give the server's --data or --config, or set %s", s.path, err, secret.EnvVar)
+			return nil, nil, cc.Errorf(cc.ENOTFOUND, "no keyring at %s (%v): if this is the server's data directory and it holds sealed values, restore the key file from a backup (mode 600) or set %s to the key; otherwise give the server's --data or --config", s.path, err, secret.EnvVar)
 		}
 	}
 	k, err := secret.Load(s.path, false)
@@ -168,7 +168,7 @@ func (s *secretsCmd) rotate(ctx context.Context, dataDir string, dropOld bool) e
 	}
 	if !secret.FromEnv() {
 		if _, err := os.Stat(s.path); err != nil {
-			return cc.Errorf(cc.ENOTFOUND, "no keyring at %s (%v): give the server's --data or --config, or set %s", s.path, err, secret.EnvVar)
+			return cc.Errorf(cc.ENOTFOUND, "no keyring at %s (%v): if this is the server's data directory and it holds sealed values, restore the key file from a backup (mode 600) or set %s to the key; otherwise give the server's --data or --config", s.path, err, secret.EnvVar)
 		}
 		id, err := secret.AddKey(s.path)
 		if err != nil {

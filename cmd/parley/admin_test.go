@@ -278,6 +278,8 @@ func TestAdminCRMSetSSO(t *testing.T) {
 		{a(append([]string{"crm", "set", "--tenant", "acme", "--sso-client-id", "3MVG9\nsso", "--sso-client-secret-file", secretFile}, crm...)...), 1, []string{"space or control character"}},
 		{a(append([]string{"crm", "set", "--tenant", "acme", "--sso-client-id", "3MVG9sso", "--sso-client-secret-file", secretFile, "--my-domain", "https://acme.my.salesforce.com/"}, crm...)...), 0, []string{"CRM of acme set", "single sign-on: on (connected app 3MVG9sso, signing in at the My Domain https://acme.my.salesforce.com)"}},
 		{a("crm", "show", "--tenant", "acme"), 0, []string{"SSO client id: 3MVG9sso", "SSO client secret: set (sealed at rest)", "My Domain: https://acme.my.salesforce.com\n"}},
+		{a("tenant", "set", "--tenant", "acme", "--kind", "1"), 0, []string{"tenant acme updated", "note: tenant acme is now legacy (kind 1): single sign-on is off"}},
+		{a("tenant", "set", "--tenant", "acme", "--kind", "3"), 0, []string{"tenant acme updated"}},
 		{a("crm", "set", "--tenant", "acme", "--sso-client-id", "3MVG9other"), 1, []string{"--sso-client-id 3MVG9other replaces 3MVG9sso: give the new connected app's consumer secret too"}},
 		{a("crm", "set", "--tenant", "acme", "--sso-client-id", ""), 0, []string{"CRM of acme set", "single sign-on: off"}},
 		{a("crm", "show", "--tenant", "acme"), 0, []string{"SSO client id: \n", "SSO client secret: not set"}},

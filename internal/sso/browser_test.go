@@ -106,7 +106,7 @@ func TestBrowserSignInWithoutOpener(t *testing.T) {
 	if _, err := chromedp.Run(ctx, chromedp.Navigate(parley+"/sso/start?tenant=acme&origin="+url.QueryEscape(crmOrigin))); err != nil {
 		t.Fatal(err)
 	}
-	browser.Until(t, ctx, "the page says nothing was kept", `document.getElementById('message') && document.getElementById('message').textContent.includes('no session was kept')`)
+	browser.Until(t, ctx, "the page says nothing was kept", `document.getElementById('message') && document.getElementById('message').textContent.includes('no session was kept') && document.querySelector('h1').textContent === 'Not signed in' && document.title === 'Not signed in'`)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		rg.op.mu.Lock()

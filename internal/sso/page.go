@@ -45,7 +45,7 @@ button{font:inherit;padding:.4rem 1rem;margin-right:.5rem}</style></head>
 {{if .Claim}}<script nonce="{{.Nonce}}">(function(){var o={{.TargetOrigin}},c=document.body.dataset.handoff,m=document.getElementById("message");
 function gone(){return !window.opener||window.opener.closed;}
 function send(a){return fetch("/sso/handoff",{method:"POST",credentials:"same-origin",headers:{"Content-Type":"application/x-www-form-urlencoded"},body:"csrf="+encodeURIComponent(c)+"&answer="+a});}
-if(gone()){send("cancel");m.textContent="This window was not opened by the Parley panel, or the panel is gone, so no session was kept: close this window and sign in from the panel.";return;}
+if(gone()){send("cancel");document.title=document.querySelector("h1").textContent="Not signed in";m.textContent="This window was not opened by the Parley panel, or the panel is gone, so no session was kept: close this window and sign in from the panel.";return;}
 send("take").then(function(r){return r.json().then(function(b){
 if(!r.ok||b.type!=="parley.sso"){m.textContent=b.message||"Sign-in failed: sign in again from the panel.";if(!gone()){window.opener.postMessage({type:"parley.sso.failed",message:m.textContent},o);}return;}
 if(gone()){fetch("/api/v1/sessions/current",{method:"DELETE",headers:{Authorization:"Bearer "+b.token}});m.textContent="The panel that opened this window is gone, so the session was ended: close this window and sign in from the panel.";return;}

@@ -576,7 +576,7 @@ func (h *Handler) consent(w http.ResponseWriter, r *http.Request) {
 	case "allow":
 	case "deny":
 		h.failPage(w, http.StatusForbidden, page{Title: "Sign-in cancelled",
-			Message: fmt.Sprintf("You did not allow the Parley panel in %s to act as you. Close this window; sign in again from the panel to be asked again.", ps.origin)})
+			Message: fmt.Sprintf("You did not allow the Parley panel in %s to act as you: sign in again from the panel to be asked again.", ps.origin)})
 		return
 	default:
 		h.fail(w, r, cc.Errorf(cc.EINVALID, "the consent answer must be allow or deny"))

@@ -17,6 +17,7 @@ import (
 	"github.com/parley-cc/parley/internal/auth"
 	"github.com/parley-cc/parley/internal/callcenter"
 	"github.com/parley-cc/parley/internal/cc"
+	"github.com/parley-cc/parley/internal/crm/salesforce"
 	"github.com/parley-cc/parley/internal/ctiurl"
 	"github.com/parley-cc/parley/internal/phone"
 	"github.com/parley-cc/parley/internal/secret"
@@ -341,6 +342,12 @@ func (e *adminEnv) tenantAdd(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "tenant %s created (region %s%s, time zone %s%s, kind %s)\n",
 		t.Slug, t.Region, defaulted(fs, "region", *region), t.TimeZone, defaulted(fs, "tz", *tz), kindName(t.Kind))
+	if t.Cluster != "" {
+		fmt.Fprintf(e.stdout, "cluster: %s\n", t.Cluster)
+	}
+	if len(t.CRMOrigins) > 0 {
+		fmt.Fprintf(e.stdout, "CRM origins allowed to frame the panel: %s\n", strings.Join(t.CRMOrigins, ", "))
+	}
 	return nil
 }
 
@@ -1466,9 +1473,18 @@ func (e *adminEnv) crmShow(ctx context.Context, args []string) error {
 		return "set (sealed at rest)"
 	}
 	fmt.Fprintf(e.stdout, "kind: %s\nlogin URL: %s\nAPI version: %s\nclient id: %s\nusername: %s\nprivate key: %s\nclient secret: %s\nlog cap: %d bytes\nbase URL: %s\n",
-		c.Kind, c.LoginURL, c.APIVersion, c.ClientID, c.Username, secretState(c.PrivateKey), secretState(c.ClientSecret), c.LogCapBytes, c.BaseURL)
+		c.Kind, c.LoginURL, apiVersionShown(c.APIVersion), c.ClientID, c.Username, secretState(c.PrivateKey), secretState(c.ClientSecret), c.LogCapBytes, c.BaseURL)
 	fmt.Fprintf(e.stdout, "SSO client id: %s\nSSO client secret: %s\nMy Domain: %s\n", c.SSOClientID, secretState(c.SSOClientSecret), c.MyDomain)
 	return nil
+}
+
+// apiVersionShown is the CRM connection's REST API version as crm show
+// prints it: the default, marked, when none was set.
+func apiVersionShown(v string) string {
+	if v == "" {
+		return salesforce.DefaultAPIVersion + " (default)"
+	}
+	return v
 }
 
 // callCenterXML writes the tenant's call center definition file for

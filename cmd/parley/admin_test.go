@@ -268,7 +268,7 @@ func TestAdminCRMSetSSO(t *testing.T) {
 	crm := []string{"--login-url", "https://login.salesforce.com", "--client-id", "3MVG9", "--client-secret-file", secretFile}
 	steps := []cliStep{
 		{a("tenant", "add", "--name", "acme", "--kind", "3"), 0, []string{"tenant acme created"}},
-		{a("tenant", "add", "--name", "oldco", "--kind", "1"), 0, []string{"tenant oldco created"}},
+		{a("tenant", "add", "--name", "oldco", "--kind", "1", "--cluster", "na12", "--crm-origin", "https://oldco.lightning.force.com"), 0, []string{"tenant oldco created", "cluster: na12\n", "CRM origins allowed to frame the panel: https://oldco.lightning.force.com\n"}},
 		{a(append([]string{"crm", "set", "--tenant", "oldco", "--sso-client-id", "3MVG9sso"}, crm...)...), 1, []string{"legacy (kind 1) tenant: single sign-on is not available for legacy tenants"}},
 		{a(append([]string{"crm", "set", "--tenant", "acme", "--sso-client-id", "3MVG9sso", "--sso-client-secret-file", empty}, crm...)...), 1, []string{"--sso-client-secret-file", "is empty"}},
 		{a(append([]string{"crm", "set", "--tenant", "acme", "--sso-client-id", "3MVG9sso", "--sso-client-secret-file", secretFile, "--my-domain", "acme.my.salesforce.com"}, crm...)...), 1, []string{`My Domain "acme.my.salesforce.com"`}},
@@ -277,7 +277,7 @@ func TestAdminCRMSetSSO(t *testing.T) {
 		{a(append([]string{"crm", "set", "--tenant", "acme", "--sso-client-id", "3MVG9sso"}, crm...)...), 1, []string{"SSO client id 3MVG9sso has no consumer secret", "--sso-client-secret-file"}},
 		{a(append([]string{"crm", "set", "--tenant", "acme", "--sso-client-id", "3MVG9\nsso", "--sso-client-secret-file", secretFile}, crm...)...), 1, []string{"space or control character"}},
 		{a(append([]string{"crm", "set", "--tenant", "acme", "--sso-client-id", "3MVG9sso", "--sso-client-secret-file", secretFile, "--my-domain", "https://acme.my.salesforce.com/"}, crm...)...), 0, []string{"CRM of acme set", "single sign-on: on (connected app 3MVG9sso, signing in at the My Domain https://acme.my.salesforce.com)"}},
-		{a("crm", "show", "--tenant", "acme"), 0, []string{"SSO client id: 3MVG9sso", "SSO client secret: set (sealed at rest)", "My Domain: https://acme.my.salesforce.com\n"}},
+		{a("crm", "show", "--tenant", "acme"), 0, []string{"SSO client id: 3MVG9sso", "SSO client secret: set (sealed at rest)", "My Domain: https://acme.my.salesforce.com\n", "API version: 62.0 (default)\n"}},
 		{a("tenant", "set", "--tenant", "acme", "--kind", "1"), 0, []string{"tenant acme updated", "note: tenant acme is now legacy (kind 1): single sign-on is off"}},
 		{a("tenant", "set", "--tenant", "acme", "--kind", "3"), 0, []string{"tenant acme updated"}},
 		{a("crm", "set", "--tenant", "acme", "--sso-client-id", "3MVG9other"), 1, []string{"--sso-client-id 3MVG9other replaces 3MVG9sso: give the new connected app's consumer secret too"}},

@@ -6,7 +6,6 @@ import (
 	"math"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/parley-cc/parley/internal/cc"
 )
@@ -33,8 +32,10 @@ func errorCode(err error) string {
 	return code
 }
 
-// errorStatus returns the HTTP status for err, by its Parley error code.
-func errorStatus(err error) int { return statusByCode[errorCode(err)] }
+// ErrorStatus returns the HTTP status for err, by its Parley error code
+// (EINTERNAL's for a code not in the table). Parley's other handlers
+// (internal/sso's pages) answer with it too.
+func ErrorStatus(err error) int { return statusByCode[errorCode(err)] }
 
 // errorBody is the JSON body of every error response.
 type errorBody struct {
@@ -46,20 +47,10 @@ type errorDetail struct {
 	Message string `json:"message"`
 }
 
-// retryError is a Parley error that says when to try again.
-type retryError struct {
-	err   *cc.Error
-	after time.Duration
-}
-
-func (e *retryError) Error() string             { return e.err.Error() }
-func (e *retryError) Unwrap() error             { return e.err }
-func (e *retryError) RetryAfter() time.Duration { return e.after }
-
 // writeError writes err as the JSON error body with the status of its code.
 // The client sees only the user-safe message; the log gets the whole chain.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	s.writeErrorStatus(w, r, errorStatus(err), err)
+	s.writeErrorStatus(w, r, ErrorStatus(err), err)
 }
 
 // writeErrorStatus is writeError with an explicit status, for the few

@@ -371,12 +371,12 @@ func TestErrorStatusTable(t *testing.T) {
 	}
 	for code, status := range want {
 		err := fmt.Errorf("op: %w", cc.Errorf(code, "m"))
-		if got := errorStatus(err); got != status {
-			t.Errorf("errorStatus(%s) = %d, want %d", code, got, status)
+		if got := ErrorStatus(err); got != status {
+			t.Errorf("ErrorStatus(%s) = %d, want %d", code, got, status)
 		}
 	}
-	if got := errorStatus(errors.New("plain")); got != 500 {
-		t.Errorf("errorStatus(plain error) = %d, want 500", got)
+	if got := ErrorStatus(errors.New("plain")); got != 500 {
+		t.Errorf("ErrorStatus(plain error) = %d, want 500", got)
 	}
 	if len(statusByCode) != len(want) {
 		t.Errorf("the table has %d codes, the test %d: keep them in step", len(statusByCode), len(want))

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/parley-cc/parley/internal/cc"
+	"github.com/parley-cc/parley/internal/ratelimit"
 )
 
 // maxTicketsPerSession bounds the unused tickets one session may hold.
@@ -47,10 +48,8 @@ func (ts *ticketStore) issue(p *cc.Principal) (string, time.Time, error) {
 		}
 	}
 	if held >= maxTicketsPerSession {
-		return "", time.Time{}, &retryError{
-			err:   cc.Errorf(cc.ERATELIMIT, "%d WebSocket tickets are unused: connect with one of them, or wait %s for them to expire", held, ts.ttl),
-			after: ts.ttl,
-		}
+		return "", time.Time{}, ratelimit.NewError(
+			cc.Errorf(cc.ERATELIMIT, "%d WebSocket tickets are unused: connect with one of them, or wait %s for them to expire", held, ts.ttl), ts.ttl)
 	}
 	tok := cc.RandomToken(32)
 	exp := now.Add(ts.ttl)

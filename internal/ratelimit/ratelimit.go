@@ -93,6 +93,10 @@ type Error struct {
 	after time.Duration
 }
 
+// NewError is a Parley error that says when to try again (Retry-After),
+// for limits kept elsewhere than a Keyed limiter.
+func NewError(err *cc.Error, after time.Duration) *Error { return &Error{err: err, after: after} }
+
 func (e *Error) Error() string { return e.err.Error() }
 
 // Unwrap gives the Parley error (code ERATELIMIT).

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/parley-cc/parley/internal/cc"
+	"github.com/parley-cc/parley/internal/httpapi"
 	"github.com/parley-cc/parley/internal/ratelimit"
 )
 
@@ -102,21 +103,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 // status returns the HTTP status of err, sets Retry-After when it has
 // one, and logs err with its cause.
 func (h *Handler) status(w http.ResponseWriter, r *http.Request, err error) int {
-	status := http.StatusInternalServerError
-	switch cc.ErrorCode(err) {
-	case cc.EINVALID:
-		status = http.StatusBadRequest
-	case cc.ENOTFOUND:
-		status = http.StatusNotFound
-	case cc.EUNAUTHORIZED:
-		status = http.StatusUnauthorized
-	case cc.EFORBIDDEN:
-		status = http.StatusForbidden
-	case cc.EUNAVAILABLE:
-		status = http.StatusServiceUnavailable
-	case cc.ERATELIMIT:
-		status = http.StatusTooManyRequests
-	}
+	status := httpapi.ErrorStatus(err)
 	var ra cc.RetryAfter
 	if errors.As(err, &ra) {
 		if v := ratelimit.RetryAfterSeconds(ra); v != "" {

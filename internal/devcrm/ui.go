@@ -413,8 +413,10 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, db *sql.DB
 	if _, err := db.ExecContext(r.Context(), `DELETE FROM ui_session WHERE expires_at <= ?`, now.UnixMilli()); err != nil {
 		s.log.Warn("devcrm: expired sessions not removed", "err", err)
 	}
+	// Max-Age, not Expires: the lifetime is relative, so a browser whose
+	// clock differs from devcrm's (or devcrm's injected clock) keeps it.
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
-		Secure: strings.HasPrefix(s.origin(r), "https:"), Expires: now.Add(sessionTTL)})
+		Secure: strings.HasPrefix(s.origin(r), "https:"), MaxAge: int(sessionTTL / time.Second)})
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/parley-cc/parley/internal/callcenter"
 	"github.com/parley-cc/parley/internal/cc"
@@ -147,6 +148,11 @@ func TestSignIn(t *testing.T) {
 	}
 	if cookie == nil || !cookie.HttpOnly || cookie.SameSite != http.SameSiteLaxMode || cookie.Secure {
 		t.Fatalf("session cookie %+v: want HttpOnly, SameSite=Lax, not Secure over http", cookie)
+	}
+	// The test clock is a fixed day: an absolute Expires from it would have
+	// the browser drop the cookie on any later day.
+	if cookie.MaxAge != int(sessionTTL/time.Second) || !cookie.Expires.IsZero() {
+		t.Fatalf("session cookie Max-Age %d, Expires %v: want Max-Age %d and no Expires", cookie.MaxAge, cookie.Expires, int(sessionTTL/time.Second))
 	}
 	if err := e.srv.SetUserPassword(context.Background(), "nobody@x.example", uiPassword); !cc.IsCode(err, cc.ENOTFOUND) {
 		t.Errorf("SetUserPassword of an unknown user: %v", err)

@@ -225,7 +225,7 @@ type fakeSessions struct{ started []string }
 
 func (f *fakeSessions) StartSession(_ context.Context, t *cc.Tenant, u *cc.User, method string) (string, *cc.Principal, error) {
 	f.started = append(f.started, u.Username+" "+method)
-	return "prl_token", &cc.Principal{Tenant: t, User: u, Session: &cc.Session{ExpiresAt: time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)}}, nil
+	return "prl_token", &cc.Principal{Tenant: t, User: u, Session: &cc.Session{ExpiresAt: time.Now().Add(time.Hour)}}, nil
 }
 
 type fakeGrants struct {

@@ -182,6 +182,9 @@ func TestSSOPopupBlocked(t *testing.T) {
 	if who := ssoSignedIn(t, ctx); !strings.Contains(who, "Alice") {
 		t.Errorf("signed in as %q after Try again, want Alice", who)
 	}
+	// Classic's runApex (the console's interaction.js) says who is signed
+	// in to devcrm: alice, so the panel stays signed in.
+	inFrame[bool](t, ctx, softphoneFrame, "devcrm says alice", `parleyPanel.state.crmUser === 'alice@devcrm.example.com' && !document.getElementById('main').hidden`)
 }
 
 // TestSSOUnmappedCRMUser: carol is a devcrm call center user with no Parley
@@ -252,6 +255,37 @@ func TestSSOLegacyTenant(t *testing.T) {
 	}
 	if offered := inPanel[string](t, ctx, "no CRM sign-in", `String(!document.getElementById('signin-sso').hidden)`); offered != "false" {
 		t.Error("the legacy tenant's panel offers single sign-on with ssoMode=true")
+	}
+}
+
+// TestSharedWorkstation: alice signs in to devcrm and to the panel, then
+// bob signs in to devcrm in the same browser without alice signing out of
+// the panel. The panel asks devcrm who is signed in (runApex, Parley's
+// Apex class) and ends alice's session with a message naming both; bob
+// signs in as himself and stays signed in.
+func TestSharedWorkstation(t *testing.T) {
+	skipIfShort(t)
+	e := startEnv(t)
+	ctx := browser.New(t, browser.Options{})
+	e.crmSignIn(t, ctx, "alice@devcrm.example.com", "/lightning/page/home")
+	frameSignIn(t, ctx, softphoneFrame, "alice", e.user("alice").Password)
+	inFrame[bool](t, ctx, softphoneFrame, "devcrm says alice", `parleyPanel.state.crmUser === 'alice@devcrm.example.com'`)
+	if who := inFrame[string](t, ctx, softphoneFrame, "who", `document.getElementById('who').textContent`); !strings.Contains(who, "Alice") {
+		t.Fatalf("signed in as %q, want Alice", who)
+	}
+
+	e.crmSignIn(t, ctx, "bob@devcrm.example.com", "/lightning/page/home")
+	msg := inFrame[string](t, ctx, softphoneFrame, "alice's session ended", `!document.getElementById('signin').hidden && document.getElementById('signin-error').textContent`)
+	for _, want := range []string{"the CRM user is bob@devcrm.example.com", "Alice Agent's (alice@devcrm.example.com)", "Sign in as yourself"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("the panel says %q, want %q", msg, want)
+		}
+	}
+	crmShot(t, ctx, "shared-workstation")
+	frameSignIn(t, ctx, softphoneFrame, "bob", e.user("bob").Password)
+	inFrame[bool](t, ctx, softphoneFrame, "devcrm says bob", `parleyPanel.state.crmUser === 'bob@devcrm.example.com' && !document.getElementById('main').hidden`)
+	if who := inFrame[string](t, ctx, softphoneFrame, "who", `document.getElementById('who').textContent`); !strings.Contains(who, "Bob") {
+		t.Errorf("signed in as %q, want Bob", who)
 	}
 }
 

@@ -276,6 +276,15 @@ func TestOpenCTILightningInChromium(t *testing.T) {
 		t.Errorf("getCallCenterSettings = %v", settings)
 	}
 
+	// The one Apex class devcrm has, Parley's (docs/salesforce/): the
+	// signed-in user's Username.
+	r = panel.mustCall("runApex", "{apexClass: 'ParleyUser', methodName: 'userName', methodParams: ''}")
+	var apex map[string]string
+	json.Unmarshal(r.ReturnValue, &apex)
+	if apex["runApex"] != aliceUser {
+		t.Errorf("runApex ParleyUser.userName = %s, want {runApex: %q}", r.ReturnValue, aliceUser)
+	}
+
 	// The panel and its utility item.
 	for _, c := range []struct{ method, args, want string }{
 		{"setSoftphonePanelHeight", "{heightPX: 100}", "240 to 2560"},
@@ -290,7 +299,7 @@ func TestOpenCTILightningInChromium(t *testing.T) {
 		{"screenPop", "{type: 'search', params: {searchString: 'ab'}}", "at least 3 characters"},
 		{"screenPop", "{type: 'flow', params: {flowDevName: 'X'}}", "not supported in devcrm"},
 		{"screenPop", "{type: 'teleport', params: {}}", "SCREENPOP_TYPE"},
-		{"runApex", "{apexClass: 'A', methodName: 'm', methodParams: 'a=1'}", "not supported in devcrm"},
+		{"runApex", "{apexClass: 'A', methodName: 'm', methodParams: 'a=1'}", "devcrm has no Apex method A.m"},
 		{"setSoftphoneItemLabel", "{label: 5}", "non-empty string"},
 	} {
 		r := panel.call(c.method, c.args)
@@ -568,8 +577,11 @@ func TestOpenCTIClassicConsoleInChromium(t *testing.T) {
 	if dial["number"] != "(201) 555-0123" || dial["objectId"] != janeID || dial["object"] != "Contact" {
 		t.Errorf("Classic onClickToDial payload %v", dial)
 	}
-	if r := ccall("runApex", "['A', 'm', 'a=1']"); r.Error == nil || !strings.Contains(*r.Error, "not supported in devcrm") {
+	if r := ccall("runApex", "['A', 'm', 'a=1']"); r.Error == nil || !strings.Contains(*r.Error, "devcrm has no Apex method A.m") {
 		t.Errorf("Classic runApex = %+v", r)
+	}
+	if r := ccall("runApex", "['ParleyUser', 'userName', '']"); r.Error != nil || string(r.Result) != `"`+aliceUser+`"` {
+		t.Errorf("Classic runApex ParleyUser.userName = %+v, want %q", r, aliceUser)
 	}
 	if r := ccall("cti.setSoftphoneHeight", "[100]"); r.Error == nil || !strings.Contains(*r.Error, "240 to 2560") {
 		t.Errorf("Classic setSoftphoneHeight(100) = %+v", r)

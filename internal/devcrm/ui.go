@@ -91,6 +91,9 @@ type ctiConfig struct {
 	Nonce         string            `json:"nonce"`
 	AppID         string            `json:"appId"`
 	Layout        string            `json:"layout"`
+	// User is the signed-in user's Username: what the Apex class Parley
+	// ships (ParleyUser.userName, docs/salesforce/) answers to runApex.
+	User string `json:"user"`
 }
 
 // view is the record area of a page.
@@ -503,6 +506,7 @@ func (s *Server) newPage(r *http.Request, u *uiUser, db *sql.DB, layout string, 
 	if err != nil {
 		return nil, err
 	}
+	cfg.User = u.Username
 	p.CTI = cfg
 	return p, nil
 }

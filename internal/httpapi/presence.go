@@ -20,6 +20,9 @@ type meView struct {
 	// LogCapBytes is the byte cap of the CRM log's Comments field, for the
 	// panel's live counter of the wrap-up notes.
 	LogCapBytes int `json:"log_cap_bytes"`
+	// CRMAccounts are the user's own CRM usernames, for the panel to see
+	// that the CRM it is framed in is signed in as the same user.
+	CRMAccounts []cc.Integration `json:"crm_accounts"`
 }
 
 // tenantView is a tenant as its users see it: never its CRM connection.
@@ -61,6 +64,7 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request, p *cc.Principal) err
 		NotReadyReasons: nonNil(p.Tenant.NotReadyReasons),
 		Dispositions:    nonNil(p.Tenant.Dispositions),
 		LogCapBytes:     logCap(p.Tenant),
+		CRMAccounts:     nonNil(p.User.Integrations),
 	})
 	return nil
 }

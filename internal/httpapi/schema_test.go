@@ -82,6 +82,7 @@ func TestViewsMatchDocument(t *testing.T) {
 		{schema: "QueueStatusEvent", v: view.QueueStatusEvent{}},
 		{schema: "HelloData", v: helloData{}},
 		{schema: "Me", v: meView{}},
+		{schema: "CRMAccount", v: cc.Integration{}},
 		{schema: "User", v: userView{}},
 		{schema: "Tenant", v: tenantView{}},
 		{schema: "Session", v: sessionView{}},

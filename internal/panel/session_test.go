@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -43,6 +44,7 @@ type realEnv struct {
 	t    *testing.T
 	ctx  context.Context
 	host string
+	api  string // Parley's origin
 
 	mu       sync.Mutex
 	answers  map[string]int // "METHOD path status" -> count
@@ -67,7 +69,8 @@ func newRealEnv(t *testing.T) *realEnv {
 	}
 	h, _ := auth.HashPassword("pw-agent-1")
 	u := &cc.User{ID: cc.NewID("usr"), TenantID: ten.ID, Username: "agent", DisplayName: "Agent", Roles: []cc.Role{cc.RoleAgent},
-		PasswordHash: h, Endpoint: cc.EndpointSIP, StaticContact: "sip:agent@127.0.0.1:5999"}
+		PasswordHash: h, Endpoint: cc.EndpointSIP, StaticContact: "sip:agent@127.0.0.1:5999",
+		Integrations: []cc.Integration{{CRM: cc.CRMSalesforce, Username: "agent@acme.example"}}}
 	u.Normalize()
 	if err := store.CreateUser(ctx, u); err != nil {
 		t.Fatal(err)
@@ -95,6 +98,7 @@ func newRealEnv(t *testing.T) *realEnv {
 		}
 	}))
 	t.Cleanup(srv.Close)
+	e.api = srv.URL
 	e.host = crm.Lightning(srv.URL+"/cti/salesforce.html", nil)
 	return e
 }
@@ -213,3 +217,60 @@ func TestPanelRefreshesTheSessionAcrossTabs(t *testing.T) {
 }
 
 func jsString(s string) string { return "'" + strings.ReplaceAll(s, "'", `\'`) + "'" }
+
+// TestPanelSignsOutForAnotherCRMUser is the shared workstation: the
+// panel's session is kept in the browser, and the next person signs in to
+// the CRM there. With Parley's Apex class in the org the panel asks the CRM
+// who is signed in: its own user stays signed in; another CRM user ends the
+// session, on the server too, with a message naming both; a CRM without
+// the class changes nothing.
+func TestPanelSignsOutForAnotherCRMUser(t *testing.T) {
+	e := newRealEnv(t)
+	ctx := e.ctx
+	open := func(apexUser string) {
+		t.Helper()
+		target := e.host
+		if apexUser != "" {
+			target += "&" + url.Values{"apexUser": {apexUser}}.Encode()
+		}
+		if err := chromedp.Do(ctx, chromedp.Navigate(target)); err != nil {
+			t.Fatal(err)
+		}
+		in[bool](t, ctx, "start", `!document.getElementById('signin').hidden || !document.getElementById('main').hidden`)
+	}
+
+	// No Apex class: nothing to compare with, the session stays.
+	open("")
+	e.signIn(ctx)
+	in[bool](t, ctx, "the check is off", `parleyPanel.state.crmUser === ''`)
+
+	// The CRM is signed in as the agent (case aside): the session stays.
+	open("Agent@Acme.example")
+	in[bool](t, ctx, "the CRM's answer", `parleyPanel.state.crmUser === 'agent@acme.example'`)
+	if hidden := in[string](t, ctx, "still signed in", `String(document.getElementById('main').hidden)`); hidden != "false" {
+		t.Fatal("the panel signed out though the CRM user is its own")
+	}
+	tok := token(t, ctx)
+
+	// Another person signs in to the CRM in this browser.
+	open("bob@acme.example")
+	msg := in[string](t, ctx, "signed out", `!document.getElementById('signin').hidden && document.getElementById('signin-error').textContent`)
+	for _, want := range []string{"the CRM user is bob@acme.example", "Agent's (agent@acme.example)", "Sign in as yourself"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("the panel says %q, want %q", msg, want)
+		}
+	}
+	if stored := in[string](t, ctx, "the stored session", `String(localStorage.getItem('parley.session.acme'))`); stored != "null" {
+		t.Errorf("the session is still stored: %s", stored)
+	}
+	req, _ := http.NewRequest("GET", e.api+"/api/v1/me", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("the ended session's token: %d, want 401", resp.StatusCode)
+	}
+}

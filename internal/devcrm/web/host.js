@@ -355,6 +355,13 @@
 
   // ---- Answering the frame ----
 
+  // runApex: devcrm has one Apex class, the one Parley ships
+  // (docs/salesforce/ParleyUser.cls): ParleyUser.userName() answers the
+  // signed-in user's Username, as UserInfo.getUserName() does.
+  function runApex(apexClass, methodName) {
+    if (apexClass === 'ParleyUser' && methodName === 'userName') return { value: cfg.user || '' };
+    return { error: 'runApex: devcrm has no Apex method ' + apexClass + '.' + methodName + ' (its only class is ParleyUser, with userName)' };
+  }
   function ok(v) { return { success: true, returnValue: v === undefined ? null : v, errors: null }; }
   function fail(code, description) { return { success: false, returnValue: null, errors: [{ code: code, description: description }] }; }
   function isObject(v) { return v !== null && typeof v === 'object' && !Array.isArray(v); }
@@ -520,7 +527,10 @@
     getSoftphoneLayout: function () { return ok(softphoneLayout()); },
     enableClickToDial: function () { state.clickToDial = true; applyClickToDial(); return ok(null); },
     disableClickToDial: function () { state.clickToDial = false; applyClickToDial(); return ok(null); },
-    runApex: function () { return fail('NOT_SUPPORTED', 'runApex is not supported in devcrm: it has no Apex classes'); }
+    runApex: function (a) {
+      var r = runApex(a.apexClass, a.methodName);
+      return r.error ? fail('APEX_ERROR', r.error) : ok({ runApex: r.value });
+    }
   };
 
   function classicOK(result) { return { result: result, error: null }; }
@@ -551,7 +561,10 @@
     refreshObject: function () { return refresh().then(function () { return classicOK(true); }); },
     refreshRelatedList: function () { return refresh().then(function () { return classicOK(true); }); },
     reloadFrame: function () { setTimeout(function () { frame.src = frame.src; }, 0); return classicOK(true); },
-    runApex: function () { return { result: null, error: 'runApex is not supported in devcrm: it has no Apex classes' }; },
+    runApex: function (a) {
+      var r = runApex(a.apexClass, a.methodName);
+      return r.error ? { result: null, error: r.error } : classicOK(r.value);
+    },
     saveLog: function (a) {
       var value = parseSaveParams(a.saveParams);
       value.entityApiName = a.objectName;

@@ -120,10 +120,26 @@ class Lightning {
     if (heightPX) await this.call('setSoftphonePanelHeight', { heightPX });
   }
   getCallCenterSettings() { return this.call('getCallCenterSettings'); }
+  // runApex calls a webservice static method of a global Apex class and
+  // resolves with the string it returns (Lightning's {runApex: value}).
+  runApex(apexClass, methodName, methodParams = '') {
+    return this.call('runApex', { apexClass, methodName, methodParams }).then(apexString);
+  }
   getAppViewInfo() { return this.call('getAppViewInfo').then(normalizeView); }
   onNavigationChange(listener) { return this.register('onNavigationChange', p => listener(normalizeView(p))); }
   refreshView() { return this.call('refreshView'); }
   notifyInitializationComplete() { return this.call('notifyInitializationComplete'); }
+}
+
+/**
+ * apexString is what an Apex method returned, as a string: Lightning
+ * answers {runApex: value}, Classic the value (which parseMaybeJSON may
+ * have read as a number or JSON).
+ */
+function apexString(v) {
+  if (v && typeof v === 'object' && 'runApex' in v) v = v.runApex;
+  if (v === null || v === undefined) return '';
+  return typeof v === 'string' ? v : JSON.stringify(v);
 }
 
 /** normalizeView gives Lightning's and Classic's page info one shape. */
@@ -198,6 +214,9 @@ class Classic {
     if (heightPX) await this.call('setSoftphoneHeight', this.api.cti.setSoftphoneHeight, heightPX);
   }
   getCallCenterSettings() { return this.call('getCallCenterSettings', this.api.cti.getCallCenterSettings); }
+  runApex(apexClass, methodName, methodParams = '') {
+    return this.call('runApex', this.api.runApex, apexClass, methodName, methodParams).then(apexString);
+  }
   getAppViewInfo() { return this.call('getPageInfo', this.api.getPageInfo).then(normalizeView); }
   onNavigationChange(listener) {
     return this.register('onFocus', this.api.onFocus, r => listener(normalizeView(r && r.result)));

@@ -31,6 +31,9 @@ const state = {
   // recordNames are the names the CRM gave with click-to-dial, by record
   // id: the server links the record by id only.
   recordNames: new Map(),
+  // crmUser is who the CRM says is signed in to it (checkCRMUser): null
+  // before it answered, '' when it cannot say.
+  crmUser: null,
 };
 
 // A 401 signs the panel out with the server's reason, unless another tab
@@ -43,6 +46,8 @@ const api = new API(() => state.session && state.session.token, (msg, token) => 
   return false;
 });
 const tabs = new Tabs(config.tenant);
+// ctiReady resolves with the CRM connection, or null (startCTI).
+let ctiReady = Promise.resolve(null);
 window.parleyPanel = { state, tabs }; // for diagnosis in the browser console
 
 // --- small helpers
@@ -106,18 +111,56 @@ function describeError(e) { return e instanceof APIError || (e && e.message) ? e
 
 // --- CRM (Open CTI)
 
+// startCTI connects to the CRM page; it resolves with the connection, or
+// null when there is none.
 async function startCTI() {
   try {
     state.cti = await connect({ api: config.launch.api, scriptURL: config.script_url });
   } catch (e) {
     fatal(`The CRM connection failed: ${describeError(e)}. Screen pop and click-to-dial are off; calls still work.`);
-    return;
+    return null;
   }
   const cti = state.cti;
   cti.onNavigationChange(view => { tabs.claimFocus(); tabs.lastView = view; }).catch(e => console.warn('onNavigationChange', e));
   cti.notifyInitializationComplete().catch(e => fatal(`The CRM did not take the panel's start-up notice: ${describeError(e)}`));
   cti.setPanelSize(260, 700).catch(e => console.warn('setPanelSize', e));
   updateLabel();
+  return cti;
+}
+
+// --- the CRM user. On a shared workstation the next agent signs in to the
+// CRM in the same browser, where the panel's session (kept on Parley's
+// origin) is still the previous agent's. With Parley's Apex class in the
+// org (docs/salesforce/ParleyUser.cls) the panel asks the CRM who is signed
+// in, and ends its session when that is not the Parley user's CRM
+// username. The CRM's answer proves nothing (any script in this frame
+// could make it up): it only ever ends a session, never starts one.
+const USER_APEX = ['ParleyUser', 'userName'];
+
+async function checkCRMUser(ctiReady) {
+  const me = state.me;
+  const mine = me && (me.crm_accounts || []).find(a => a.crm === 'salesforce');
+  if (!mine) return; // no CRM username to compare with
+  const cti = await ctiReady;
+  if (!cti) return;
+  let crmUser;
+  try {
+    crmUser = (await cti.runApex(...USER_APEX)).trim().toLowerCase();
+  } catch (e) {
+    console.info(`The CRM user check is off: ${describeError(e)} (install the ParleyUser Apex class to turn it on).`);
+    state.crmUser = '';
+    return;
+  }
+  state.crmUser = crmUser;
+  // Signed out, or signed in again, while the CRM answered.
+  if (!crmUser || state.me !== me || !state.session) return;
+  if (crmUser === mine.username) return;
+  try {
+    await api.del('/sessions/current', 'Signing out');
+  } catch (e) { console.warn('sign out', e); }
+  tabs.broadcast({ type: 'signout' });
+  signedOut(`Signed out: the CRM user is ${crmUser}, and this panel was ${me.user.display_name}'s (${mine.username}). ` +
+    `Sign in as yourself. If you are ${me.user.display_name}, ask an administrator to correct your CRM username.`);
 }
 
 function ctiCall(what, p) {
@@ -633,6 +676,7 @@ async function start() {
     ctiCall('Click-to-dial', state.cti.enableClickToDial());
     ctiCall('Click-to-dial', state.cti.onClickToDial(onClickToDial));
   }
+  checkCRMUser(ctiReady);
 }
 
 function signedOut(msg) {
@@ -861,7 +905,7 @@ async function main() {
   t.value = config.tenant;
   t.readOnly = !!config.launch.tenant;
 
-  startCTI(); // in parallel: a CRM that never answers does not hold up sign-in
+  ctiReady = startCTI(); // in parallel: a CRM that never answers does not hold up sign-in
   state.session = loadSession();
   if (state.session && state.session.token) {
     await start();

@@ -56,6 +56,17 @@
     refreshPage() { crm.refreshes++; return ok(); },
     notifyInitializationComplete() { crm.initialized = true; return ok(); },
   };
+  // apexUser=USERNAME: the org has Parley's Apex class, ParleyUser.userName
+  // answers USERNAME (crm.apexUser, which a test may change).
+  crm.apexUser = params.get('apexUser');
+  if (crm.apexUser !== null) {
+    handlers.runApex = (a) => {
+      if (a.apexClass !== 'ParleyUser' || a.methodName !== 'userName') {
+        return crm.api === 'classic' ? { error: 'no such Apex method' } : { success: false, returnValue: null, errors: [{ code: 'APEX', description: 'no such Apex method' }] };
+      }
+      return crm.api === 'classic' ? { result: crm.apexUser } : ok({ runApex: crm.apexUser });
+    };
+  }
 
   addEventListener('message', ev => {
     if (ev.origin !== panelOrigin || ev.source !== frame.contentWindow) return;

@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/parley-cc/parley/internal/config"
 	"github.com/parley-cc/parley/internal/sipua"
 	"github.com/parley-cc/parley/internal/testkit/browser"
 	"github.com/parley-cc/parley/internal/testkit/sippeer"
@@ -38,6 +40,16 @@ func (e *testEnv) softphoneSignIn(t *testing.T, ctx context.Context) {
 	e.crmSignIn(t, ctx, "alice@devcrm.example.com", "/console")
 	inFrame[bool](t, ctx, softphoneFrame, "processing off", `(localStorage.setItem('parley.audio.processing', 'off'), true)`)
 	frameSignIn(t, ctx, softphoneFrame, "alice", e.user("alice").Password)
+}
+
+// softphoneAvailable signs alice in (softphoneSignIn), waits for her
+// audio and makes her available in the panel.
+func (e *testEnv) softphoneAvailable(t *testing.T, ctx context.Context) {
+	t.Helper()
+	e.softphoneSignIn(t, ctx)
+	audioConnected(t, ctx)
+	frameState(t, ctx, softphoneFrame, "available")
+	inFrame[bool](t, ctx, softphoneFrame, "available", `document.getElementById('presence').value === 'available'`)
 }
 
 // audioConnected waits for the panel's Audio line to say connected.
@@ -74,10 +86,7 @@ func TestSoftphoneTalksThroughTheBrowser(t *testing.T) {
 	skipIfShort(t)
 	e := startEnv(t, withBrowserAgents("alice"))
 	ctx := softphoneBrowser(t, false)
-	e.softphoneSignIn(t, ctx)
-	audioConnected(t, ctx)
-	frameState(t, ctx, softphoneFrame, "available")
-	inFrame[bool](t, ctx, softphoneFrame, "available", `document.getElementById('presence').value === 'available'`)
+	e.softphoneAvailable(t, ctx)
 
 	custWAV := filepath.Join(t.TempDir(), "customer.wav")
 	cust := startUACall(t, sipua.Options{From: "2015550123", ToneHz: 1000, Record: custWAV}, "sip:+15550100@"+e.sipAddr)
@@ -215,5 +224,80 @@ func TestExternalNumberAgent(t *testing.T) {
 	}
 	if !cres.Answered {
 		t.Fatalf("caller: %s", cres)
+	}
+}
+
+// TestCallGoesBackToTheQueueWhenTheBrowserAgentIsGone: alice takes a real
+// SIP call in the browser and then her browser leaves (closed, or the
+// network gone) and does not come back: after webrtc.grace and
+// webrtc.rescue the caller, who heard hold audio meanwhile, goes back to
+// the queue and bob's SIP phone gets the call; alice is out of routing
+// (wrap-up of the released leg, then not ready, connection-lost).
+func TestCallGoesBackToTheQueueWhenTheBrowserAgentIsGone(t *testing.T) {
+	skipIfShort(t)
+	e := startEnv(t, withBrowserAgents("alice"), withConfig(func(c *config.Config) {
+		c.WebRTC.Grace = config.Duration(time.Second)
+		c.WebRTC.Rescue = config.Duration(5 * time.Second)
+	}))
+	bobPhone := e.startMediaPhone(t, sipua.Options{ToneHz: 1500}, "bob")
+	ctx := softphoneBrowser(t, false)
+	e.softphoneAvailable(t, ctx)
+
+	callerWAV := filepath.Join(t.TempDir(), "caller.wav")
+	caller := startUACall(t, sipua.Options{From: "2015550123", ToneHz: 1000, Record: callerWAV}, "sip:+15550100@"+e.sipAddr)
+	inFrame[bool](t, ctx, softphoneFrame, "the offer rings in the panel", `!document.getElementById('offer').hidden`)
+	alice := e.signIn("alice")
+	it := e.newestInteraction(alice, "the offer", func(apiInteraction) bool { return true })
+	inFrame[bool](t, ctx, softphoneFrame, "accept", `(document.getElementById('offer-accept').click(), true)`)
+	e.newestInteraction(alice, "the call connected", func(x apiInteraction) bool { return x.ID == it.ID && x.State == "connected" })
+	browserHearsAudio(t, ctx, "the caller's audio in the browser")
+	time.Sleep(2 * time.Second) // alice's voice (440 Hz) for the caller
+
+	// alice's browser leaves and does not come back; bob goes available.
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatal(err)
+	}
+	bob := e.signIn("bob")
+	e.available(t, bob)
+	sam := e.signIn("sam") // the supervisor sees the call throughout
+	var me apiMe
+	e.api("GET", "/api/v1/me", bob, nil, &me)
+	eventually(t, 60*time.Second, "the call with bob", func() bool {
+		x := e.interaction(sam, it.ID)
+		return x.State == "connected" && x.AgentID == me.User.ID
+	})
+	var history []string
+	for _, h := range e.interaction(sam, it.ID).History {
+		history = append(history, h.Type)
+	}
+	if !slices.Contains(history, "interaction.transferred") {
+		t.Errorf("history %v has no interaction.transferred", history)
+	}
+	if p := e.getMe(alice).Presence; p.State != "wrap_up" && (p.State != "not_ready" || p.Reason != "connection-lost") {
+		t.Errorf("alice is %s (%s) after her call was taken back, want wrap_up or not_ready (connection-lost)", p.State, p.Reason)
+	}
+	if !strings.Contains(e.logs.String(), "the call went back to its queue") {
+		t.Error("Parley did not log the rescue")
+	}
+	time.Sleep(3 * time.Second) // bob's voice (1500 Hz) for the caller
+	res := caller.hangup(t)
+	if !res.Answered {
+		t.Fatalf("caller: %s", res)
+	}
+	if r := bobPhone.Next(t, 20*time.Second); !r.Answered {
+		t.Fatalf("bob's phone: %s", r)
+	}
+	runs := soundRuns(t, callerWAV, func(w window) byte {
+		switch {
+		case w.Band(440) > -35 && w.Band(1500) < -45:
+			return 'A'
+		case w.Band(1500) > -35 && w.Band(440) < -45:
+			return 'B'
+		}
+		return '?'
+	})
+	t.Logf("the caller heard %s", runs)
+	if !strings.Contains(runs, "A") || !strings.HasSuffix(runs, "B") {
+		t.Errorf("the caller heard %q (A alice, B bob), want alice, then bob to the end", runs)
 	}
 }

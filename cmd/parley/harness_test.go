@@ -19,6 +19,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/parley-cc/parley/internal/cc"
+	"github.com/parley-cc/parley/internal/config"
 	"github.com/parley-cc/parley/internal/devcrm"
 	"github.com/parley-cc/parley/internal/testkit/sippeer"
 )
@@ -45,10 +46,18 @@ type testEnv struct {
 	// browserAgents are the demo agents left in the browser panel; every
 	// other demo agent takes calls on a SIP phone (see withBrowserAgents).
 	browserAgents []string
+	// configure changes Parley's configuration before each start.
+	configure []func(*config.Config)
 }
 
 // envOption changes how startEnv sets Parley up.
 type envOption func(*testEnv)
+
+// withConfig changes Parley's configuration (as its config file would)
+// before it starts, and again before each restart.
+func withConfig(fn func(*config.Config)) envOption {
+	return func(e *testEnv) { e.configure = append(e.configure, fn) }
+}
 
 // withBrowserAgents keeps the named demo agents on the browser endpoint
 // the demo gives alice. Without it every demo agent with a SIP login takes
@@ -136,6 +145,9 @@ func (e *testEnv) startParley() {
 		e.t.Fatal(err)
 	}
 	m.Config.SIP.RTPPorts = ""
+	for _, fn := range e.configure {
+		fn(&m.Config)
+	}
 	m.Logger = e.logger()
 	info, err := seedDemo(e.ctx, m, e.crm)
 	if err != nil {

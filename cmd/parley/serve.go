@@ -208,6 +208,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Store: m.Store, Bus: m.Bus, CRM: m.CRM, Logger: m.Logger.With("component", "center"), LastAlive: lastAlive,
 		SessionTTL: c.Sessions.TTL.D(), SessionMax: c.Sessions.Max.D(), LookupTimeout: c.CRM.LookupTimeout.D(), PriorityStep: c.Routing.PriorityStep.D(),
 		Ready: []func(context.Context) error{m.SIP.Ready}, Dialer: m.SIP, BrowserAudio: m.Audio.hub,
+		AudioRescue: audioRescue(c.WebRTC.Rescue.D()),
 	})
 	center := m.Center
 	m.Audio.hub.OnChange(func(k softphone.Key, _ bool) { center.AudioChanged(context.Background(), k.TenantID, k.UserID) })
@@ -465,4 +466,13 @@ func runCheckConfig(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprint(stdout, strings.TrimSpace(m.Config.YAML())+"\n")
 	return nil
+}
+
+// audioRescue is center.Options.AudioRescue for webrtc.rescue, whose 0s
+// means never.
+func audioRescue(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }

@@ -28,10 +28,14 @@ type call struct {
 	queued bool // in the engine (the CRM lookup finished)
 	// enteredQueue is when the call entered its current queue (for max wait).
 	enteredQueue time.Time
-	maxWait      *time.Timer
-	maxWaitDue   bool
-	watchdog     *time.Timer
-	closeOnce    sync.Once
+	// place, when set, is the time its place in line counts from instead
+	// of QueuedAt: a call rescued from an agent whose audio was lost keeps
+	// the place it first had (handOverLocked).
+	place      time.Time
+	maxWait    *time.Timer
+	maxWaitDue bool
+	watchdog   *time.Timer
+	closeOnce  sync.Once
 }
 
 var _ cc.CallHandle = (*call)(nil)
@@ -364,7 +368,11 @@ func (c *Center) requeueLocked(ctx context.Context, cl *call) {
 	ts := cl.ts
 	it := cl.it
 	it.State = cc.InteractionQueued
-	as, ok, err := ts.engine.Enqueue(it.ID, it.QueueID, it.QueuedAt)
+	at := it.QueuedAt
+	if !cl.place.IsZero() {
+		at = cl.place
+	}
+	as, ok, err := ts.engine.Enqueue(it.ID, it.QueueID, at)
 	if err != nil {
 		c.log.Error("requeue call", "interaction", it.ID, "error", err)
 		return

@@ -69,7 +69,16 @@ type Options struct {
 	// connected (the softphone hub); nil means none has, so browser
 	// agents cannot be available. The hub calls AudioChanged when it changes.
 	BrowserAudio cc.BrowserAudio
+	// AudioRescue is how long an inbound call connected to a browser agent
+	// waits, once the hub has said the agent's audio is gone (after its
+	// own grace), for the audio to come back; then the call goes back to
+	// its queue, keeping its place in line, and the agent is made not
+	// ready (connection-lost). Zero: DefaultAudioRescue; negative: never.
+	AudioRescue time.Duration
 }
+
+// DefaultAudioRescue is Options.AudioRescue when it is zero.
+const DefaultAudioRescue = 60 * time.Second
 
 // Center is the contact center. Create it with New, then Start.
 type Center struct {
@@ -131,6 +140,9 @@ func New(opts Options) *Center {
 	}
 	if opts.OfferGrace == 0 {
 		opts.OfferGrace = 15 * time.Second
+	}
+	if opts.AudioRescue == 0 {
+		opts.AudioRescue = DefaultAudioRescue
 	}
 	if opts.RetryMin == 0 {
 		opts.RetryMin = 2 * time.Second
@@ -321,12 +333,20 @@ type agentState struct {
 	user     *cc.User
 	presence cc.Presence
 	timer    *time.Timer // wrap-up deadline
+	rescue   *time.Timer // the call goes back to its queue (watchCallAudioLocked)
 }
 
 func (a *agentState) stopTimer() {
 	if a.timer != nil {
 		a.timer.Stop()
 		a.timer = nil
+	}
+}
+
+func (a *agentState) stopRescue() {
+	if a.rescue != nil {
+		a.rescue.Stop()
+		a.rescue = nil
 	}
 }
 

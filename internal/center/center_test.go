@@ -87,6 +87,8 @@ type fixture struct {
 	dialer cc.OutboundDialer
 	// audio is given to the next center started (see Options.BrowserAudio).
 	audio cc.BrowserAudio
+	// audioRescue is given to the next center started (Options.AudioRescue).
+	audioRescue time.Duration
 }
 
 type plainSealer struct{}
@@ -134,7 +136,7 @@ func (f *fixture) start() {
 		Store: f.store, Bus: inmem.New(0), CRM: f.crm, Logger: testLogger(),
 		RetryMin: 20 * time.Millisecond, RetryMax: 50 * time.Millisecond, RetryPermanent: 50 * time.Millisecond,
 		RefreshInterval: time.Hour, SweepInterval: time.Hour, LastAlive: f.lastAlive, Dialer: f.dialer,
-		BrowserAudio: f.audio,
+		BrowserAudio: f.audio, AudioRescue: f.audioRescue,
 	})
 	must(f.t, f.c.Start(f.ctx))
 	f.t.Cleanup(func() { f.c.Close(); f.store.Close() })

@@ -187,8 +187,25 @@ func (c *Center) Transfer(ctx context.Context, p *cc.Principal, id string, to cc
 			return nil, cc.Errorf(cc.ECONFLICT, "%s is %s, not available: pick an available agent or a queue", agent.user.Username, agent.presence.State)
 		}
 	}
-	if err := cl.ctrl.ReleaseAgent(); err != nil {
+	detail := "to queue " + target.Name
+	if agent != nil {
+		detail = "to agent " + agent.user.Username
+	}
+	if err := c.handOverLocked(ctx, ts, cl, target, agent, "by "+p.User.Username, detail, time.Time{}); err != nil {
 		return nil, err
+	}
+	cp := *cl.it
+	return &cp, nil
+}
+
+// handOverLocked takes a connected inbound call from its agent, whose leg
+// is released and who goes to wrap-up (writing no log), to the target
+// queue, or offers it to agent there. by and detail go in the transferred
+// event. place is the time the call's place in line counts from (zero: now,
+// the back of the line; a rescued call keeps its first one).
+func (c *Center) handOverLocked(ctx context.Context, ts *tenantState, cl *call, target *cc.Queue, agent *agentState, by, detail string, place time.Time) error {
+	if err := cl.ctrl.ReleaseAgent(); err != nil {
+		return err
 	}
 	now := c.clock()
 	it := cl.it
@@ -198,16 +215,13 @@ func (c *Center) Transfer(ctx context.Context, p *cc.Principal, id string, to cc
 	if from != nil {
 		c.releaseAgentLocked(ctx, ts, from, it, cl.queue.WrapUp, now)
 	}
-	detail := "to queue " + target.Name
-	if agent != nil {
-		detail = "to agent " + agent.user.Username
-	}
-	e := c.interactionEvent(ts, it, cc.EventInteractionTransferred, now, "by "+p.User.Username, detail)
+	e := c.interactionEvent(ts, it, cc.EventInteractionTransferred, now, by, detail)
 	ts.dirty[it.QueueID] = true
 	it.State = cc.InteractionQueued
 	it.AgentID = ""
 	it.QueueID = target.ID
 	it.QueuedAt = now
+	cl.place = place
 	cl.queue = target
 	cl.enteredQueue = now
 	c.saveLocked(ctx, ts, it, nil, e)
@@ -219,8 +233,7 @@ func (c *Center) Transfer(ctx context.Context, p *cc.Principal, id string, to cc
 	} else {
 		c.requeueLocked(ctx, cl)
 	}
-	cp := *it
-	return &cp, nil
+	return nil
 }
 
 // releaseAgentLocked sends the agent whose leg was released by a transfer

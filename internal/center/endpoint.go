@@ -3,6 +3,7 @@ package center
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/parley-cc/parley/internal/cc"
 )
@@ -19,7 +20,7 @@ import (
 func (c *Center) reach(ctx context.Context, t *cc.Tenant, u *cc.User) ([]string, error) {
 	switch u.EndpointKind() {
 	case cc.EndpointBrowser:
-		if c.opts.BrowserAudio == nil || !c.opts.BrowserAudio.AudioConnected(t.ID, u.ID) {
+		if !c.audioConnected(t, u) {
 			return nil, cc.Errorf(cc.ECONFLICT, "%s takes calls in the browser panel and its audio is not connected: open the panel and allow the microphone (or choose another endpoint with parley admin user set --endpoint sip)", u.Username)
 		}
 		return nil, nil
@@ -59,24 +60,106 @@ func (c *Center) reach(ctx context.Context, t *cc.Tenant, u *cc.User) ([]string,
 // leg went live, or has been gone for its grace. An available agent that
 // can no longer be reached is made not ready (connection lost), as when a
 // SIP phone unregisters.
+//
+// An agent on an inbound call whose audio is gone has Options.AudioRescue
+// to come back (the customer hears hold audio meanwhile); then the call
+// goes back to its queue (watchCallAudioLocked).
 func (c *Center) AudioChanged(ctx context.Context, tenantID, userID string) {
-	c.endpointChanged(ctx, tenantID, userID, "agent audio gone; not ready")
+	c.withAgent(tenantID, userID, func(ts *tenantState, a *agentState) {
+		c.endpointChangedLocked(ctx, ts, a, "agent audio gone; not ready")
+		c.watchCallAudioLocked(ts, a)
+	})
 }
 
-// endpointChanged makes an available agent that reach refuses not ready
-// with the system reason connection-lost; logMsg says what went away.
-func (c *Center) endpointChanged(ctx context.Context, tenantID, userID, logMsg string) {
+// withAgent runs fn under the tenant lock on the agent, if it is one.
+func (c *Center) withAgent(tenantID, userID string, fn func(*tenantState, *agentState)) {
 	ts, err := c.tenantState(tenantID)
 	if err != nil {
 		return
 	}
 	ts.mu.Lock()
 	defer c.unlock(ts)
-	a := ts.agents[userID]
-	if a == nil || a.presence.State != cc.StateAvailable {
+	if a := ts.agents[userID]; a != nil {
+		fn(ts, a)
+	}
+}
+
+// audioConnected reports whether the browser agent's panel has its audio.
+func (c *Center) audioConnected(t *cc.Tenant, u *cc.User) bool {
+	return c.opts.BrowserAudio != nil && c.opts.BrowserAudio.AudioConnected(t.ID, u.ID)
+}
+
+// watchCallAudioLocked arms or cancels the rescue of the inbound call a browser
+// agent is connected to: audio gone, and still gone after
+// Options.AudioRescue, the call goes back to its queue in the place it
+// first had (the customer never waits behind callers who came later) and
+// the agent, once the released leg's wrap-up ends, is not ready
+// (connection-lost). Audio back first: nothing happens. Outbound calls are
+// the agent's own and stay (the agent hangs up from another device, or the
+// customer does).
+func (c *Center) watchCallAudioLocked(ts *tenantState, a *agentState) {
+	if c.opts.AudioRescue < 0 || a.user.EndpointKind() != cc.EndpointBrowser {
 		return
 	}
-	_, err = c.reach(ctx, ts.tenant, a.user)
+	userID := a.user.ID
+	if c.audioConnected(ts.tenant, a.user) {
+		a.stopRescue()
+		return
+	}
+	if a.rescue != nil || a.presence.State != cc.StateBusy || a.presence.Outbound {
+		return
+	}
+	id := a.presence.InteractionID
+	if cl := ts.live[id]; cl == nil || cl.done || cl.ctrl == nil {
+		return
+	}
+	c.log.Info("agent audio gone mid-call; the call goes back to its queue unless it returns",
+		"agent", a.user.Username, "interaction", id, "within", c.opts.AudioRescue)
+	var timer *time.Timer
+	timer = time.AfterFunc(c.opts.AudioRescue, func() {
+		ts.mu.Lock()
+		defer c.unlock(ts)
+		if a.rescue != timer {
+			return // cancelled, or another one armed since
+		}
+		a.rescue = nil
+		if ts.closed || ts.agents[userID] != a || c.audioConnected(ts.tenant, a.user) {
+			return
+		}
+		cl := ts.live[id]
+		if cl == nil || cl.done || cl.ctrl == nil || cl.it.AgentID != userID || a.presence.InteractionID != id {
+			return
+		}
+		c.rescueLocked(c.bg(), ts, a, cl)
+	})
+	a.rescue = timer
+}
+
+// rescueLocked takes the call from the agent whose audio was lost back to
+// its queue.
+func (c *Center) rescueLocked(ctx context.Context, ts *tenantState, a *agentState, cl *call) {
+	if err := c.setPresenceLocked(ctx, ts, a, cc.PresenceChange{Op: cc.OpSystemNotReady, Reason: cc.ReasonConnectionLost}); err != nil {
+		c.log.Error("not ready after the audio was lost", "agent", a.user.Username, "error", err)
+	}
+	place := cl.place
+	if place.IsZero() {
+		place = cl.it.QueuedAt
+	}
+	detail := fmt.Sprintf("back to queue %s: %s's audio did not come back within %s", cl.queue.Name, a.user.Username, c.opts.AudioRescue)
+	if err := c.handOverLocked(ctx, ts, cl, cl.queue, nil, "by Parley", detail, place); err != nil {
+		c.log.Error("call not taken back from an agent whose audio was lost", "agent", a.user.Username, "interaction", cl.it.ID, "error", err)
+		return
+	}
+	c.log.Warn("agent audio lost mid-call; the call went back to its queue", "agent", a.user.Username, "interaction", cl.it.ID, "queue", cl.queue.Name)
+}
+
+// endpointChangedLocked makes an available agent that reach refuses not
+// ready with the system reason connection-lost; logMsg says what went away.
+func (c *Center) endpointChangedLocked(ctx context.Context, ts *tenantState, a *agentState, logMsg string) {
+	if a.presence.State != cc.StateAvailable {
+		return
+	}
+	_, err := c.reach(ctx, ts.tenant, a.user)
 	if cc.ErrorCode(err) != cc.ECONFLICT {
 		if err != nil {
 			c.log.Error("check agent endpoint", "agent", a.user.Username, "error", err)

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/parley-cc/parley/internal/auth"
 	"github.com/parley-cc/parley/internal/cc"
@@ -175,6 +176,99 @@ func TestLostEndpointMakesTheAgentNotReady(t *testing.T) {
 	h := f.arrive(f.sales, "+12015550123")
 	if in := next(t, h); in.Offer == nil || in.Offer.Agent.Username != "bob" {
 		t.Fatalf("want the call offered to bob, got %+v", in)
+	}
+	h.Hangup("customer", "")
+}
+
+// browserAlice makes alice a browser agent with her audio connected.
+func browserAlice(audio *testAudio, rescue time.Duration) func(*fixture) {
+	return func(f *fixture) {
+		u := f.users["alice"]
+		u.Endpoint = cc.EndpointBrowser
+		must(f.t, f.store.UpdateUser(f.ctx, u))
+		audio.set(u.ID, true)
+		f.audio = audio
+		f.audioRescue = rescue
+	}
+}
+
+// aliceOnACall makes alice available and connects a call to her.
+func aliceOnACall(t *testing.T, f *fixture) (cc.CallHandle, *testControl) {
+	t.Helper()
+	f.available("alice")
+	h := f.arrive(f.sales, "+12015550123")
+	in := next(t, h)
+	if in.Offer == nil || in.Offer.Agent.Username != "alice" {
+		t.Fatalf("want the offer to alice, got %+v", in)
+	}
+	k := &testControl{}
+	must(t, h.Answered(in.Offer, k))
+	return h, k
+}
+
+// TestLostAudioMidCallGoesBackToTheQueue: alice's browser audio goes away
+// during a call and does not come back: the call goes back to its queue,
+// ahead of a caller who came later, and is offered to bob; alice's
+// released leg goes to wrap-up and then to not ready (connection-lost).
+func TestLostAudioMidCallGoesBackToTheQueue(t *testing.T) {
+	audio := newAudio()
+	f := newFixture(t, browserAlice(audio, 50*time.Millisecond))
+	alice := f.users["alice"]
+	h, k := aliceOnACall(t, f)
+	id := h.Interaction().ID
+	later := f.arrive(f.sales, "+12015550124") // waits: nobody is available
+
+	audio.set(alice.ID, false)
+	f.c.AudioChanged(f.ctx, f.tenant.ID, alice.ID)
+	eventually(t, "the call taken from alice", func() bool { return k.done() == "release" })
+	// The store is written behind the center's state (batched).
+	eventually(t, "the call queued again in the store", func() bool {
+		it := f.interaction(id)
+		return it.State == cc.InteractionQueued && it.AgentID == "" && it.QueueID == f.sales.ID
+	})
+	if p := f.presence("alice"); p.State != cc.StateWrapUp || p.PendingState != cc.StateNotReady || p.PendingReason != cc.ReasonConnectionLost {
+		t.Fatalf("alice is %s (pending %s %s), want wrap_up then not_ready (connection-lost)", p.State, p.PendingState, p.PendingReason)
+	}
+	evs, err := f.store.Events(f.ctx, cc.EventFilter{TenantID: f.tenant.ID, InteractionID: id, Limit: 100})
+	must(t, err)
+	var detail string
+	for _, e := range evs {
+		if e.Type == cc.EventInteractionTransferred {
+			detail = string(e.Data)
+		}
+	}
+	if !strings.Contains(detail, "by Parley") || !strings.Contains(detail, "alice's audio did not come back") {
+		t.Fatalf("the transferred event says %s", detail)
+	}
+	// The rescued call keeps its place: bob gets it before the later one.
+	f.available("bob")
+	if again := next(t, h); again.Offer == nil || again.Offer.Agent.Username != "bob" {
+		t.Fatalf("want the rescued call offered to bob, got %+v", again)
+	}
+	h.Hangup("customer", "")
+	later.Hangup("customer", "")
+}
+
+// TestAudioBackInTimeKeepsTheCall: alice's audio comes back (a reload)
+// before the rescue: the call stays hers.
+func TestAudioBackInTimeKeepsTheCall(t *testing.T) {
+	audio := newAudio()
+	f := newFixture(t, browserAlice(audio, 200*time.Millisecond))
+	alice := f.users["alice"]
+	h, k := aliceOnACall(t, f)
+	audio.set(alice.ID, false)
+	f.c.AudioChanged(f.ctx, f.tenant.ID, alice.ID)
+	audio.set(alice.ID, true)
+	f.c.AudioChanged(f.ctx, f.tenant.ID, alice.ID)
+	// Well past the rescue time: had it not been cancelled, it would have
+	// released alice's leg by now (a slow machine can only make this pass
+	// for the wrong reason, never fail for one).
+	time.Sleep(time.Second)
+	if ops := k.done(); ops != "" {
+		t.Fatalf("alice's audio came back, yet the call was %s", ops)
+	}
+	if p := f.presence("alice"); p.State != cc.StateBusy {
+		t.Fatalf("alice is %s, want busy on her call", p.State)
 	}
 	h.Hangup("customer", "")
 }

@@ -131,7 +131,9 @@ func (c *Center) sweep(ctx context.Context) {
 // registered or unregistered. An available agent with no endpoint left is
 // made not ready (connection lost), so calls are not offered to nobody.
 func (c *Center) RegistrationChanged(ctx context.Context, tenantID, userID string) {
-	c.endpointChanged(ctx, tenantID, userID, "agent phone gone; not ready")
+	c.withAgent(tenantID, userID, func(ts *tenantState, a *agentState) {
+		c.endpointChangedLocked(ctx, ts, a, "agent phone gone; not ready")
+	})
 }
 
 func (c *Center) markAgentQueuesDirty(ts *tenantState, a *agentState) {

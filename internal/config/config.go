@@ -79,6 +79,11 @@ type WebRTC struct {
 	// Grace is how long a browser agent's audio may be gone (a reload)
 	// before an available agent is made not ready.
 	Grace Duration `yaml:"grace" env:"PARLEY_WEBRTC_GRACE"`
+	// Rescue is how long, after Grace, an inbound call waits on hold for
+	// its browser agent's audio to come back before it goes back to its
+	// queue (keeping its place) and the agent is made not ready; 0 keeps
+	// it on hold until the audio is back or the call ends.
+	Rescue Duration `yaml:"rescue" env:"PARLEY_WEBRTC_RESCUE"`
 }
 
 // SIP is the telephony listener.
@@ -159,7 +164,7 @@ func Default() Config {
 		Sessions:     Session{TTL: Duration(time.Hour), Max: Duration(12 * time.Hour)},
 		Log:          Log{Level: "info", Format: "text"},
 		Shutdown:     Drain{Timeout: Duration(30 * time.Second)},
-		WebRTC:       WebRTC{Grace: Duration(10 * time.Second)},
+		WebRTC:       WebRTC{Grace: Duration(10 * time.Second), Rescue: Duration(60 * time.Second)},
 	}
 }
 
@@ -317,6 +322,9 @@ func (c *Config) checkWebRTC() error {
 	}
 	if g := c.WebRTC.Grace.D(); g < time.Second || g > 10*time.Minute {
 		return fmt.Errorf("webrtc.grace %s: use 1s to 10m", g)
+	}
+	if r := c.WebRTC.Rescue.D(); r != 0 && (r < 5*time.Second || r > time.Hour) {
+		return fmt.Errorf("webrtc.rescue %s: use 5s to 1h, or 0s to keep the call on hold until the agent's audio is back", r)
 	}
 	return nil
 }

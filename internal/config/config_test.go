@@ -68,6 +68,7 @@ func TestValidateNamesTheSetting(t *testing.T) {
 		"webrtc.public_ips":  func(c *Config) { c.WebRTC.PublicIPs = "203.0.113.1,nat.example.org" },
 		"webrtc.ports":       func(c *Config) { c.WebRTC.Ports = "40000" },
 		"webrtc.grace":       func(c *Config) { c.WebRTC.Grace = 0 },
+		"webrtc.rescue":      func(c *Config) { c.WebRTC.Rescue = Duration(time.Second) },
 	}
 	for want, mutate := range cases {
 		c := Default()

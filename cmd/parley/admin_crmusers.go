@@ -144,17 +144,18 @@ func (e *adminEnv) crmUsers(ctx context.Context, args []string) error {
 }
 
 // demoCRMLogins are the devcrm users the demo's agents sign in to the CRM
-// as (demoCRMUsers), by Parley username: single sign-on finds them by it.
-var demoCRMLogins = map[string]string{
-	"alice": "alice@devcrm.example.com",
-	"bob":   "bob@devcrm.example.com",
+// as (demoCRMUsers), by tenant and Parley username: single sign-on finds
+// them by it, and the panel's CRM user check compares with it.
+var demoCRMLogins = map[string]map[string]string{
+	demoTenant: {"alice": "alice@devcrm.example.com", "bob": "bob@devcrm.example.com"},
+	demoLegacy: {"olga": "olga@devcrm.example.com"},
 }
 
 // mapDemoCRMUsers maps the demo tenant's agents to their devcrm users,
 // leaving alone a user who already has a salesforce username (an admin may
 // have changed it).
 func mapDemoCRMUsers(ctx context.Context, store cc.UserStore, t *cc.Tenant) error {
-	for name, login := range demoCRMLogins {
+	for name, login := range demoCRMLogins[t.Slug] {
 		u, err := store.UserByUsername(ctx, t.ID, name)
 		if err != nil {
 			return err

@@ -351,8 +351,10 @@ func seedDemo(ctx context.Context, m *Main, crm *devcrm.Server) (*demoFile, erro
 		}
 	}
 	info.prev, info.tenants = prev, tenants
-	if err := mapDemoCRMUsers(ctx, store, tenants[0]); err != nil {
-		return nil, err
+	for _, t := range tenants {
+		if err := mapDemoCRMUsers(ctx, store, t); err != nil {
+			return nil, err
+		}
 	}
 	return info, nil
 }

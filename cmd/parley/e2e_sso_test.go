@@ -236,6 +236,9 @@ func TestSSOLegacyTenant(t *testing.T) {
 	if who := inFrame[string](t, ctx, softphoneFrame, "who", `document.getElementById('who').textContent`); !strings.Contains(who, "Olga") {
 		t.Errorf("signed in as %q, want Olga", who)
 	}
+	// The demo maps olga to her devcrm user: the CRM user check is on for
+	// the legacy tenant too.
+	inFrame[bool](t, ctx, softphoneFrame, "devcrm says olga", `parleyPanel.state.crmUser === 'olga@devcrm.example.com'`)
 
 	// ssoMode=true on a legacy tenant's adapter URL: the explanation (on
 	// the sign-in form: olga signs out first, as the panel shares its
@@ -274,6 +277,13 @@ func TestSharedWorkstation(t *testing.T) {
 		t.Fatalf("signed in as %q, want Alice", who)
 	}
 
+	// A second tab of alice's devcrm page, left open: stale once bob signs in.
+	stale, _ := chromedp.NewContext(ctx)
+	if err := chromedp.Do(stale, chromedp.Navigate(e.crm.URL()+"/lightning/page/home")); err != nil {
+		t.Fatal(err)
+	}
+	inFrame[bool](t, stale, softphoneFrame, "the second tab is alice's", `!document.getElementById('main').hidden && parleyPanel.state.crmUser === 'alice@devcrm.example.com'`)
+
 	e.crmSignIn(t, ctx, "bob@devcrm.example.com", "/lightning/page/home")
 	msg := inFrame[string](t, ctx, softphoneFrame, "alice's session ended", `!document.getElementById('signin').hidden && document.getElementById('signin-error').textContent`)
 	for _, want := range []string{"the CRM user is bob@devcrm.example.com", "Alice Agent's (alice@devcrm.example.com)", "Sign in as yourself"} {
@@ -286,6 +296,13 @@ func TestSharedWorkstation(t *testing.T) {
 	inFrame[bool](t, ctx, softphoneFrame, "devcrm says bob", `parleyPanel.state.crmUser === 'bob@devcrm.example.com' && !document.getElementById('main').hidden`)
 	if who := inFrame[string](t, ctx, softphoneFrame, "who", `document.getElementById('who').textContent`); !strings.Contains(who, "Bob") {
 		t.Errorf("signed in as %q, want Bob", who)
+	}
+	// The stale tab takes up bob's session; its runApex runs as the
+	// browser's devcrm session, bob's (as Apex does in Salesforce), so it
+	// keeps it and signs nobody out.
+	inFrame[bool](t, stale, softphoneFrame, "the stale tab has bob's session", `!document.getElementById('main').hidden && parleyPanel.state.crmUser === 'bob@devcrm.example.com'`)
+	if hidden := inFrame[string](t, ctx, softphoneFrame, "bob still signed in", `String(document.getElementById('main').hidden)`); hidden != "false" {
+		t.Error("bob's panel was signed out by the stale tab")
 	}
 }
 

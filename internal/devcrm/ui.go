@@ -91,9 +91,6 @@ type ctiConfig struct {
 	Nonce         string            `json:"nonce"`
 	AppID         string            `json:"appId"`
 	Layout        string            `json:"layout"`
-	// User is the signed-in user's Username: what the Apex class Parley
-	// ships (ParleyUser.userName, docs/salesforce/) answers to runApex.
-	User string `json:"user"`
 }
 
 // view is the record area of a page.
@@ -185,6 +182,7 @@ func (s *Server) uiRoutes() {
 	s.oidcPageRoutes()
 	m.HandleFunc("GET /devcrm/api/search", s.hostAPI(s.handleAPISearch))
 	m.HandleFunc("POST /devcrm/api/savelog", s.hostAPI(s.handleAPISaveLog))
+	m.HandleFunc("POST /devcrm/api/apex", s.hostAPI(s.handleAPIApex))
 }
 
 // staticFiles serves the embedded CSS and scripts with a short cache
@@ -506,7 +504,6 @@ func (s *Server) newPage(r *http.Request, u *uiUser, db *sql.DB, layout string, 
 	if err != nil {
 		return nil, err
 	}
-	cfg.User = u.Username
 	p.CTI = cfg
 	return p, nil
 }

@@ -384,8 +384,8 @@ func TestHostAPI(t *testing.T) {
 	if status != http.StatusUnauthorized {
 		t.Errorf("signed out: %d", status)
 	}
-	post := func(body string) (int, string) {
-		req, _ := http.NewRequest(http.MethodPost, e.srv.URL()+"/devcrm/api/savelog", strings.NewReader(body))
+	postTo := func(c *http.Client, path, body string) (int, string) {
+		req, _ := http.NewRequest(http.MethodPost, e.srv.URL()+path, strings.NewReader(body))
 		req.Header.Set(apiHeader, "1")
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := c.Do(req)
@@ -395,6 +395,23 @@ func TestHostAPI(t *testing.T) {
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
+	}
+	post := func(body string) (int, string) { return postTo(c, "/devcrm/api/savelog", body) }
+
+	// runApex: Parley's class, as the session's user; any other method is
+	// an error that names it.
+	const userName = `{"apexClass":"ParleyUser","methodName":"userName"}`
+	if status, body := postTo(c, "/devcrm/api/apex", userName); status != http.StatusOK || body != `{"result":"`+aliceUser+`"}`+"\n" {
+		t.Errorf("runApex ParleyUser.userName as alice: %d %q", status, body)
+	}
+	if status, body := postTo(e.client(bobUser), "/devcrm/api/apex", userName); status != http.StatusOK || !strings.Contains(body, bobUser) {
+		t.Errorf("runApex ParleyUser.userName as bob: %d %s", status, body)
+	}
+	if status, body := postTo(c, "/devcrm/api/apex", `{"apexClass":"Foo","methodName":"bar"}`); status != http.StatusBadRequest || !strings.Contains(body, "no Apex method Foo.bar") {
+		t.Errorf("runApex Foo.bar: %d %s", status, body)
+	}
+	if status, _ := postTo(http.DefaultClient, "/devcrm/api/apex", userName); status != http.StatusUnauthorized {
+		t.Errorf("runApex signed out: %d, want 401", status)
 	}
 	status, body = post(`{"value":{"entityApiName":"Task","Subject":"Call","WhoId":"` + janeID15 + `","CallType":"Inbound","Status":"Completed"}}`)
 	if status != http.StatusOK || !strings.Contains(body, `"id":"00T`) {

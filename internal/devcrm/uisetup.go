@@ -243,6 +243,29 @@ func (s *Server) handleAPISearch(w http.ResponseWriter, r *http.Request, u *uiUs
 	writeJSON(w, http.StatusOK, map[string]any{"records": out})
 }
 
+// handleAPIApex answers host.js's runApex: {"apexClass", "methodName"}
+// runs one of devcrm's Apex methods as the user of the request's session,
+// as Salesforce runs Apex as the session's user (a page loaded before
+// another user signed in to the same browser gets the new user). devcrm has
+// one class, the one Parley ships (docs/salesforce/ParleyUser.cls):
+// ParleyUser.userName() returns UserInfo.getUserName().
+func (s *Server) handleAPIApex(w http.ResponseWriter, r *http.Request, u *uiUser, _ *sql.DB) {
+	var body struct {
+		Class  string `json:"apexClass"`
+		Method string `json:"methodName"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&body); err != nil {
+		writeJSON(w, http.StatusBadRequest, hostError("INVALID_PARAMETER", "runApex needs apexClass and methodName"))
+		return
+	}
+	if body.Class != "ParleyUser" || body.Method != "userName" {
+		writeJSON(w, http.StatusBadRequest, hostError("APEX_ERROR",
+			fmt.Sprintf("runApex: devcrm has no Apex method %s.%s (its only class is ParleyUser, with userName)", body.Class, body.Method)))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"result": u.Username})
+}
+
 // handleAPISaveLog answers host.js's saveLog: {"value": {...}} creates a
 // record of value.entityApiName, or updates value.Id, with the other keys as
 // field API names, through REST's code (the same checks and errors).

@@ -144,6 +144,7 @@ const pageHTML = `<!doctype html>
       <button id="settings-domain-save" type="submit">Check and save</button>
       <p id="settings-domain-result" class="muted" role="status" aria-live="polite"></p>
     </form>
+    <p id="settings-crm-user" class="muted"></p>
   </details>
 </main>
 {{- end}}

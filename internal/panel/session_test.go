@@ -244,17 +244,36 @@ func TestPanelSignsOutForAnotherCRMUser(t *testing.T) {
 	e.signIn(ctx)
 	in[bool](t, ctx, "the check is off", `parleyPanel.state.crmUser === ''`)
 
+	// An answer that is no username (an HTML page, say) proves nothing:
+	// the check is off, the session stays.
+	open("<b>Session expired</b>")
+	in[bool](t, ctx, "not a username", `parleyPanel.state.crmUser === '' && !document.getElementById('main').hidden`)
+
 	// The CRM is signed in as the agent (case aside): the session stays.
 	open("Agent@Acme.example")
 	in[bool](t, ctx, "the CRM's answer", `parleyPanel.state.crmUser === 'agent@acme.example'`)
+	if shown := in[string](t, ctx, "Settings", `document.getElementById('settings-crm-user').textContent`); shown != "CRM user check: on: the CRM is signed in as agent@acme.example." {
+		t.Errorf("Settings says %q", shown)
+	}
 	if hidden := in[string](t, ctx, "still signed in", `String(document.getElementById('main').hidden)`); hidden != "false" {
 		t.Fatal("the panel signed out though the CRM user is its own")
 	}
 	tok := token(t, ctx)
+	// A second tab of the same CRM.
+	other, _ := chromedp.NewContext(ctx)
+	if err := chromedp.Do(other, chromedp.Navigate(e.host+"&apexUser=agent@acme.example")); err != nil {
+		t.Fatal(err)
+	}
+	in[bool](t, other, "the other tab signed in", `!document.getElementById('main').hidden && parleyPanel.state.crmUser === 'agent@acme.example'`)
+	browser.Eval[bool](t, other, `(crm.apexUser = 'bob@acme.example', true)`) // its page is stale
 
 	// Another person signs in to the CRM in this browser.
 	open("bob@acme.example")
 	msg := in[string](t, ctx, "signed out", `!document.getElementById('signin').hidden && document.getElementById('signin-error').textContent`)
+	// The other tab says why too.
+	if said := in[string](t, other, "the other tab signed out", `!document.getElementById('signin').hidden && document.getElementById('signin-error').textContent`); !strings.Contains(said, "the CRM user is bob@acme.example") {
+		t.Errorf("the other tab says %q, want the reason", said)
+	}
 	for _, want := range []string{"the CRM user is bob@acme.example", "Agent's (agent@acme.example)", "Sign in as yourself"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("the panel says %q, want %q", msg, want)
@@ -263,14 +282,20 @@ func TestPanelSignsOutForAnotherCRMUser(t *testing.T) {
 	if stored := in[string](t, ctx, "the stored session", `String(localStorage.getItem('parley.session.acme'))`); stored != "null" {
 		t.Errorf("the session is still stored: %s", stored)
 	}
-	req, _ := http.NewRequest("GET", e.api+"/api/v1/me", nil)
-	req.Header.Set("Authorization", "Bearer "+tok)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusUnauthorized {
-		t.Errorf("the ended session's token: %d, want 401", resp.StatusCode)
+	// The panel ends the session on the server just after it signed out.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		req, _ := http.NewRequest("GET", e.api+"/api/v1/me", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusUnauthorized {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the ended session's token: %d, want 401", resp.StatusCode)
+		}
 	}
 }

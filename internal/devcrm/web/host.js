@@ -355,12 +355,16 @@
 
   // ---- Answering the frame ----
 
-  // runApex: devcrm has one Apex class, the one Parley ships
-  // (docs/salesforce/ParleyUser.cls): ParleyUser.userName() answers the
-  // signed-in user's Username, as UserInfo.getUserName() does.
+  // runApex runs the method on devcrm, as the user of the browser's devcrm
+  // session now (not the one this page was loaded for), as Salesforce runs
+  // Apex. Its one class is Parley's (docs/salesforce/ParleyUser.cls).
   function runApex(apexClass, methodName) {
-    if (apexClass === 'ParleyUser' && methodName === 'userName') return { value: cfg.user || '' };
-    return { error: 'runApex: devcrm has no Apex method ' + apexClass + '.' + methodName + ' (its only class is ParleyUser, with userName)' };
+    return api('/devcrm/api/apex', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ apexClass: apexClass, methodName: methodName }) })
+      .then(function (r) {
+        if (r.status === 200) return { value: r.body.result };
+        var e = r.body.errors && r.body.errors[0];
+        return { code: e ? e.code : 'APEX_ERROR', error: e ? e.description : 'runApex failed' };
+      });
   }
   function ok(v) { return { success: true, returnValue: v === undefined ? null : v, errors: null }; }
   function fail(code, description) { return { success: false, returnValue: null, errors: [{ code: code, description: description }] }; }
@@ -528,8 +532,9 @@
     enableClickToDial: function () { state.clickToDial = true; applyClickToDial(); return ok(null); },
     disableClickToDial: function () { state.clickToDial = false; applyClickToDial(); return ok(null); },
     runApex: function (a) {
-      var r = runApex(a.apexClass, a.methodName);
-      return r.error ? fail('APEX_ERROR', r.error) : ok({ runApex: r.value });
+      return runApex(a.apexClass, a.methodName).then(function (r) {
+        return r.error ? fail(r.code, r.error) : ok({ runApex: r.value });
+      });
     }
   };
 
@@ -562,8 +567,9 @@
     refreshRelatedList: function () { return refresh().then(function () { return classicOK(true); }); },
     reloadFrame: function () { setTimeout(function () { frame.src = frame.src; }, 0); return classicOK(true); },
     runApex: function (a) {
-      var r = runApex(a.apexClass, a.methodName);
-      return r.error ? { result: null, error: r.error } : classicOK(r.value);
+      return runApex(a.apexClass, a.methodName).then(function (r) {
+        return r.error ? { result: null, error: r.error } : classicOK(r.value);
+      });
     },
     saveLog: function (a) {
       var value = parseSaveParams(a.saveParams);

@@ -53,7 +53,9 @@ function withTimeout(method, ms, start) {
     const timer = setTimeout(() => {
       if (settled) return;
       settled = true;
-      reject(new CTIError(method, `the CRM page did not answer within ${ms / 1000} s`));
+      const e = new CTIError(method, `the CRM page did not answer within ${ms / 1000} s`);
+      e.timeout = true;
+      reject(e);
     }, ms);
     const done = (err, value) => {
       if (settled) return;
@@ -121,9 +123,12 @@ class Lightning {
   }
   getCallCenterSettings() { return this.call('getCallCenterSettings'); }
   // runApex calls a webservice static method of a global Apex class and
-  // resolves with the string it returns (Lightning's {runApex: value}).
+  // resolves with the string it returns (Lightning's {runApex: value}). A
+  // method without parameters gets no methodParams, as Salesforce asks.
   runApex(apexClass, methodName, methodParams = '') {
-    return this.call('runApex', { apexClass, methodName, methodParams }).then(apexString);
+    const args = { apexClass, methodName };
+    if (methodParams) args.methodParams = methodParams;
+    return this.call('runApex', args).then(apexString);
   }
   getAppViewInfo() { return this.call('getAppViewInfo').then(normalizeView); }
   onNavigationChange(listener) { return this.register('onNavigationChange', p => listener(normalizeView(p))); }

@@ -13,6 +13,7 @@ import { openSSO, ssoStartURL, PopupBlockedError } from './sso.js';
 const $ = id => document.getElementById(id);
 const config = JSON.parse($('parley-config').textContent);
 const sessionKey = `parley.session.${config.tenant}`;
+const signoutKey = `parley.signout.${config.tenant}`;
 
 const state = {
   cti: null,
@@ -136,31 +137,78 @@ async function startCTI() {
 // username. The CRM's answer proves nothing (any script in this frame
 // could make it up): it only ever ends a session, never starts one.
 const USER_APEX = ['ParleyUser', 'userName'];
+// How long the panel waits for the CRM connection before it starts without
+// the check (which then runs when the connection is up), and when it asks
+// again after the CRM did not answer in time.
+const CHECK_WAIT_MS = 6000;
+const CHECK_RETRY_MS = 15000;
+// What a CRM username looks like (e-mail style, cc.MaxCRMUsernameLen).
+const CRM_USERNAME = /^[^\s@]{1,64}@[^\s@]{1,253}$/;
 
-async function checkCRMUser(ctiReady) {
+// crmCheck records who the CRM says is signed in ('' when it cannot say)
+// and shows how the check went in Settings and the console.
+function crmCheck(user, how) {
+  state.crmUser = user;
+  text($('settings-crm-user'), `CRM user check: ${how}.`);
+  (user ? console.info : console.warn)(`The CRM user check is ${how}.`);
+}
+
+// checkCRMUser runs before the panel goes live (the events socket and the
+// audio). It resolves false when it ended the session.
+async function checkCRMUser() {
   const me = state.me;
   const mine = me && (me.crm_accounts || []).find(a => a.crm === 'salesforce');
-  if (!mine) return; // no CRM username to compare with
-  const cti = await ctiReady;
-  if (!cti) return;
-  let crmUser;
-  try {
-    crmUser = (await cti.runApex(...USER_APEX)).trim().toLowerCase();
-  } catch (e) {
-    console.info(`The CRM user check is off: ${describeError(e)} (install the ParleyUser Apex class to turn it on).`);
-    state.crmUser = '';
-    return;
+  if (!mine) {
+    crmCheck('', `off: ${me ? me.user.username : 'this user'} has no salesforce username in Parley (parley admin user set-crm)`);
+    return true;
   }
-  state.crmUser = crmUser;
-  // Signed out, or signed in again, while the CRM answered.
-  if (!crmUser || state.me !== me || !state.session) return;
-  if (crmUser === mine.username) return;
+  let timer;
+  const cti = await Promise.race([ctiReady, new Promise(r => { timer = setTimeout(() => r(undefined), CHECK_WAIT_MS); })]);
+  clearTimeout(timer);
+  if (cti === undefined) {
+    // The CRM connection is slow: start, and check once it is up.
+    ctiReady.then(c => { if (c && state.me === me) askCRM(c, me, mine, true); });
+    return true;
+  }
+  if (!cti) { crmCheck('', 'off: no CRM connection'); return true; }
+  return askCRM(cti, me, mine, true);
+}
+
+// askCRM asks the CRM who is signed in and ends the session if that is
+// not mine.username; retry: once more later if the CRM did not answer.
+async function askCRM(cti, me, mine, retry) {
+  let answer;
   try {
-    await api.del('/sessions/current', 'Signing out');
+    answer = await cti.runApex(...USER_APEX);
+  } catch (e) {
+    if (e.timeout && retry) {
+      crmCheck('', `waiting: the CRM did not answer ${USER_APEX.join('.')} in time; asking again in ${CHECK_RETRY_MS / 1000} s`);
+      setTimeout(() => { if (state.me === me) askCRM(cti, me, mine, false); }, CHECK_RETRY_MS);
+    } else {
+      crmCheck('', `off: ${describeError(e)}. Install Parley's Apex class ParleyUser in the org and give the agents access to it (README: Set up single sign-on, step 7)`);
+    }
+    return true;
+  }
+  const crmUser = String(answer).trim().toLowerCase();
+  if (crmUser.length > 80 || !CRM_USERNAME.test(crmUser)) {
+    crmCheck('', `off: ${USER_APEX.join('.')} answered ${JSON.stringify(crmUser.slice(0, 100))}, which is not a username`);
+    return true;
+  }
+  crmCheck(crmUser, `on: the CRM is signed in as ${crmUser}`);
+  // Signed out, or signed in again, while the CRM answered.
+  if (state.me !== me || !state.session) return false;
+  if (crmUser === mine.username) return true;
+  // The other tabs first, with the reason (the server's end of the
+  // session would reach them as a bare "signed out").
+  const token = state.session.token;
+  const msg = `Signed out: the CRM user is ${crmUser}, and this panel was ${me.user.display_name}'s (${mine.username}). ` +
+    `Sign in as yourself. If you are ${me.user.display_name}, ask an administrator to correct your CRM username.`;
+  tabs.broadcast({ type: 'signout', reason: msg });
+  signedOut(msg, true);
+  try {
+    await new API(() => token).del('/sessions/current', 'Signing out');
   } catch (e) { console.warn('sign out', e); }
-  tabs.broadcast({ type: 'signout' });
-  signedOut(`Signed out: the CRM user is ${crmUser}, and this panel was ${me.user.display_name}'s (${mine.username}). ` +
-    `Sign in as yourself. If you are ${me.user.display_name}, ask an administrator to correct your CRM username.`);
+  return false;
 }
 
 function ctiCall(what, p) {
@@ -557,8 +605,16 @@ function onEventsState(s, msg) {
 
 // --- session
 
-function saveSession(s) {
-  if (s) localStorage.setItem(sessionKey, JSON.stringify(s)); else localStorage.removeItem(sessionKey);
+// saveSession stores the session for the other tabs, or removes it; reason
+// (with none) is why, for the other tabs to show.
+function saveSession(s, reason) {
+  if (s) {
+    localStorage.removeItem(signoutKey);
+    localStorage.setItem(sessionKey, JSON.stringify(s));
+    return;
+  }
+  if (reason) localStorage.setItem(signoutKey, reason); else localStorage.removeItem(signoutKey);
+  localStorage.removeItem(sessionKey);
 }
 
 function loadSession() {
@@ -646,6 +702,8 @@ async function start() {
     return;
   }
   scheduleRefresh();
+  // The CRM may be signed in as someone else (a shared workstation).
+  if (!(await checkCRMUser())) return;
   show($('signin'), false);
   show($('main'), true);
   text($('who'), `${state.me.user.display_name} · ${state.me.tenant.display_name}`);
@@ -676,10 +734,11 @@ async function start() {
     ctiCall('Click-to-dial', state.cti.enableClickToDial());
     ctiCall('Click-to-dial', state.cti.onClickToDial(onClickToDial));
   }
-  checkCRMUser(ctiReady);
 }
 
-function signedOut(msg) {
+// signedOut shows the sign-in with msg; shared: the other tabs show msg
+// too (else they say they were signed out in another tab).
+function signedOut(msg, shared) {
   // The softphone first: its softphone.release goes on the socket.
   if (state.softphone) { state.softphone.stop(); state.softphone = null; }
   if (state.events) { state.events.stop(); state.events = null; }
@@ -693,7 +752,7 @@ function signedOut(msg) {
   state.interaction = null;
   // Only a tab that had the session forgets it: a tab starting signed out
   // must not remove the one another tab has just saved.
-  if (had) saveSession(null);
+  if (had) saveSession(null, shared ? msg : '');
   if (state.cti) state.cti.disableClickToDial().catch(() => {});
   show($('main'), false);
   show($('signin'), true);
@@ -740,6 +799,7 @@ async function signedIn(s) {
 // gesture). A blocked popup shows how to allow it and a retry button.
 async function signInSSO() {
   text($('signin-sso-error'), '');
+  text($('signin-error'), '');
   show($('signin-sso-retry'), false);
   const url = ssoStartURL(location.origin, { tenant: config.tenant, origin: config.launch.origin, sandbox: config.launch.sandbox });
   try {
@@ -885,7 +945,7 @@ function wire() {
     if (state.session) start();
   };
   tabs.onMessage(m => {
-    if (m.type === 'signout' && state.session) signedOut('Signed out in another tab.');
+    if (m.type === 'signout' && state.session) signedOut(typeof m.reason === 'string' && m.reason ? m.reason : 'Signed out in another tab.');
     if (m.type === 'signin') joinSession(m.session);
     if (m.type === 'refresh') adoptSession(m.session);
   });
@@ -895,7 +955,7 @@ function wire() {
   addEventListener('storage', ev => {
     if (ev.key !== sessionKey) return;
     if (ev.newValue) { if (state.session) adoptSession(loadSession()); else joinSession(); }
-    else if (state.session) signedOut('Signed out in another tab.');
+    else if (state.session) signedOut(localStorage.getItem(signoutKey) || 'Signed out in another tab.');
   });
 }
 

@@ -606,14 +606,16 @@ function onEventsState(s, msg) {
 // --- session
 
 // saveSession stores the session for the other tabs, or removes it; reason
-// (with none) is why, for the other tabs to show.
+// (with none) is why, for the other tabs to show. A reason stays until
+// the next sign-in: a tab told by another must not remove it before a
+// third has read it.
 function saveSession(s, reason) {
   if (s) {
     localStorage.removeItem(signoutKey);
     localStorage.setItem(sessionKey, JSON.stringify(s));
     return;
   }
-  if (reason) localStorage.setItem(signoutKey, reason); else localStorage.removeItem(signoutKey);
+  if (reason) localStorage.setItem(signoutKey, reason);
   localStorage.removeItem(sessionKey);
 }
 

@@ -232,7 +232,7 @@ func TestExternalNumberAgent(t *testing.T) {
 // network gone) and does not come back: after webrtc.grace and
 // webrtc.rescue the caller, who heard hold audio meanwhile, goes back to
 // the queue and bob's SIP phone gets the call; alice is out of routing
-// (wrap-up of the released leg, then not ready, connection-lost).
+// (not ready, connection-lost).
 func TestCallGoesBackToTheQueueWhenTheBrowserAgentIsGone(t *testing.T) {
 	skipIfShort(t)
 	e := startEnv(t, withBrowserAgents("alice"), withConfig(func(c *config.Config) {
@@ -273,8 +273,8 @@ func TestCallGoesBackToTheQueueWhenTheBrowserAgentIsGone(t *testing.T) {
 	if !slices.Contains(history, "interaction.transferred") {
 		t.Errorf("history %v has no interaction.transferred", history)
 	}
-	if p := e.getMe(alice).Presence; p.State != "wrap_up" && (p.State != "not_ready" || p.Reason != "connection-lost") {
-		t.Errorf("alice is %s (%s) after her call was taken back, want wrap_up or not_ready (connection-lost)", p.State, p.Reason)
+	if p := e.getMe(alice).Presence; p.State != "not_ready" || p.Reason != "connection-lost" {
+		t.Errorf("alice is %s (%s) after her call was taken back, want not_ready (connection-lost)", p.State, p.Reason)
 	}
 	if !strings.Contains(e.logs.String(), "the call went back to its queue") {
 		t.Error("Parley did not log the rescue")

@@ -334,6 +334,9 @@ type agentState struct {
 	presence cc.Presence
 	timer    *time.Timer // wrap-up deadline
 	rescue   *time.Timer // the call goes back to its queue (watchCallAudioLocked)
+	// audioGone: the hub said the browser agent's audio is gone past its
+	// grace (AudioChanged), and it has not said it is back.
+	audioGone bool
 }
 
 func (a *agentState) stopTimer() {

@@ -191,7 +191,7 @@ func (c *Center) Transfer(ctx context.Context, p *cc.Principal, id string, to cc
 	if agent != nil {
 		detail = "to agent " + agent.user.Username
 	}
-	if err := c.handOverLocked(ctx, ts, cl, target, agent, "by "+p.User.Username, detail, time.Time{}); err != nil {
+	if err := c.handOverLocked(ctx, ts, cl, target, agent, "by "+p.User.Username, detail, time.Time{}, cl.queue.WrapUp); err != nil {
 		return nil, err
 	}
 	cp := *cl.it
@@ -199,11 +199,12 @@ func (c *Center) Transfer(ctx context.Context, p *cc.Principal, id string, to cc
 }
 
 // handOverLocked takes a connected inbound call from its agent, whose leg
-// is released and who goes to wrap-up (writing no log), to the target
-// queue, or offers it to agent there. by and detail go in the transferred
-// event. place is the time the call's place in line counts from (zero: now,
-// the back of the line; a rescued call keeps its first one).
-func (c *Center) handOverLocked(ctx context.Context, ts *tenantState, cl *call, target *cc.Queue, agent *agentState, by, detail string, place time.Time) error {
+// is released and who goes to wrap-up for wrapUp (writing no log; zero
+// ends it at once), to the target queue, or offers it to agent there. by
+// and detail go in the transferred event. place is the time the call's
+// place in line counts from (zero: now, the back of the line; a rescued
+// call keeps its first one).
+func (c *Center) handOverLocked(ctx context.Context, ts *tenantState, cl *call, target *cc.Queue, agent *agentState, by, detail string, place time.Time, wrapUp time.Duration) error {
 	if err := cl.ctrl.ReleaseAgent(); err != nil {
 		return err
 	}
@@ -213,7 +214,7 @@ func (c *Center) handOverLocked(ctx context.Context, ts *tenantState, cl *call, 
 	cl.ctrl = nil
 	it.Held, it.Muted = false, false
 	if from != nil {
-		c.releaseAgentLocked(ctx, ts, from, it, cl.queue.WrapUp, now)
+		c.releaseAgentLocked(ctx, ts, from, it, wrapUp, now)
 	}
 	e := c.interactionEvent(ts, it, cc.EventInteractionTransferred, now, by, detail)
 	ts.dirty[it.QueueID] = true

@@ -66,6 +66,7 @@ func (c *Center) reach(ctx context.Context, t *cc.Tenant, u *cc.User) ([]string,
 // goes back to its queue (watchCallAudioLocked).
 func (c *Center) AudioChanged(ctx context.Context, tenantID, userID string) {
 	c.withAgent(tenantID, userID, func(ts *tenantState, a *agentState) {
+		a.audioGone = !c.audioConnected(ts.tenant, a.user)
 		c.endpointChangedLocked(ctx, ts, a, "agent audio gone; not ready")
 		c.watchCallAudioLocked(ts, a)
 	})
@@ -84,6 +85,23 @@ func (c *Center) withAgent(tenantID, userID string, fn func(*tenantState, *agent
 	}
 }
 
+// endpointGoneLocked says why the agent's endpoint is known to be gone,
+// or "": a browser agent's audio once the hub said it is gone past its
+// grace (a reload in progress is not gone), another endpoint when reach
+// refuses it.
+func (c *Center) endpointGoneLocked(ctx context.Context, ts *tenantState, a *agentState) string {
+	if a.user.EndpointKind() == cc.EndpointBrowser {
+		if a.audioGone && !c.audioConnected(ts.tenant, a.user) {
+			return "the browser panel's audio is gone"
+		}
+		return ""
+	}
+	if _, err := c.reach(ctx, ts.tenant, a.user); cc.ErrorCode(err) == cc.ECONFLICT {
+		return cc.ErrorMessage(err)
+	}
+	return ""
+}
+
 // audioConnected reports whether the browser agent's panel has its audio.
 func (c *Center) audioConnected(t *cc.Tenant, u *cc.User) bool {
 	return c.opts.BrowserAudio != nil && c.opts.BrowserAudio.AudioConnected(t.ID, u.ID)
@@ -93,8 +111,7 @@ func (c *Center) audioConnected(t *cc.Tenant, u *cc.User) bool {
 // agent is connected to: audio gone, and still gone after
 // Options.AudioRescue, the call goes back to its queue in the place it
 // first had (the customer never waits behind callers who came later) and
-// the agent, once the released leg's wrap-up ends, is not ready
-// (connection-lost). Audio back first: nothing happens. Outbound calls are
+// the agent is not ready (connection-lost) with no wrap-up. Audio back first: nothing happens. Outbound calls are
 // the agent's own and stay (the agent hangs up from another device, or the
 // customer does).
 func (c *Center) watchCallAudioLocked(ts *tenantState, a *agentState) {
@@ -145,8 +162,9 @@ func (c *Center) rescueLocked(ctx context.Context, ts *tenantState, a *agentStat
 	if place.IsZero() {
 		place = cl.it.QueuedAt
 	}
-	detail := fmt.Sprintf("back to queue %s: %s's audio did not come back within %s", cl.queue.Name, a.user.Username, c.opts.AudioRescue)
-	if err := c.handOverLocked(ctx, ts, cl, cl.queue, nil, "by Parley", detail, place); err != nil {
+	// No wrap-up: the agent is gone and the call is no longer theirs.
+	detail := fmt.Sprintf("back to queue %s: %s's browser audio was lost and did not come back within %s", cl.queue.Name, a.user.Username, c.opts.AudioRescue)
+	if err := c.handOverLocked(ctx, ts, cl, cl.queue, nil, "by Parley", detail, place, 0); err != nil {
 		c.log.Error("call not taken back from an agent whose audio was lost", "agent", a.user.Username, "interaction", cl.it.ID, "error", err)
 		return
 	}

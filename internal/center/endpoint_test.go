@@ -208,8 +208,8 @@ func aliceOnACall(t *testing.T, f *fixture) (cc.CallHandle, *testControl) {
 
 // TestLostAudioMidCallGoesBackToTheQueue: alice's browser audio goes away
 // during a call and does not come back: the call goes back to its queue,
-// ahead of a caller who came later, and is offered to bob; alice's
-// released leg goes to wrap-up and then to not ready (connection-lost).
+// ahead of a caller who came later, and is offered to bob; alice is not
+// ready (connection-lost), with no wrap-up for a call she no longer has.
 func TestLostAudioMidCallGoesBackToTheQueue(t *testing.T) {
 	audio := newAudio()
 	f := newFixture(t, browserAlice(audio, 50*time.Millisecond))
@@ -226,9 +226,10 @@ func TestLostAudioMidCallGoesBackToTheQueue(t *testing.T) {
 		it := f.interaction(id)
 		return it.State == cc.InteractionQueued && it.AgentID == "" && it.QueueID == f.sales.ID
 	})
-	if p := f.presence("alice"); p.State != cc.StateWrapUp || p.PendingState != cc.StateNotReady || p.PendingReason != cc.ReasonConnectionLost {
-		t.Fatalf("alice is %s (pending %s %s), want wrap_up then not_ready (connection-lost)", p.State, p.PendingState, p.PendingReason)
-	}
+	eventually(t, "alice not ready", func() bool {
+		p := f.presence("alice")
+		return p.State == cc.StateNotReady && p.Reason == cc.ReasonConnectionLost && p.InteractionID == ""
+	})
 	evs, err := f.store.Events(f.ctx, cc.EventFilter{TenantID: f.tenant.ID, InteractionID: id, Limit: 100})
 	must(t, err)
 	var detail string
@@ -237,7 +238,7 @@ func TestLostAudioMidCallGoesBackToTheQueue(t *testing.T) {
 			detail = string(e.Data)
 		}
 	}
-	if !strings.Contains(detail, "by Parley") || !strings.Contains(detail, "alice's audio did not come back") {
+	if !strings.Contains(detail, "by Parley") || !strings.Contains(detail, "alice's browser audio was lost") {
 		t.Fatalf("the transferred event says %s", detail)
 	}
 	// The rescued call keeps its place: bob gets it before the later one.
@@ -271,4 +272,23 @@ func TestAudioBackInTimeKeepsTheCall(t *testing.T) {
 		t.Fatalf("alice is %s, want busy on her call", p.State)
 	}
 	h.Hangup("customer", "")
+}
+
+// TestAgentWhoseAudioWentDuringACallIsNotReadyAfterIt: alice's browser
+// closes during a call that the caller ends before any rescue: at the end
+// of her wrap-up she is not ready (connection-lost), not available with no
+// audio to take the next call.
+func TestAgentWhoseAudioWentDuringACallIsNotReadyAfterIt(t *testing.T) {
+	audio := newAudio()
+	f := newFixture(t, browserAlice(audio, time.Hour))
+	alice := f.users["alice"]
+	h, _ := aliceOnACall(t, f)
+	id := h.Interaction().ID
+	audio.set(alice.ID, false)
+	f.c.AudioChanged(f.ctx, f.tenant.ID, alice.ID)
+	h.Hangup("customer", "")
+	ok[*cc.Interaction](t)(f.c.WrapUp(f.ctx, f.principal("alice"), id, cc.WrapUp{Notes: "done"}))
+	if p := f.presence("alice"); p.State != cc.StateNotReady || p.Reason != cc.ReasonConnectionLost {
+		t.Fatalf("alice after her wrap-up with no audio: %s (%s), want not_ready (connection-lost)", p.State, p.Reason)
+	}
 }

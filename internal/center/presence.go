@@ -82,6 +82,18 @@ func (c *Center) setPresenceLocked(ctx context.Context, ts *tenantState, a *agen
 	if err != nil {
 		return err
 	}
+	// Back to available by itself (an interaction or its wrap-up ended)
+	// while the agent's endpoint went away meanwhile (the browser closed
+	// during the call): not ready instead, so no call is offered to nobody.
+	// An agent who chooses available (OpSet) is checked before.
+	if next.State == cc.StateAvailable && a.presence.State != cc.StateAvailable && ch.Op != cc.OpSet {
+		if why := c.endpointGoneLocked(ctx, ts, a); why != "" {
+			if nr, err := next.Apply(cc.PresenceChange{Op: cc.OpSystemNotReady, Reason: cc.ReasonConnectionLost, At: ch.At}, nil); err == nil {
+				c.log.Info("agent endpoint gone by the end of the interaction; not ready", "agent", a.user.Username, "why", why)
+				next = nr
+			}
+		}
+	}
 	prev := a.presence
 	a.presence = next
 	ts.presenceLocked(a)

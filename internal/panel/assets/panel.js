@@ -167,31 +167,33 @@ async function checkCRMUser() {
   clearTimeout(timer);
   if (cti === undefined) {
     // The CRM connection is slow: start, and check once it is up.
-    ctiReady.then(c => { if (c && state.me === me) askCRM(c, me, mine, true); });
+    ctiReady.then(c => { if (c && state.me === me) askCRM(c, me, mine); });
     return true;
   }
   if (!cti) { crmCheck('', 'off: no CRM connection'); return true; }
-  return askCRM(cti, me, mine, true);
+  return askCRM(cti, me, mine);
 }
 
 // askCRM asks the CRM who is signed in and ends the session if that is
-// not mine.username; retry: once more later if the CRM did not answer.
-async function askCRM(cti, me, mine, retry) {
+// not mine.username. A CRM that does not answer in time is asked again
+// while the session lasts.
+async function askCRM(cti, me, mine) {
   let answer;
   try {
     answer = await cti.runApex(...USER_APEX);
   } catch (e) {
-    if (e.timeout && retry) {
+    if (e.timeout) {
       crmCheck('', `waiting: the CRM did not answer ${USER_APEX.join('.')} in time; asking again in ${CHECK_RETRY_MS / 1000} s`);
-      setTimeout(() => { if (state.me === me) askCRM(cti, me, mine, false); }, CHECK_RETRY_MS);
+      setTimeout(() => { if (state.me === me) askCRM(cti, me, mine); }, CHECK_RETRY_MS);
     } else {
       crmCheck('', `off: ${describeError(e)}. Install Parley's Apex class ParleyUser in the org and give the agents access to it (README: Set up single sign-on, step 7)`);
     }
     return true;
   }
-  const crmUser = String(answer).trim().toLowerCase();
+  const raw = String(answer).trim();
+  const crmUser = raw.toLowerCase();
   if (crmUser.length > 80 || !CRM_USERNAME.test(crmUser)) {
-    crmCheck('', `off: ${USER_APEX.join('.')} answered ${JSON.stringify(crmUser.slice(0, 100))}, which is not a username`);
+    crmCheck('', `off: ${USER_APEX.join('.')} answered ${JSON.stringify(raw.slice(0, 100))}, which is not a username`);
     return true;
   }
   crmCheck(crmUser, `on: the CRM is signed in as ${crmUser}`);
@@ -749,6 +751,8 @@ function signedOut(msg, shared) {
   clearTimeout(state.refreshTimer);
   const had = state.session;
   state.session = null;
+  state.crmUser = null;
+  text($('settings-crm-user'), '');
   state.me = null;
   state.presence = null;
   state.interaction = null;

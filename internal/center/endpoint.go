@@ -96,8 +96,12 @@ func (c *Center) endpointGoneLocked(ctx context.Context, ts *tenantState, a *age
 		}
 		return ""
 	}
-	if _, err := c.reach(ctx, ts.tenant, a.user); cc.ErrorCode(err) == cc.ECONFLICT {
+	_, err := c.reach(ctx, ts.tenant, a.user)
+	switch {
+	case cc.ErrorCode(err) == cc.ECONFLICT:
 		return cc.ErrorMessage(err)
+	case err != nil:
+		c.log.Error("check agent endpoint", "agent", a.user.Username, "error", err)
 	}
 	return ""
 }
@@ -171,20 +175,18 @@ func (c *Center) rescueLocked(ctx context.Context, ts *tenantState, a *agentStat
 	c.log.Warn("agent audio lost mid-call; the call went back to its queue", "agent", a.user.Username, "interaction", cl.it.ID, "queue", cl.queue.Name)
 }
 
-// endpointChangedLocked makes an available agent that reach refuses not
-// ready with the system reason connection-lost; logMsg says what went away.
+// endpointChangedLocked makes an available agent whose endpoint is gone
+// (endpointGoneLocked) not ready with the system reason connection-lost;
+// logMsg says what went away.
 func (c *Center) endpointChangedLocked(ctx context.Context, ts *tenantState, a *agentState, logMsg string) {
 	if a.presence.State != cc.StateAvailable {
 		return
 	}
-	_, err := c.reach(ctx, ts.tenant, a.user)
-	if cc.ErrorCode(err) != cc.ECONFLICT {
-		if err != nil {
-			c.log.Error("check agent endpoint", "agent", a.user.Username, "error", err)
-		}
+	why := c.endpointGoneLocked(ctx, ts, a)
+	if why == "" {
 		return
 	}
-	c.log.Info(logMsg, "agent", a.user.Username, "why", cc.ErrorMessage(err))
+	c.log.Info(logMsg, "agent", a.user.Username, "why", why)
 	if err := c.setPresenceLocked(ctx, ts, a, cc.PresenceChange{Op: cc.OpSystemNotReady, Reason: cc.ReasonConnectionLost}); err != nil {
 		c.log.Error("not ready after the endpoint was lost", "agent", a.user.Username, "error", err)
 	}
